@@ -1,0 +1,92 @@
+import { execFileSync } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import Database from "better-sqlite3";
+import pg from "pg";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startTestPostgres, type TestPostgres } from "@/lib/testing/postgres";
+
+// The migration path users run at start (scripts/prisma/migrate.mjs deploy), on both databases.
+const root = path.resolve(import.meta.dirname, "../..");
+const migrate = (url: string, cmd: "deploy" | "status") =>
+  execFileSync("node", ["scripts/prisma/migrate.mjs", cmd], {
+    cwd: root,
+    env: { ...process.env, DATABASE_URL: url },
+    encoding: "utf8",
+  });
+
+type Shape = Record<string, string[]>; // table -> sorted column names
+
+describe("migrations", () => {
+  let server: TestPostgres;
+  let tmp: string;
+
+  beforeAll(async () => {
+    tmp = fs.mkdtempSync(path.join(os.tmpdir(), "baton-mig-"));
+    server = await startTestPostgres();
+  });
+  afterAll(() => {
+    server?.stop();
+    fs.rmSync(tmp, { recursive: true, force: true });
+  });
+
+  it("keeps the PostgreSQL schema generated from the SQLite one", () => {
+    expect(() =>
+      execFileSync("node", ["scripts/prisma/sync-postgres-schema.mjs", "--check"], { cwd: root, stdio: "pipe" }),
+    ).not.toThrow();
+  });
+
+  it("creates the same tables and columns on SQLite and PostgreSQL from scratch", async () => {
+    const file = path.join(tmp, "fresh.db");
+    expect(migrate(`file:${file}`, "deploy")).toMatch(/Applied: \d+_init/);
+    expect(migrate(`file:${file}`, "deploy")).toMatch(/No pending migrations/);
+
+    const sqlite = new Database(file, { readonly: true });
+    const sqliteShape: Shape = {};
+    const tables = sqlite
+      .prepare("SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%' AND name <> '_prisma_migrations'")
+      .all() as { name: string }[];
+    for (const { name } of tables) {
+      const cols = sqlite.prepare(`PRAGMA table_info("${name}")`).all() as { name: string }[];
+      sqliteShape[name] = cols.map((c) => c.name).sort();
+    }
+    const sqliteIndexes = (
+      sqlite.prepare("SELECT name FROM sqlite_master WHERE type='index' AND name NOT LIKE 'sqlite_%'").all() as { name: string }[]
+    )
+      .map((r) => r.name)
+      .sort();
+    sqlite.close();
+
+    const admin = new pg.Client({ connectionString: server.url("postgres") });
+    await admin.connect();
+    await admin.query("CREATE DATABASE baton_fresh OWNER baton");
+    await admin.end();
+    const pgUrl = server.url("baton_fresh");
+    expect(migrate(pgUrl, "deploy")).toMatch(/Applied: \d+_init/);
+    expect(() => migrate(pgUrl, "status")).not.toThrow();
+
+    const client = new pg.Client({ connectionString: pgUrl });
+    await client.connect();
+    const cols = await client.query<{ table_name: string; column_name: string }>(
+      "SELECT table_name, column_name FROM information_schema.columns WHERE table_schema='public' AND table_name <> '_prisma_migrations'",
+    );
+    const pgShape: Shape = {};
+    for (const r of cols.rows) (pgShape[r.table_name] ??= []).push(r.column_name);
+    for (const k of Object.keys(pgShape)) pgShape[k].sort();
+    const idx = await client.query<{ indexname: string }>(
+      "SELECT indexname FROM pg_indexes WHERE schemaname='public' AND indexname NOT LIKE '%_pkey' AND tablename <> '_prisma_migrations'",
+    );
+    await client.end();
+
+    expect(Object.keys(sqliteShape).sort()).toEqual(
+      ["AuditEvent", "AuthSession", "Computer", "Handoff", "Session", "SessionCommand", "SessionConfiguration", "User"].sort(),
+    );
+    expect(pgShape).toEqual(sqliteShape);
+    expect(idx.rows.map((r) => r.indexname).sort()).toEqual(sqliteIndexes);
+    // The listing and audit filters are backed by indexes on both.
+    for (const name of ["Session_state_idx", "Session_name_idx", "Session_ownerId_idx", "AuditEvent_at_idx", "AuditEvent_actorId_at_idx", "AuditEvent_sessionId_at_idx"]) {
+      expect(sqliteIndexes).toContain(name);
+    }
+  });
+});

@@ -1,0 +1,200 @@
+-- CreateTable
+CREATE TABLE "User" (
+    "id" TEXT NOT NULL PRIMARY KEY,
+    "username" TEXT NOT NULL,
+    "displayName" TEXT NOT NULL,
+    "role" TEXT NOT NULL,
+    "team" TEXT,
+    "passwordHash" TEXT NOT NULL,
+    "disabled" BOOLEAN NOT NULL DEFAULT false,
+    "createdAt" DATETIME NOT NULL DEFAULT CURRENT_TIMESTAMP,
+    "updatedAt" DATETIME NOT NULL
+);
+
+-- CreateTable
+CREATE TABLE "AuthSession" (
+    "id" TEXT NOT NULL PRIMARY KEY,
+    "userId" TEXT NOT NULL,
+    "createdAt" DATETIME NOT NULL DEFAULT CURRENT_TIMESTAMP,
+    "expiresAt" DATETIME NOT NULL,
+    "lastSeenAt" DATETIME NOT NULL DEFAULT CURRENT_TIMESTAMP,
+    CONSTRAINT "AuthSession_userId_fkey" FOREIGN KEY ("userId") REFERENCES "User" ("id") ON DELETE CASCADE ON UPDATE CASCADE
+);
+
+-- CreateTable
+CREATE TABLE "Computer" (
+    "id" TEXT NOT NULL PRIMARY KEY,
+    "name" TEXT NOT NULL,
+    "address" TEXT NOT NULL,
+    "tokenCiphertext" TEXT NOT NULL,
+    "status" TEXT NOT NULL DEFAULT 'unknown',
+    "lastSeenAt" DATETIME,
+    "agentVersion" TEXT,
+    "createdAt" DATETIME NOT NULL DEFAULT CURRENT_TIMESTAMP,
+    "updatedAt" DATETIME NOT NULL
+);
+
+-- CreateTable
+CREATE TABLE "SessionConfiguration" (
+    "id" TEXT NOT NULL PRIMARY KEY,
+    "computerId" TEXT NOT NULL,
+    "name" TEXT NOT NULL,
+    "idleTimeoutMs" INTEGER NOT NULL,
+    "maxIdleTimeoutMs" INTEGER NOT NULL,
+    "outputBufferingMode" TEXT NOT NULL,
+    "outputBufferBytes" INTEGER NOT NULL,
+    "maxShells" INTEGER NOT NULL,
+    "maxShellsPerUser" INTEGER NOT NULL,
+    "maxConcurrentUsers" INTEGER NOT NULL,
+    "maxMemoryPerShellMB" INTEGER NOT NULL,
+    "maxProcessesPerShell" INTEGER NOT NULL,
+    "enforcement" TEXT NOT NULL DEFAULT '{}',
+    "updatedAt" DATETIME NOT NULL,
+    CONSTRAINT "SessionConfiguration_computerId_fkey" FOREIGN KEY ("computerId") REFERENCES "Computer" ("id") ON DELETE CASCADE ON UPDATE CASCADE
+);
+
+-- CreateTable
+CREATE TABLE "Session" (
+    "id" TEXT NOT NULL PRIMARY KEY,
+    "computerId" TEXT NOT NULL,
+    "agentSessionId" INTEGER NOT NULL,
+    "instanceId" TEXT NOT NULL,
+    "name" TEXT NOT NULL,
+    "configurationName" TEXT NOT NULL,
+    "ownerId" TEXT NOT NULL,
+    "holderId" TEXT,
+    "state" TEXT NOT NULL,
+    "idleTimeoutSec" INTEGER NOT NULL,
+    "outputBufferingMode" TEXT NOT NULL,
+    "disconnectedOn" DATETIME,
+    "expiresOn" DATETIME,
+    "bufferedBytes" INTEGER NOT NULL DEFAULT 0,
+    "droppedBytes" BIGINT NOT NULL DEFAULT 0,
+    "runningCommand" TEXT,
+    "closedReason" TEXT,
+    "createdAt" DATETIME NOT NULL DEFAULT CURRENT_TIMESTAMP,
+    "updatedAt" DATETIME NOT NULL,
+    CONSTRAINT "Session_computerId_fkey" FOREIGN KEY ("computerId") REFERENCES "Computer" ("id") ON DELETE CASCADE ON UPDATE CASCADE,
+    CONSTRAINT "Session_ownerId_fkey" FOREIGN KEY ("ownerId") REFERENCES "User" ("id") ON DELETE RESTRICT ON UPDATE CASCADE,
+    CONSTRAINT "Session_holderId_fkey" FOREIGN KEY ("holderId") REFERENCES "User" ("id") ON DELETE SET NULL ON UPDATE CASCADE
+);
+
+-- CreateTable
+CREATE TABLE "SessionCommand" (
+    "id" TEXT NOT NULL PRIMARY KEY,
+    "sessionId" TEXT NOT NULL,
+    "actorId" TEXT,
+    "command" TEXT NOT NULL,
+    "startedAt" DATETIME NOT NULL DEFAULT CURRENT_TIMESTAMP,
+    "endedAt" DATETIME,
+    "exitCode" INTEGER,
+    "output" TEXT NOT NULL DEFAULT '',
+    "outputTruncated" BOOLEAN NOT NULL DEFAULT false,
+    CONSTRAINT "SessionCommand_sessionId_fkey" FOREIGN KEY ("sessionId") REFERENCES "Session" ("id") ON DELETE CASCADE ON UPDATE CASCADE,
+    CONSTRAINT "SessionCommand_actorId_fkey" FOREIGN KEY ("actorId") REFERENCES "User" ("id") ON DELETE SET NULL ON UPDATE CASCADE
+);
+
+-- CreateTable
+CREATE TABLE "Handoff" (
+    "id" TEXT NOT NULL PRIMARY KEY,
+    "sessionId" TEXT NOT NULL,
+    "fromUserId" TEXT NOT NULL,
+    "toUserId" TEXT NOT NULL,
+    "reason" TEXT NOT NULL,
+    "createdAt" DATETIME NOT NULL DEFAULT CURRENT_TIMESTAMP,
+    "acceptedAt" DATETIME,
+    "endedAt" DATETIME,
+    CONSTRAINT "Handoff_sessionId_fkey" FOREIGN KEY ("sessionId") REFERENCES "Session" ("id") ON DELETE CASCADE ON UPDATE CASCADE,
+    CONSTRAINT "Handoff_fromUserId_fkey" FOREIGN KEY ("fromUserId") REFERENCES "User" ("id") ON DELETE RESTRICT ON UPDATE CASCADE,
+    CONSTRAINT "Handoff_toUserId_fkey" FOREIGN KEY ("toUserId") REFERENCES "User" ("id") ON DELETE RESTRICT ON UPDATE CASCADE
+);
+
+-- CreateTable
+CREATE TABLE "AuditEvent" (
+    "seq" INTEGER NOT NULL PRIMARY KEY AUTOINCREMENT,
+    "at" DATETIME NOT NULL DEFAULT CURRENT_TIMESTAMP,
+    "actorId" TEXT,
+    "actorName" TEXT NOT NULL,
+    "actorRole" TEXT NOT NULL,
+    "action" TEXT NOT NULL,
+    "outcome" TEXT NOT NULL,
+    "computerName" TEXT,
+    "sessionId" TEXT,
+    "sessionName" TEXT,
+    "params" TEXT NOT NULL DEFAULT '{}',
+    "error" TEXT,
+    "prevHash" TEXT NOT NULL,
+    "hash" TEXT NOT NULL
+);
+
+-- CreateIndex
+CREATE UNIQUE INDEX "User_username_key" ON "User"("username");
+
+-- CreateIndex
+CREATE INDEX "AuthSession_userId_idx" ON "AuthSession"("userId");
+
+-- CreateIndex
+CREATE INDEX "AuthSession_expiresAt_idx" ON "AuthSession"("expiresAt");
+
+-- CreateIndex
+CREATE UNIQUE INDEX "Computer_name_key" ON "Computer"("name");
+
+-- CreateIndex
+CREATE UNIQUE INDEX "SessionConfiguration_computerId_name_key" ON "SessionConfiguration"("computerId", "name");
+
+-- CreateIndex
+CREATE UNIQUE INDEX "Session_instanceId_key" ON "Session"("instanceId");
+
+-- CreateIndex
+CREATE INDEX "Session_computerId_state_idx" ON "Session"("computerId", "state");
+
+-- CreateIndex
+CREATE INDEX "Session_state_idx" ON "Session"("state");
+
+-- CreateIndex
+CREATE INDEX "Session_name_idx" ON "Session"("name");
+
+-- CreateIndex
+CREATE INDEX "Session_ownerId_idx" ON "Session"("ownerId");
+
+-- CreateIndex
+CREATE INDEX "Session_holderId_idx" ON "Session"("holderId");
+
+-- CreateIndex
+CREATE INDEX "Session_updatedAt_idx" ON "Session"("updatedAt");
+
+-- CreateIndex
+CREATE UNIQUE INDEX "Session_computerId_agentSessionId_key" ON "Session"("computerId", "agentSessionId");
+
+-- CreateIndex
+CREATE INDEX "SessionCommand_sessionId_startedAt_idx" ON "SessionCommand"("sessionId", "startedAt");
+
+-- CreateIndex
+CREATE INDEX "SessionCommand_command_idx" ON "SessionCommand"("command");
+
+-- CreateIndex
+CREATE INDEX "Handoff_sessionId_idx" ON "Handoff"("sessionId");
+
+-- CreateIndex
+CREATE INDEX "Handoff_toUserId_endedAt_idx" ON "Handoff"("toUserId", "endedAt");
+
+-- CreateIndex
+CREATE UNIQUE INDEX "AuditEvent_prevHash_key" ON "AuditEvent"("prevHash");
+
+-- CreateIndex
+CREATE UNIQUE INDEX "AuditEvent_hash_key" ON "AuditEvent"("hash");
+
+-- CreateIndex
+CREATE INDEX "AuditEvent_at_idx" ON "AuditEvent"("at");
+
+-- CreateIndex
+CREATE INDEX "AuditEvent_actorId_at_idx" ON "AuditEvent"("actorId", "at");
+
+-- CreateIndex
+CREATE INDEX "AuditEvent_sessionId_at_idx" ON "AuditEvent"("sessionId", "at");
+
+-- CreateIndex
+CREATE INDEX "AuditEvent_action_at_idx" ON "AuditEvent"("action", "at");
+
+-- CreateIndex
+CREATE INDEX "AuditEvent_computerName_at_idx" ON "AuditEvent"("computerName", "at");
