@@ -1,0 +1,227 @@
+import fs from "node:fs";
+import path from "node:path";
+import type { TLimitEnforcement } from "../protocol";
+import type { Logger } from "./logger";
+
+/**
+ * Per-shell resource limits on this host. Processes: a pids cgroup per session (cgroup v1 or
+ * v2) when the agent may create one; RLIMIT_NPROC is not used because it counts every process
+ * of the user, not of one shell. Memory: RLIMIT_AS on every process of the shell (ulimit -v),
+ * plus a memory cgroup for the shell's total when available.
+ */
+type Controller = "pids" | "memory";
+
+export type SessionCgroups = { dirs: string[] };
+
+export class LimitsController {
+  private bases = new Map<Controller, { dir: string; v2: boolean }>();
+
+  constructor(private readonly log: Logger) {}
+
+  /** Creates the agent's own cgroup directories where allowed. Never throws. */
+  probe(agentTag: string): void {
+    for (const controller of ["pids", "memory"] as const) {
+      const dir = this.tryCreateBase(controller, agentTag);
+      if (dir) this.bases.set(controller, dir);
+    }
+    this.log.info(
+      { pidsCgroup: this.bases.get("pids")?.dir ?? null, memoryCgroup: this.bases.get("memory")?.dir ?? null },
+      "resource limit enforcement probed",
+    );
+  }
+
+  enforcement(): { maxMemoryPerShellMB: TLimitEnforcement; maxProcessesPerShell: TLimitEnforcement } {
+    const pids = this.bases.get("pids");
+    const memory = this.bases.get("memory");
+    return {
+      maxMemoryPerShellMB: memory
+        ? { enforced: true, mechanism: `cgroup ${memory.v2 ? "v2 memory.max" : "v1 memory.limit_in_bytes"} (all processes of the shell) + RLIMIT_AS per process` }
+        : {
+            enforced: true,
+            mechanism: "RLIMIT_AS per process (ulimit -v)",
+            note: "Each process of the shell is limited to this much address space; the total across the shell's processes is not capped (no writable memory cgroup on this host).",
+          },
+      maxProcessesPerShell: pids
+        ? { enforced: true, mechanism: `cgroup ${pids.v2 ? "v2" : "v1"} pids.max (processes and threads of the shell)` }
+        : {
+            enforced: false,
+            mechanism: "none",
+            note: "No writable pids cgroup on this host; RLIMIT_NPROC counts all processes of the agent's user, so it cannot limit one shell.",
+          },
+    };
+  }
+
+  /** Creates the session's cgroups with the given limits; the shell launcher joins them. */
+  createForSession(sessionId: number, limits: { maxMemoryPerShellMB: number; maxProcessesPerShell: number }): SessionCgroups {
+    const dirs: string[] = [];
+    for (const [controller, base] of this.bases) {
+      const dir = path.join(base.dir, `s${sessionId}`);
+      try {
+        fs.mkdirSync(dir);
+        if (controller === "pids") fs.writeFileSync(path.join(dir, "pids.max"), String(limits.maxProcessesPerShell));
+        else
+          fs.writeFileSync(
+            path.join(dir, base.v2 ? "memory.max" : "memory.limit_in_bytes"),
+            String(limits.maxMemoryPerShellMB * 1024 * 1024),
+          );
+        dirs.push(dir);
+      } catch (err) {
+        this.log.warn({ err, controller, sessionId }, "could not create session cgroup");
+      }
+    }
+    return { dirs };
+  }
+
+  /** Pids in the session's cgroups (the most reliable way to find every process of a shell). */
+  cgroupPids(cg: SessionCgroups): number[] {
+    const pids = new Set<number>();
+    for (const dir of cg.dirs) {
+      try {
+        for (const line of fs.readFileSync(path.join(dir, "cgroup.procs"), "utf8").split("\n")) {
+          const pid = Number(line);
+          if (pid > 0) pids.add(pid);
+        }
+      } catch {
+        // Directory already gone.
+      }
+    }
+    return [...pids];
+  }
+
+  removeForSession(cg: SessionCgroups): void {
+    for (const dir of cg.dirs) removeDirWithRetry(dir);
+  }
+
+  shutdown(): void {
+    for (const base of this.bases.values()) {
+      try {
+        for (const child of fs.readdirSync(base.dir)) {
+          if (/^s\d+$/.test(child)) fs.rmdirSync(path.join(base.dir, child));
+        }
+        fs.rmdirSync(base.dir);
+      } catch {
+        // Leftover processes keep the directory; nothing more to do on the way out.
+      }
+    }
+  }
+
+  private tryCreateBase(controller: Controller, agentTag: string): { dir: string; v2: boolean } | null {
+    try {
+      const own = ownCgroupPath(controller);
+      if (!own) return null;
+      const dir = path.join(own.mount, own.path, `baton-agent-${agentTag}`);
+      fs.mkdirSync(dir, { recursive: false });
+      if (own.v2) {
+        // v2 needs the controller enabled for the children of our directory.
+        fs.writeFileSync(path.join(dir, "cgroup.subtree_control"), `+${controller}`);
+      }
+      const probeFile = own.v2 ? (controller === "pids" ? "pids.max" : "memory.max") : controller === "pids" ? "pids.max" : "memory.limit_in_bytes";
+      const testDir = path.join(dir, "probe");
+      fs.mkdirSync(testDir);
+      const ok = fs.existsSync(path.join(testDir, probeFile));
+      fs.rmdirSync(testDir);
+      if (!ok) {
+        fs.rmdirSync(dir);
+        return null;
+      }
+      return { dir, v2: own.v2 };
+    } catch {
+      return null;
+    }
+  }
+}
+
+function ownCgroupPath(controller: Controller): { mount: string; path: string; v2: boolean } | null {
+  let lines: string[];
+  try {
+    lines = fs.readFileSync("/proc/self/cgroup", "utf8").trim().split("\n");
+  } catch {
+    return null;
+  }
+  for (const line of lines) {
+    const [, controllers, p] = line.split(":");
+    if (controllers && controllers.split(",").includes(controller) && fs.existsSync(`/sys/fs/cgroup/${controller}`)) {
+      return { mount: `/sys/fs/cgroup/${controller}`, path: p, v2: false };
+    }
+  }
+  const unified = lines.find((l) => l.startsWith("0::"));
+  if (unified && fs.existsSync("/sys/fs/cgroup/cgroup.controllers")) {
+    const available = fs.readFileSync("/sys/fs/cgroup/cgroup.controllers", "utf8");
+    if (available.split(/\s+/).includes(controller)) return { mount: "/sys/fs/cgroup", path: unified.slice(3), v2: true };
+  }
+  return null;
+}
+
+function removeDirWithRetry(dir: string, attempt = 0): void {
+  try {
+    fs.rmdirSync(dir);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === "ENOENT") return;
+    if (attempt < 20) setTimeout(() => removeDirWithRetry(dir, attempt + 1), 100 * (attempt + 1)).unref();
+  }
+}
+
+type ProcInfo = { pid: number; ppid: number; sid: number };
+
+function readProcTable(): ProcInfo[] {
+  const out: ProcInfo[] = [];
+  let entries: string[];
+  try {
+    entries = fs.readdirSync("/proc");
+  } catch {
+    return out;
+  }
+  for (const name of entries) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${name}/stat`, "utf8");
+      // Fields after the command name, which is in parentheses and may contain spaces.
+      const rest = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      out.push({ pid: Number(name), ppid: Number(rest[1]), sid: Number(rest[3]) });
+    } catch {
+      // Process exited while we looked.
+    }
+  }
+  return out;
+}
+
+/**
+ * Every process belonging to the given shells: same session id (the shell is a session leader
+ * in its PTY) or a descendant (background jobs that called setsid still have the shell as an
+ * ancestor until they are reparented).
+ */
+export function processTreePids(shellPids: number[]): number[] {
+  const table = readProcTable();
+  const roots = new Set(shellPids);
+  const children = new Map<number, number[]>();
+  for (const p of table) {
+    const list = children.get(p.ppid);
+    if (list) list.push(p.pid);
+    else children.set(p.ppid, [p.pid]);
+  }
+  const found = new Set<number>();
+  for (const p of table) if (roots.has(p.sid) || roots.has(p.pid)) found.add(p.pid);
+  const stack = [...shellPids];
+  while (stack.length) {
+    const pid = stack.pop()!;
+    for (const c of children.get(pid) ?? []) {
+      if (!found.has(c)) {
+        found.add(c);
+        stack.push(c);
+      }
+    }
+  }
+  found.delete(process.pid);
+  return [...found];
+}
+
+export function killPids(pids: number[], signal: NodeJS.Signals = "SIGKILL"): void {
+  for (const pid of pids) {
+    try {
+      process.kill(pid, signal);
+    } catch {
+      // Already gone.
+    }
+  }
+}

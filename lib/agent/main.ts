@@ -1,0 +1,139 @@
+import fs from "node:fs";
+import { parseArgs } from "node:util";
+import { loadConfigurations, minIdleTimeoutSec } from "./config";
+import { LimitsController, killPids } from "./limits";
+import { createLogger } from "./logger";
+import { createAgentServer } from "./server";
+import { SessionManager } from "./session-manager";
+import { writeRcFile } from "./shell";
+
+const VERSION = "0.1.0";
+
+const USAGE = `Usage: npm run agent -- --name <ComputerName> --port <port> [--host 127.0.0.1]
+       [--config sessions.json] [--token-file <path>] [--tls-cert <pem> --tls-key <pem>]
+       [--heartbeat-ms 10000] [--log-level info]
+The token comes from BATON_AGENT_TOKEN or --token-file (never a flag).`;
+
+function fail(message: string): never {
+  process.stderr.write(`baton agent: ${message}\n${USAGE}\n`);
+  process.exit(2);
+}
+
+function main(): void {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      options: {
+        name: { type: "string" },
+        port: { type: "string" },
+        host: { type: "string", default: process.env.BATON_AGENT_HOST ?? "127.0.0.1" },
+        config: { type: "string" },
+        "token-file": { type: "string" },
+        "tls-cert": { type: "string" },
+        "tls-key": { type: "string" },
+        "heartbeat-ms": { type: "string", default: "10000" },
+        "closed-retention-ms": { type: "string", default: String(15 * 60_000) },
+        "log-level": { type: "string", default: process.env.BATON_AGENT_LOG_LEVEL ?? "info" },
+        help: { type: "boolean" },
+      },
+      strict: true,
+      allowPositionals: false,
+    }));
+  } catch (err) {
+    fail((err as Error).message);
+  }
+  if (values.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return;
+  }
+  const name = values.name;
+  if (!name || !/^[A-Za-z0-9._-]{1,64}$/.test(name)) fail("--name is required (letters, digits, . _ -, at most 64)");
+  const port = Number(values.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) fail("--port is required (0-65535; 0 picks a free port)");
+  const heartbeatMs = Number(values["heartbeat-ms"]);
+  if (!Number.isInteger(heartbeatMs) || heartbeatMs < 100) fail("--heartbeat-ms must be an integer >= 100");
+
+  let token = process.env.BATON_AGENT_TOKEN ?? "";
+  if (values["token-file"]) {
+    try {
+      token = fs.readFileSync(values["token-file"], "utf8").trim();
+    } catch (err) {
+      fail(`cannot read --token-file: ${(err as Error).message}`);
+    }
+  }
+  if (!token) fail("refusing to start without a token: set BATON_AGENT_TOKEN or pass --token-file");
+  if (token.length < 16) fail("the agent token must be at least 16 characters");
+  delete process.env.BATON_AGENT_TOKEN;
+
+  let tls: { cert: Buffer; key: Buffer } | undefined;
+  if (values["tls-cert"] || values["tls-key"]) {
+    if (!values["tls-cert"] || !values["tls-key"]) fail("--tls-cert and --tls-key go together");
+    try {
+      tls = { cert: fs.readFileSync(values["tls-cert"]), key: fs.readFileSync(values["tls-key"]) };
+    } catch (err) {
+      fail(`cannot read TLS files: ${(err as Error).message}`);
+    }
+  }
+
+  let configurations;
+  try {
+    configurations = loadConfigurations(values.config);
+  } catch (err) {
+    fail((err as Error).message);
+  }
+
+  const log = createLogger({ name, level: values["log-level"] });
+  const minIdle = minIdleTimeoutSec(process.env);
+  if (minIdle.overridden) log.warn({ minIdleTimeoutSec: minIdle.value }, "test mode: minimum idle timeout lowered");
+
+  const limits = new LimitsController(log);
+  limits.probe(String(process.pid));
+  const rc = writeRcFile();
+  const manager = new SessionManager({
+    computerName: name,
+    log,
+    limits,
+    rcPath: rc.path,
+    configurations,
+    minIdleTimeoutSec: minIdle.value,
+    closedRetentionMs: Number(values["closed-retention-ms"]),
+    readyTimeoutMs: 10_000,
+  });
+  const agent = createAgentServer({ name, version: VERSION, token, log, manager, heartbeatMs, tls });
+
+  agent.server.on("error", (err) => {
+    log.fatal({ err: err.message }, "cannot listen");
+    process.exit(1);
+  });
+  agent.server.listen(port, values.host, () => {
+    const addr = agent.server.address();
+    const actualPort = typeof addr === "object" && addr ? addr.port : port;
+    log.info(
+      { host: values.host, port: actualPort, tls: Boolean(tls), configurations: configurations.map((c) => c.name), heartbeatMs },
+      "agent listening",
+    );
+  });
+
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, "shutting down: ending every session");
+    manager.shutdown();
+    agent.close().finally(() => {
+      // Give the shells a moment to be reaped, then sweep once more and leave.
+      setTimeout(() => {
+        killPids(manager.allSnapshots().flatMap((s) => (s.pid ? [s.pid] : [])));
+        limits.shutdown();
+        fs.rmSync(rc.dir, { recursive: true, force: true });
+        log.info("stopped");
+        log.flush?.();
+        process.exit(0);
+      }, 200);
+    });
+  };
+  process.on("SIGTERM", () => stop("SIGTERM"));
+  process.on("SIGINT", () => stop("SIGINT"));
+}
+
+main();

@@ -1,0 +1,68 @@
+/**
+ * Splits raw PTY output into data and Baton's in-band markers.
+ *
+ * The session's shell prints markers as OSC sequences, `ESC ] 777 ; <nonce> ; <fields> BEL`,
+ * from PS0 (a command started), from the run wrapper (a `run` command's output starts) and
+ * from PROMPT_COMMAND (a command ended, with its exit code and the working directory).
+ * The nonce is random per session so command output cannot forge a marker by accident.
+ * Markers can be split across reads, so a possible marker prefix at the end of a chunk is
+ * held back until the next chunk decides it.
+ */
+export type TParsedPiece = { kind: "data"; data: Buffer } | { kind: "marker"; fields: string[] };
+
+const BEL = 0x07;
+const ESC = 0x1b;
+/** A started marker longer than this is not ours; pass it through as data. */
+const MAX_MARKER_BYTES = 8192;
+
+export class MarkerParser {
+  private readonly prefix: Buffer;
+  private pending: Buffer | null = null;
+
+  constructor(nonce: string) {
+    this.prefix = Buffer.from(`\x1b]777;${nonce};`, "latin1");
+  }
+
+  push(chunk: Buffer): TParsedPiece[] {
+    const buf = this.pending ? Buffer.concat([this.pending, chunk]) : chunk;
+    this.pending = null;
+    const out: TParsedPiece[] = [];
+    let pos = 0;
+    while (pos < buf.length) {
+      const start = buf.indexOf(this.prefix, pos);
+      if (start === -1) {
+        const keep = this.partialPrefixLength(buf, pos);
+        const end = buf.length - keep;
+        if (end > pos) out.push({ kind: "data", data: buf.subarray(pos, end) });
+        if (keep > 0) this.pending = Buffer.from(buf.subarray(end));
+        break;
+      }
+      if (start > pos) out.push({ kind: "data", data: buf.subarray(pos, start) });
+      const bodyStart = start + this.prefix.length;
+      const bel = buf.indexOf(BEL, bodyStart);
+      if (bel === -1) {
+        if (buf.length - start > MAX_MARKER_BYTES) {
+          out.push({ kind: "data", data: buf.subarray(start, bodyStart) });
+          pos = bodyStart;
+          continue;
+        }
+        this.pending = Buffer.from(buf.subarray(start));
+        break;
+      }
+      out.push({ kind: "marker", fields: buf.toString("utf8", bodyStart, bel).split(";") });
+      pos = bel + 1;
+    }
+    return out;
+  }
+
+  /** Bytes at the end of buf (from pos on) that could be the start of a marker prefix. */
+  private partialPrefixLength(buf: Buffer, pos: number): number {
+    const from = Math.max(pos, buf.length - this.prefix.length + 1);
+    for (let i = from; i < buf.length; i++) {
+      if (buf[i] !== ESC) continue;
+      const n = buf.length - i;
+      if (buf.compare(this.prefix, 0, n, i, buf.length) === 0) return n;
+    }
+    return 0;
+  }
+}

@@ -1,0 +1,382 @@
+import crypto from "node:crypto";
+import os from "node:os";
+import * as pty from "node-pty";
+import {
+  uuidToBytes,
+  type TCommandInfo,
+  type TEffectiveBufferingMode,
+  type TFinishedCommand,
+  type TSessionChange,
+  type TSessionConfiguration,
+  type TSessionSnapshot,
+  type TSessionState,
+  type TUserRef,
+} from "../protocol";
+import { killPids, processTreePids, type LimitsController, type SessionCgroups } from "./limits";
+import type { Logger } from "./logger";
+import { MarkerParser } from "./marker-parser";
+import { OutputBuffer } from "./output-buffer";
+import { ansiCQuote, LAUNCHER, shellEnv } from "./shell";
+
+export type SessionHooks = {
+  log: Logger;
+  limits: LimitsController;
+  rcPath: string;
+  computerName: string;
+  readyTimeoutMs: number;
+  emit(session: Session, change: TSessionChange, extra?: { command?: TFinishedCommand; reason?: string }): void;
+  /** Sends output to a stream; returns false when the stream is gone. `done` runs once the bytes left the agent. */
+  deliver(streamId: string, frameHeader: Buffer, data: Buffer, done: () => void): boolean;
+  /** Called once the session is Closed or Broken and its shell is gone. */
+  ended(session: Session): void;
+};
+
+/** Output in flight to a stream above which the shell is paused until the client catches up. */
+const STREAM_HIGH_WATER = 512 * 1024;
+const STREAM_LOW_WATER = 128 * 1024;
+
+type PauseReason = "buffer" | "stream";
+
+export class Session {
+  readonly instanceId = crypto.randomUUID();
+  readonly instanceIdBytes = uuidToBytes(this.instanceId);
+  readonly createdOn = new Date();
+  state: TSessionState = "Opened";
+  reason: string | null = null;
+  holder: TUserRef | null;
+  streamId: string | null;
+  idleTimeoutSec: number;
+  outputBufferingMode: TEffectiveBufferingMode;
+  disconnectedOn: Date | null = null;
+  expiresOn: Date | null = null;
+  running: TCommandInfo | null = null;
+  lastCommand: TFinishedCommand | null = null;
+  cwd: string | null = null;
+  cols: number;
+  rows: number;
+  /** Total output bytes produced so far (the offset of the next byte). */
+  outputOffset = 0;
+  readonly buffer: OutputBuffer;
+
+  private proc: pty.IPty | null = null;
+  private cgroups: SessionCgroups = { dirs: [] };
+  private readonly nonce = crypto.randomBytes(12).toString("hex");
+  private readonly parser = new MarkerParser(this.nonce);
+  /** True from writing a `run` line until its start marker: hides the echoed wrapper line. */
+  private suppressEcho = false;
+  private ready = false;
+  private readyWaiter: { resolve: () => void; reject: (e: Error) => void } | null = null;
+  private pauses = new Set<PauseReason>();
+  private inflight = 0;
+  private idleTimer: NodeJS.Timeout | null = null;
+  private commandSeq = 0;
+  private ending = false;
+
+  constructor(
+    readonly id: number,
+    readonly name: string,
+    readonly configurationName: string,
+    readonly owner: TUserRef,
+    opts: {
+      streamId: string | null;
+      idleTimeoutSec: number;
+      outputBufferingMode: TEffectiveBufferingMode;
+      bufferSizeBytes: number;
+      cols: number;
+      rows: number;
+    },
+    private readonly hooks: SessionHooks,
+  ) {
+    this.holder = owner;
+    this.streamId = opts.streamId;
+    this.idleTimeoutSec = opts.idleTimeoutSec;
+    this.outputBufferingMode = opts.outputBufferingMode;
+    this.buffer = new OutputBuffer(opts.bufferSizeBytes);
+    this.cols = opts.cols;
+    this.rows = opts.rows;
+  }
+
+  get pid(): number | null {
+    return this.proc?.pid ?? null;
+  }
+
+  get live(): boolean {
+    return this.state !== "Closed" && this.state !== "Broken";
+  }
+
+  get outputBlocked(): boolean {
+    return this.pauses.has("buffer");
+  }
+
+  /** Starts the shell and resolves once bash has run its init file and printed the first marker. */
+  start(config: TSessionConfiguration): Promise<void> {
+    this.cgroups = this.hooks.limits.createForSession(this.id, config);
+    const proc = pty.spawn("/bin/sh", ["-c", LAUNCHER], {
+      name: "xterm-256color",
+      cols: this.cols,
+      rows: this.rows,
+      cwd: os.homedir(),
+      encoding: null,
+      env: shellEnv({
+        BATON_NONCE: this.nonce,
+        BATON_RC: this.hooks.rcPath,
+        BATON_CGROUPS: this.cgroups.dirs.join(" "),
+        BATON_ULIMIT_V: String(config.maxMemoryPerShellMB * 1024),
+      }),
+    });
+    this.proc = proc;
+    proc.onData((chunk) => this.onPtyData(chunk as unknown as Buffer));
+    proc.onExit(({ exitCode, signal }) => this.onPtyExit(exitCode, signal));
+    return new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.readyWaiter = null;
+        reject(new Error(`shell did not start within ${this.hooks.readyTimeoutMs} ms`));
+      }, this.hooks.readyTimeoutMs);
+      this.readyWaiter = {
+        resolve: () => {
+          clearTimeout(timer);
+          resolve();
+        },
+        reject: (e) => {
+          clearTimeout(timer);
+          reject(e);
+        },
+      };
+    });
+  }
+
+  snapshot(): TSessionSnapshot {
+    return {
+      id: this.id,
+      instanceId: this.instanceId,
+      name: this.name,
+      configurationName: this.configurationName,
+      computerName: this.hooks.computerName,
+      owner: this.owner,
+      holder: this.holder,
+      state: this.state,
+      reason: this.reason,
+      idleTimeoutSec: this.idleTimeoutSec,
+      outputBufferingMode: this.outputBufferingMode,
+      createdOn: this.createdOn.toISOString(),
+      disconnectedOn: this.disconnectedOn?.toISOString() ?? null,
+      expiresOn: this.expiresOn?.toISOString() ?? null,
+      bufferedBytes: this.buffer.size,
+      bufferSizeBytes: this.buffer.limit,
+      outputBlocked: this.outputBlocked,
+      droppedBytes: this.buffer.droppedSinceDrain,
+      totalDroppedBytes: this.buffer.totalDropped,
+      outputOffset: this.outputOffset,
+      command: this.running,
+      lastCommand: this.lastCommand,
+      cwd: this.cwd,
+      pid: this.pid,
+      cols: this.cols,
+      rows: this.rows,
+    };
+  }
+
+  // --- transitions (the manager validates before calling these) ---
+
+  attach(holder: TUserRef, streamId: string | null): void {
+    this.clearIdleTimer();
+    this.state = "Opened";
+    this.holder = holder;
+    this.streamId = streamId;
+    this.disconnectedOn = null;
+    this.expiresOn = null;
+  }
+
+  detach(opts: { idleTimeoutSec: number; mode: TEffectiveBufferingMode }): void {
+    this.state = "Disconnected";
+    this.holder = null;
+    this.streamId = null;
+    this.idleTimeoutSec = opts.idleTimeoutSec;
+    this.outputBufferingMode = opts.mode;
+    this.disconnectedOn = new Date();
+    this.expiresOn = new Date(this.disconnectedOn.getTime() + opts.idleTimeoutSec * 1000);
+    this.inflight = 0;
+    this.unpause("stream");
+    this.clearIdleTimer();
+    this.idleTimer = setTimeout(() => this.onIdleExpired(), opts.idleTimeoutSec * 1000);
+    this.idleTimer.unref();
+  }
+
+  /** Connect: output buffered while disconnected goes out on the attaching stream first, in order. */
+  flushToStream(): void {
+    if (!this.streamId || this.buffer.size === 0) return;
+    const offset = this.outputOffset - this.buffer.size;
+    const { data } = this.buffer.drain();
+    this.deliverLive(offset, data);
+    this.resumeAfterDrain();
+  }
+
+  /** Receive: hand over everything buffered, and let a blocked command continue. */
+  drainForReceive(): { offset: number; data: Buffer; dropped: number } {
+    const offset = this.outputOffset - this.buffer.size;
+    const { data, dropped } = this.buffer.drain();
+    this.resumeAfterDrain();
+    return { offset, data, dropped };
+  }
+
+  startCommand(command: string): TCommandInfo {
+    const info: TCommandInfo = { id: `c${++this.commandSeq}`, command, startedOn: new Date().toISOString() };
+    this.running = info;
+    this.suppressEcho = true;
+    // Ctrl-U clears anything typed but not entered; the leading space keeps the wrapper out of history.
+    this.proc?.write(`\x15 __baton_run ${info.id} ${ansiCQuote(command)}\r`);
+    return info;
+  }
+
+  write(data: string): void {
+    this.proc?.write(data);
+  }
+
+  resize(cols: number, rows: number): void {
+    this.cols = cols;
+    this.rows = rows;
+    this.proc?.resize(cols, rows);
+  }
+
+  /** Ends the shell and every process it started. The state changes at once; the shell exits shortly after. */
+  terminate(state: "Closed" | "Broken", reason: string): void {
+    if (!this.live) return;
+    this.ending = true;
+    this.clearIdleTimer();
+    this.state = state;
+    this.reason = reason;
+    this.holder = null;
+    this.streamId = null;
+    this.running = null;
+    // A Broken session keeps its last output for a Receive; a Closed one has nothing left to give.
+    if (state === "Closed") this.buffer.clear();
+    this.killProcesses();
+    this.hooks.emit(this, state === "Closed" ? "closed" : "broken", { reason });
+  }
+
+  /** Shell pids for a shutdown-wide sweep. */
+  killProcesses(): void {
+    const shell = this.proc?.pid;
+    const pids = new Set(this.hooks.limits.cgroupPids(this.cgroups));
+    if (shell) for (const p of processTreePids([shell])) pids.add(p);
+    killPids([...pids]);
+    // Anything forked while we looked is still in the cgroup; sweep again shortly.
+    if (this.cgroups.dirs.length) {
+      const again = setTimeout(() => killPids(this.hooks.limits.cgroupPids(this.cgroups)), 100);
+      again.unref();
+    }
+  }
+
+  // --- internals ---
+
+  private onPtyData(chunk: Buffer): void {
+    for (const piece of this.parser.push(chunk)) {
+      if (piece.kind === "marker") this.onMarker(piece.fields);
+      else if (!this.suppressEcho && this.ready) this.route(piece.data);
+    }
+  }
+
+  private onMarker(fields: string[]): void {
+    const [kind, ...rest] = fields;
+    if (kind === "E") {
+      this.cwd = rest.slice(1).join(";") || this.cwd;
+      if (!this.ready) {
+        this.ready = true;
+        this.readyWaiter?.resolve();
+        this.readyWaiter = null;
+        return;
+      }
+      this.suppressEcho = false;
+      if (!this.running) return;
+      const finished: TFinishedCommand = { ...this.running, exitCode: Number(rest[0]) || 0, finishedOn: new Date().toISOString() };
+      this.running = null;
+      this.lastCommand = finished;
+      this.hooks.emit(this, "command.finished", { command: finished });
+    } else if (kind === "B") {
+      if (!this.ready || this.running) return;
+      this.running = { id: `i${++this.commandSeq}`, command: null, startedOn: new Date().toISOString() };
+      this.hooks.emit(this, "command.started");
+    } else if (kind === "S") {
+      this.suppressEcho = false;
+    }
+  }
+
+  private route(data: Buffer): void {
+    if (this.state === "Closed") return;
+    const offset = this.outputOffset;
+    this.outputOffset += data.length;
+    if (this.state === "Opened" && this.streamId && this.buffer.size === 0) {
+      this.deliverLive(offset, data);
+      return;
+    }
+    const droppedBefore = this.buffer.droppedSinceDrain;
+    this.buffer.push(data, this.outputBufferingMode);
+    if (this.outputBufferingMode === "Block" && this.buffer.isFull() && !this.pauses.has("buffer")) {
+      this.pause("buffer");
+      this.hooks.emit(this, "buffer.full", { reason: "output buffer full; the command is blocked until Receive" });
+    } else if (this.outputBufferingMode === "Drop" && droppedBefore === 0 && this.buffer.droppedSinceDrain > 0) {
+      this.hooks.emit(this, "buffer.full", { reason: "output buffer full; dropping the oldest output" });
+    }
+  }
+
+  private deliverLive(offset: number, data: Buffer): void {
+    const streamId = this.streamId;
+    if (!streamId) return;
+    const header = Buffer.allocUnsafe(25);
+    header[0] = 0x01;
+    this.instanceIdBytes.copy(header, 1);
+    header.writeBigUInt64BE(BigInt(offset), 17);
+    this.inflight += data.length;
+    const sent = this.hooks.deliver(streamId, header, data, () => {
+      if (this.streamId !== streamId) return;
+      this.inflight -= data.length;
+      if (this.inflight < STREAM_LOW_WATER) this.unpause("stream");
+    });
+    if (!sent) {
+      this.inflight -= data.length;
+      return;
+    }
+    if (this.inflight > STREAM_HIGH_WATER) this.pause("stream");
+  }
+
+  private resumeAfterDrain(): void {
+    if (this.pauses.has("buffer")) {
+      this.unpause("buffer");
+      this.hooks.emit(this, "buffer.resumed");
+    }
+  }
+
+  private pause(reason: PauseReason): void {
+    if (this.pauses.size === 0) this.proc?.pause();
+    this.pauses.add(reason);
+  }
+
+  private unpause(reason: PauseReason): void {
+    if (!this.pauses.delete(reason)) return;
+    if (this.pauses.size === 0 && this.live) this.proc?.resume();
+  }
+
+  private onIdleExpired(): void {
+    this.idleTimer = null;
+    if (this.state !== "Disconnected") return;
+    this.hooks.log.info({ sessionId: this.id, idleTimeoutSec: this.idleTimeoutSec }, "idle timeout expired; closing session");
+    this.terminate("Closed", `IdleTimeout: disconnected for ${this.idleTimeoutSec} s without a connection; the agent ended the session and its processes`);
+  }
+
+  private onPtyExit(exitCode: number, signal: number | undefined): void {
+    const wasEnding = this.ending;
+    if (!this.ready) this.readyWaiter?.reject(new Error(`shell exited during start (code ${exitCode})`));
+    this.readyWaiter = null;
+    if (!wasEnding) {
+      this.terminate("Broken", `the shell exited on its own (exit code ${exitCode}${signal ? `, signal ${signal}` : ""})`);
+    }
+    this.pauses.clear();
+    this.hooks.limits.removeForSession(this.cgroups);
+    this.hooks.ended(this);
+  }
+
+  private clearIdleTimer(): void {
+    if (this.idleTimer) clearTimeout(this.idleTimer);
+    this.idleTimer = null;
+  }
+}

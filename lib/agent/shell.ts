@@ -1,0 +1,67 @@
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+
+/**
+ * The bash init file every session starts with. It prints Baton's markers (see
+ * marker-parser.ts) and turns off what would put noise into the output: no prompt (the
+ * console draws its own from the `cwd` it gets), no bracketed-paste switches, no history file.
+ */
+const RC = String.raw`
+__baton_nonce="$BATON_NONCE"
+unset BATON_NONCE BATON_RC BATON_CGROUPS BATON_ULIMIT_V
+PS1=''
+PS2=''
+HISTCONTROL=ignorespace
+unset HISTFILE
+bind 'set enable-bracketed-paste off' 2>/dev/null
+printf -v PS0 '\033]777;%s;B\007' "$__baton_nonce"
+__baton_run() {
+  local __baton_cmd="$2"
+  history -s -- "$__baton_cmd"
+  printf '\033]777;%s;S;%s\007' "$__baton_nonce" "$1"
+  set --
+  eval "$__baton_cmd"
+}
+PROMPT_COMMAND='__baton_rc=$?; printf "\033]777;%s;E;%s;%s\007" "$__baton_nonce" "$__baton_rc" "$PWD"'
+`;
+
+/**
+ * The launcher joins the session's cgroups and sets RLIMIT_AS before bash starts, so every
+ * process of the shell inherits both.
+ */
+export const LAUNCHER = [
+  'for d in $BATON_CGROUPS; do echo $$ > "$d/cgroup.procs" 2>/dev/null; done',
+  '[ -n "$BATON_ULIMIT_V" ] && ulimit -v "$BATON_ULIMIT_V"',
+  'exec /bin/bash --noprofile --rcfile "$BATON_RC" -i',
+].join("\n");
+
+export function writeRcFile(): { path: string; dir: string } {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "baton-agent-"));
+  const file = path.join(dir, "session.bashrc");
+  fs.writeFileSync(file, RC, { mode: 0o644 });
+  return { path: file, dir };
+}
+
+/** Quotes a command as one bash $'...' word so it fits on one input line, whatever it contains. */
+export function ansiCQuote(s: string): string {
+  let out = "$'";
+  for (const byte of Buffer.from(s, "utf8")) {
+    if (byte === 0x27) out += "\\'";
+    else if (byte === 0x5c) out += "\\\\";
+    else if (byte >= 0x20 && byte < 0x7f) out += String.fromCharCode(byte);
+    else out += "\\x" + byte.toString(16).padStart(2, "0");
+  }
+  return out + "'";
+}
+
+/** Environment for a session's shell: the agent's, minus anything of Baton's (the token above all). */
+export function shellEnv(extra: Record<string, string>): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(process.env)) {
+    if (v === undefined || k.startsWith("BATON_") || k.startsWith("npm_") || k === "NODE_OPTIONS") continue;
+    env[k] = v;
+  }
+  env.TERM = "xterm-256color";
+  return { ...env, ...extra };
+}
