@@ -1,0 +1,118 @@
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { alice, sha256, sleep, startAgent, until, waitForCommand, type RunningAgent } from "./helpers";
+
+const BUFFER = 64 * 1024;
+let agent: RunningAgent;
+
+beforeAll(async () => {
+  agent = await startAgent({
+    name: "Buf1",
+    configurations: [
+      { name: "SmallBlock", outputBufferingMode: "Block", outputBufferSizeBytes: BUFFER },
+      { name: "SmallDrop", outputBufferingMode: "Drop", outputBufferSizeBytes: BUFFER },
+    ],
+  });
+});
+afterAll(async () => {
+  await agent?.stop();
+});
+
+/** What `report` prints through the terminal: every line ends with CR LF (the PTY's onlcr). */
+function expectedReport(lines: number): Buffer {
+  let s = "";
+  for (let i = 1; i <= lines; i++) s += `line ${i} of the report written while nobody was connected\r\n`;
+  return Buffer.from(s);
+}
+const fastReport = (lines: number) => `for ((i=1;i<=${lines};i++)); do echo "line $i of the report written while nobody was connected"; done`;
+
+describe("Block mode", () => {
+  it("delivers the complete output of a command that kept printing while disconnected (sha256)", async () => {
+    const lines = 12_000;
+    const expected = expectedReport(lines);
+    expect(expected.length).toBeGreaterThan(8 * BUFFER);
+    const s = await agent.client.newSession(alice, { name: "BlockSha", configurationName: "SmallBlock" });
+    const { commandId } = await agent.client.run(alice, s.id, { command: fastReport(lines), inDisconnectedSession: true });
+
+    const parts: Buffer[] = [];
+    let nextOffset = 0;
+    let receives = 0;
+    let sawBlocked = false;
+    for (;;) {
+      await sleep(150);
+      const before = await agent.client.getSession(alice, s.id);
+      sawBlocked ||= before.outputBlocked;
+      const r = await agent.client.receive(alice, s.id);
+      receives++;
+      expect(r.offset).toBe(nextOffset);
+      expect(r.droppedBytes).toBe(0);
+      parts.push(r.output);
+      nextOffset = r.offset + r.outputBytes;
+      if (r.session.lastCommand?.id === commandId && r.session.bufferedBytes === 0 && r.outputBytes === 0) break;
+      // Go away again so the rest is produced while disconnected, too.
+      if (r.session.command) await agent.client.disconnect(alice, s.id);
+      expect(receives).toBeLessThan(200);
+    }
+    const all = Buffer.concat(parts);
+    expect(all.length).toBe(expected.length);
+    expect(sha256(all)).toBe(sha256(expected));
+    expect(sawBlocked).toBe(true);
+    expect(receives).toBeGreaterThan(2);
+    await agent.client.remove(alice, s.id);
+  }, 60_000);
+
+  it("really holds the command back while the buffer is full and lets it go on Receive", async () => {
+    const progress = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "baton-block-")), "progress");
+    const s = await agent.client.newSession(alice, { name: "BlockPause", configurationName: "SmallBlock" });
+    const line = "y".repeat(100);
+    const { commandId } = await agent.client.run(alice, s.id, {
+      command: `for ((i=1;i<=20000;i++)); do echo "$i ${line}"; echo $i > ${progress}; done`,
+      inDisconnectedSession: true,
+    });
+    const blocked = await until(async () => {
+      const v = await agent.client.getSession(alice, s.id);
+      return v.outputBlocked ? v : null;
+    }, { what: "buffer full" });
+    expect(blocked.bufferedBytes).toBeGreaterThanOrEqual(BUFFER);
+    expect(blocked.bufferedBytes).toBeLessThan(BUFFER + 64 * 1024);
+    await sleep(200);
+    const p1 = Number(fs.readFileSync(progress, "utf8"));
+    await sleep(800);
+    const p2 = Number(fs.readFileSync(progress, "utf8"));
+    // The shell's loop made no progress for 800 ms: it is blocked writing to the terminal.
+    expect(p2).toBe(p1);
+    expect(p1).toBeLessThan(20_000);
+    expect((await agent.client.getSession(alice, s.id)).command?.id).toBe(commandId);
+
+    const t0 = Date.now();
+    const r = await agent.client.receive(alice, s.id);
+    expect(r.outputBytes).toBeGreaterThanOrEqual(BUFFER);
+    await until(() => Number(fs.readFileSync(progress, "utf8")) > p1, { timeoutMs: 2000, what: "progress after receive" });
+    expect(Date.now() - t0).toBeLessThan(2000);
+    await agent.client.remove(alice, s.id);
+  }, 30_000);
+});
+
+describe("Drop mode", () => {
+  it("keeps the newest output and counts the rest: received + dropped = produced", async () => {
+    const lines = 8000;
+    const expected = expectedReport(lines);
+    const s = await agent.client.newSession(alice, { name: "DropCount", configurationName: "SmallDrop" });
+    const { commandId } = await agent.client.run(alice, s.id, { command: fastReport(lines), inDisconnectedSession: true });
+    // The command is never held back in Drop mode: it finishes while still disconnected.
+    const done = await waitForCommand(agent, alice, s.id, commandId, 30_000);
+    expect(done.state).toBe("Disconnected");
+    expect(done.outputBlocked).toBe(false);
+    expect(done.bufferedBytes).toBe(BUFFER);
+    const r = await agent.client.receive(alice, s.id);
+    expect(r.outputBytes + r.droppedBytes).toBe(expected.length);
+    expect(r.droppedBytes).toBe(expected.length - BUFFER);
+    expect(sha256(r.output)).toBe(sha256(expected.subarray(expected.length - BUFFER)));
+    expect(r.offset).toBe(r.droppedBytes);
+    expect(r.session.totalDroppedBytes).toBe(r.droppedBytes);
+    expect(r.session.droppedBytes).toBe(0);
+    await agent.client.remove(alice, s.id);
+  }, 40_000);
+});
