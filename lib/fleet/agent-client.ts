@@ -275,6 +275,8 @@ type StreamEvents = {
  */
 export class AgentStream extends EventEmitter<StreamEvents> {
   id = "";
+  /** The agent's greeting: stream id, heartbeat and every session at connect time. */
+  hello: Extract<TStreamServerMessage, { type: "hello" }> | null = null;
 
   constructor(readonly ws: WebSocket) {
     super();
@@ -289,6 +291,7 @@ export class AgentStream extends EventEmitter<StreamEvents> {
       const msg = parsed.data;
       if (msg.type === "hello") {
         this.id = msg.streamId;
+        this.hello = msg;
         this.emit("hello", msg);
       }
       this.emit("message", msg);
