@@ -1,0 +1,34 @@
+import { headers } from "next/headers";
+import type { ReactNode } from "react";
+import { signOut } from "@/app/(auth)/sign-in/actions";
+import { LiveStatus } from "@/components/console/live-status";
+import { NavLinks } from "@/components/console/nav-links";
+import { requireUser } from "@/lib/auth/current-user";
+import { areasFor, ROLE_LABEL } from "@/lib/auth/roles";
+
+export default async function ConsoleLayout({ children }: { children: ReactNode }) {
+  const path = (await headers()).get("x-baton-path") ?? "/";
+  const user = await requireUser(path);
+  return (
+    <div className="min-h-screen">
+      <header className="bg-slate-900">
+        <div className="mx-auto flex max-w-7xl flex-wrap items-center gap-6 px-4 py-3">
+          <span className="text-lg font-bold tracking-tight text-white">Baton</span>
+          <NavLinks areas={areasFor(user.role)} />
+          <div className="ml-auto flex items-center gap-4">
+            <LiveStatus />
+            <span className="text-sm text-slate-200" data-testid="current-user">
+              {user.displayName} <span className="text-slate-400">· {ROLE_LABEL[user.role]}</span>
+            </span>
+            <form action={signOut}>
+              <button type="submit" className="rounded-md px-2 py-1 text-sm text-slate-300 hover:bg-slate-800 hover:text-white">
+                Sign out
+              </button>
+            </form>
+          </div>
+        </div>
+      </header>
+      <main className="mx-auto max-w-7xl px-4 py-8">{children}</main>
+    </div>
+  );
+}

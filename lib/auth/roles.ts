@@ -1,0 +1,35 @@
+// Who may do what (DESIGN.md "Who may do what"). Pure data: safe for client components.
+export const ROLES = ["technician", "manager", "helpdesk", "auditor", "admin"] as const;
+export type TRole = (typeof ROLES)[number];
+
+export const ROLE_LABEL: Record<TRole, string> = {
+  technician: "Technician",
+  manager: "Manager",
+  helpdesk: "Help desk",
+  auditor: "Auditor",
+  admin: "Admin",
+};
+
+export const AREAS = ["sessions", "computers", "audit", "users"] as const;
+export type TArea = (typeof AREAS)[number];
+
+export const AREA_ROLES: Record<TArea, readonly TRole[]> = {
+  sessions: ["technician", "manager", "helpdesk", "admin"],
+  computers: ["technician", "manager", "helpdesk", "admin"],
+  audit: ["auditor", "admin"],
+  users: ["admin"],
+};
+
+export const AREA_LABEL: Record<TArea, string> = {
+  sessions: "Sessions",
+  computers: "Computers",
+  audit: "Audit",
+  users: "Users",
+};
+
+// Roles that may change session state (new, run, disconnect, connect, receive, remove, hand off).
+export const SESSION_ACTOR_ROLES: readonly TRole[] = ["technician", "manager", "admin"];
+
+export const canSee = (role: TRole, area: TArea) => AREA_ROLES[area].includes(role);
+export const areasFor = (role: TRole) => AREAS.filter((a) => canSee(role, a));
+export const homeFor = (role: TRole): string => `/${areasFor(role)[0] ?? "sessions"}`;

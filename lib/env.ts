@@ -1,0 +1,45 @@
+import { z } from "zod";
+
+// Every variable Baton reads, validated once. A bad value stops the process at start with a
+// message that names the variable; nothing else reads process.env for these.
+export const ZEnv = z.object({
+  NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
+  DATABASE_URL: z
+    .string()
+    .regex(/^(file:|postgres(ql)?:\/\/)/, "must be a file: URL (SQLite) or a postgres:// URL")
+    .default("file:./data/baton.db"),
+  BATON_SECRET: z.string().min(32, "must be at least 32 characters").optional(),
+  HOST: z.string().min(1).default("127.0.0.1"),
+  PORT: z.coerce.number().int().min(1).max(65535).default(3000),
+  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  BATON_DEMO: z.enum(["0", "1"]).default("0"),
+  BATON_COOKIE_SECURE: z.enum(["0", "1"]).default("0"),
+  BATON_SESSION_TTL_HOURS: z.coerce.number().int().min(1).max(24 * 30).default(12),
+});
+export type TEnv = z.infer<typeof ZEnv>;
+
+export class EnvError extends Error {}
+
+export function parseEnv(source: Record<string, string | undefined>): TEnv {
+  // Empty strings mean "unset", as shells and .env files commonly produce them.
+  const cleaned = Object.fromEntries(Object.entries(source).filter(([, v]) => v !== ""));
+  const result = ZEnv.safeParse(cleaned);
+  if (!result.success) {
+    const lines = result.error.issues.map((i) => `  ${i.path.join(".") || "(env)"}: ${i.message}`);
+    throw new EnvError(`Invalid environment:\n${lines.join("\n")}`);
+  }
+  return result.data;
+}
+
+// What the console process needs beyond parsing; checked once at start (not at build time).
+export function assertRuntimeEnv(env: TEnv): void {
+  if (!env.BATON_SECRET) throw new EnvError("Invalid environment:\n  BATON_SECRET: required (at least 32 characters)");
+}
+
+let cached: TEnv | undefined;
+export function env(): TEnv {
+  cached ??= parseEnv(process.env);
+  return cached;
+}
+
+export const isPostgresUrl = (url: string) => /^postgres(ql)?:\/\//.test(url);

@@ -1,0 +1,19 @@
+import { z } from "zod";
+
+// Live events notify; they are not a second store. Each names what changed, plus small fields
+// when they save the browser a round trip. Clients update or invalidate the matching query.
+export const ZLiveEvent = z.discriminatedUnion("type", [
+  z.object({ type: z.literal("user.created"), id: z.string() }),
+  z.object({ type: z.literal("user.updated"), id: z.string() }),
+  z.object({ type: z.literal("audit.appended"), seq: z.number().int() }),
+  z.object({ type: z.literal("computer.updated"), id: z.string() }),
+  z.object({ type: z.literal("session.updated"), id: z.string(), state: z.string().optional() }),
+  z.object({ type: z.literal("session.removed"), id: z.string() }),
+]);
+export type TLiveEvent = z.infer<typeof ZLiveEvent>;
+
+export const LIVE_EVENT = "baton";
+
+// Rooms a socket joins on connect; publishers address rooms, never individual sockets.
+export const roomForUser = (userId: string) => `user:${userId}`;
+export const roomForRole = (role: string) => `role:${role}`;

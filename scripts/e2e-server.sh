@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# The console as the browser tests see it: production build, demo accounts, a fresh database.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+mkdir -p data
+rm -f data/e2e.db data/e2e.db-journal data/e2e.db-wal data/e2e.db-shm
+export DATABASE_URL="file:./data/e2e.db"
+export NODE_ENV=production BATON_DEMO=1 NEXT_TELEMETRY_DISABLED=1
+export BATON_SECRET="${BATON_SECRET:-e2e-secret-not-for-production-0123456789abcdef}"
+export HOST=127.0.0.1 PORT="${PORT:-3210}" LOG_LEVEL="${LOG_LEVEL:-warn}"
+exec node_modules/.bin/tsx server.ts

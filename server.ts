@@ -1,0 +1,83 @@
+// Baton's console process: Next.js and socket.io on one port. Applies migrations, seeds the
+// demo accounts in demo mode, then serves. Run with `tsx server.ts` (npm run dev / start).
+import { execFileSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import fs from "node:fs";
+import { createServer } from "node:http";
+import path from "node:path";
+import next from "next";
+import { assertRuntimeEnv, EnvError, parseEnv } from "./lib/env";
+
+function fail(message: string): never {
+  console.error(`baton: ${message}`);
+  process.exit(1);
+}
+
+// A development secret is made once and kept beside the embedded database; production must set one.
+function ensureDevSecret() {
+  if (process.env.BATON_SECRET || process.env.NODE_ENV === "production") return;
+  const file = path.resolve("data/.secret");
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  if (!fs.existsSync(file)) fs.writeFileSync(file, randomBytes(32).toString("hex"), { mode: 0o600 });
+  process.env.BATON_SECRET = fs.readFileSync(file, "utf8").trim();
+}
+
+async function main() {
+  ensureDevSecret();
+  let env;
+  try {
+    env = parseEnv(process.env);
+    assertRuntimeEnv(env);
+  } catch (err) {
+    if (err instanceof EnvError) fail(err.message);
+    throw err;
+  }
+  if (env.DATABASE_URL.startsWith("file:")) fs.mkdirSync(path.resolve("data"), { recursive: true });
+  try {
+    execFileSync(process.execPath, ["scripts/prisma/migrate.mjs", "deploy"], { stdio: ["ignore", "pipe", "inherit"], env: process.env });
+  } catch {
+    fail("database migrations failed (see the error above); DATABASE_URL must point to a reachable database");
+  }
+
+  const { logger } = await import("./lib/logger");
+  const { seedDemoUsers, usersWithDemoPasswords, DEMO_USERS } = await import("./lib/data/users/demo-users");
+  const { attachRealtime } = await import("./lib/realtime/socket-server");
+
+  if (env.BATON_DEMO === "1") {
+    const { created } = await seedDemoUsers();
+    if (created.length) {
+      console.log("\nDemo accounts (demo only; change them before real use):");
+      for (const u of DEMO_USERS) console.log(`  ${u.role.padEnd(10)}  ${u.username.padEnd(9)}  ${u.password}`);
+      console.log("");
+    }
+  } else if (env.NODE_ENV === "production") {
+    const weak = await usersWithDemoPasswords();
+    if (weak.length) fail(`refusing to start in production: account(s) ${weak.join(", ")} still use a published demo password`);
+  }
+
+  const dev = env.NODE_ENV !== "production";
+  const app = next({ dev, hostname: env.HOST, port: env.PORT, turbopack: dev });
+  await app.prepare();
+  const handle = app.getRequestHandler();
+  const server = createServer((req, res) => void handle(req, res));
+  const io = attachRealtime(server);
+
+  server.listen(env.PORT, env.HOST, () => {
+    logger.info({ url: `http://${env.HOST}:${env.PORT}`, dev, demo: env.BATON_DEMO === "1" }, "console listening");
+    console.log(`Baton console on http://${env.HOST}:${env.PORT}`);
+  });
+
+  const shutdown = (signal: string) => {
+    logger.info({ signal }, "console shutting down");
+    io.close();
+    server.close(() => process.exit(0));
+    setTimeout(() => process.exit(0), 5000).unref();
+  };
+  process.on("SIGTERM", () => shutdown("SIGTERM"));
+  process.on("SIGINT", () => shutdown("SIGINT"));
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
