@@ -1,0 +1,19 @@
+import { execFileSync } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+
+// Points this test process at a fresh, migrated SQLite file. Call before importing anything that
+// touches the database (use dynamic imports after it).
+export function prepareTestDatabase(): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "baton-test-db-"));
+  const url = `file:${path.join(dir, "test.db")}`;
+  process.env.DATABASE_URL = url;
+  process.env.LOG_LEVEL = "silent";
+  execFileSync(process.execPath, ["scripts/prisma/migrate.mjs", "deploy"], {
+    cwd: path.resolve(import.meta.dirname, "../.."),
+    env: { ...process.env, DATABASE_URL: url },
+    stdio: "pipe",
+  });
+  return url;
+}

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Every suite: type check, unit + integration (Vitest: lib/, real agents, real databases),
+# production build, browser tests (Playwright against real agents and the real console).
+# Ends with one line "N passed, N failed, N skipped" adding up all suites.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+export NEXT_TELEMETRY_DISABLED=1 npm_config_nodedir="${npm_config_nodedir:-/usr}"
+bash scripts/setup.sh --test || exit 1
+mkdir -p test-results
+rm -f test-results/vitest.json test-results/e2e.json
+
+steps_failed=0
+step() {
+  echo "=== $1"
+  shift
+  if ! "$@"; then
+    echo "=== FAILED: $*"
+    steps_failed=$((steps_failed + 1))
+    return 1
+  fi
+}
+
+step "type check" npx tsc --noEmit
+step "unit and integration tests" npx vitest run --reporter=default --reporter=json --outputFile.json=test-results/vitest.json
+if step "production build" npx next build; then
+  step "browser tests" npx playwright test
+fi
+
+node - "$steps_failed" <<'NODE'
+const fs = require("node:fs");
+const read = (f) => { try { return JSON.parse(fs.readFileSync(f, "utf8")); } catch { return null; } };
+let passed = 0, failed = 0, skipped = 0;
+const v = read("test-results/vitest.json");
+if (v) { passed += v.numPassedTests; failed += v.numFailedTests; skipped += v.numPendingTests + (v.numTodoTests ?? 0); }
+const e = read("test-results/e2e.json");
+if (e) { passed += e.stats.expected + e.stats.flaky; failed += e.stats.unexpected; skipped += e.stats.skipped; }
+// A step that failed without reporting tests (type errors, a broken build) counts as one failure.
+const stepsFailed = Number(process.argv[2]);
+if (stepsFailed > 0 && failed === 0) failed = stepsFailed;
+console.log(`${passed} passed, ${failed} failed, ${skipped} skipped`);
+process.exit(failed > 0 ? 1 : 0);
+NODE
