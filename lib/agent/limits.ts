@@ -11,7 +11,8 @@ import type { Logger } from "./logger";
  */
 type Controller = "pids" | "memory";
 
-export type SessionCgroups = { dirs: string[] };
+/** `pids` is set when the session has its own pids cgroup, which then holds every process of the shell. */
+export type SessionCgroups = { dirs: string[]; pids: boolean };
 
 export class LimitsController {
   private bases = new Map<Controller, { dir: string; v2: boolean }>();
@@ -54,6 +55,7 @@ export class LimitsController {
   /** Creates the session's cgroups with the given limits; the shell launcher joins them. */
   createForSession(sessionId: number, limits: { maxMemoryPerShellMB: number; maxProcessesPerShell: number }): SessionCgroups {
     const dirs: string[] = [];
+    let pids = false;
     for (const [controller, base] of this.bases) {
       const dir = path.join(base.dir, `s${sessionId}`);
       try {
@@ -65,11 +67,12 @@ export class LimitsController {
             String(limits.maxMemoryPerShellMB * 1024 * 1024),
           );
         dirs.push(dir);
+        if (controller === "pids") pids = true;
       } catch (err) {
         this.log.warn({ err, controller, sessionId }, "could not create session cgroup");
       }
     }
-    return { dirs };
+    return { dirs, pids };
   }
 
   /** Pids in the session's cgroups (the most reliable way to find every process of a shell). */

@@ -22,7 +22,7 @@ import {
   type TStreamServerMessage,
 } from "../protocol";
 import { AgentError } from "./errors";
-import type { LimitsController } from "./limits";
+import { killPids, processTreePids, type LimitsController } from "./limits";
 import type { Logger } from "./logger";
 import { Session } from "./session";
 
@@ -285,9 +285,16 @@ export class SessionManager {
     }
   }
 
+  /** Ends every shell with one sweep (one /proc scan at most, not one per session). */
   shutdown(): void {
     this.shuttingDown = true;
-    for (const s of this.sessions.values()) s.terminate("Closed", "the agent host shut down");
+    const live = [...this.sessions.values()].filter((s) => s.live);
+    const pids = new Set<number>();
+    for (const s of live) for (const p of s.processPids({ scanProc: false })) pids.add(p);
+    const uncontained = live.filter((s) => !s.hasPidsCgroup && s.pid).map((s) => s.pid!);
+    if (uncontained.length) for (const p of processTreePids(uncontained)) pids.add(p);
+    killPids([...pids]);
+    for (const s of live) s.terminate("Closed", "the agent host shut down", { alreadyKilled: true });
   }
 
   // --- helpers ---

@@ -2,6 +2,7 @@ import crypto from "node:crypto";
 import os from "node:os";
 import * as pty from "node-pty";
 import {
+  encodeOutputHeader,
   uuidToBytes,
   type TCommandInfo,
   type TEffectiveBufferingMode,
@@ -34,6 +35,9 @@ export type SessionHooks = {
 /** Output in flight to a stream above which the shell is paused until the client catches up. */
 const STREAM_HIGH_WATER = 512 * 1024;
 const STREAM_LOW_WATER = 128 * 1024;
+const LIVE_FLUSH_BYTES = 64 * 1024;
+/** Longest a byte of live output waits for company; well below what a typist notices. */
+const LIVE_FLUSH_MS = 3;
 
 type PauseReason = "buffer" | "stream";
 
@@ -59,7 +63,7 @@ export class Session {
   readonly buffer: OutputBuffer;
 
   private proc: pty.IPty | null = null;
-  private cgroups: SessionCgroups = { dirs: [] };
+  private cgroups: SessionCgroups = { dirs: [], pids: false };
   private readonly nonce = crypto.randomBytes(12).toString("hex");
   private readonly parser = new MarkerParser(this.nonce);
   /** True from writing a `run` line until its start marker: hides the echoed wrapper line. */
@@ -68,6 +72,9 @@ export class Session {
   private readyWaiter: { resolve: () => void; reject: (e: Error) => void } | null = null;
   private pauses = new Set<PauseReason>();
   private inflight = 0;
+  private pendingLive: Buffer[] = [];
+  private pendingBytes = 0;
+  private pendingOffset = 0;
   private idleTimer: NodeJS.Timeout | null = null;
   private commandSeq = 0;
   private ending = false;
@@ -179,6 +186,7 @@ export class Session {
   // --- transitions (the manager validates before calling these) ---
 
   attach(holder: TUserRef, streamId: string | null): void {
+    this.flushLive();
     this.clearIdleTimer();
     this.state = "Opened";
     this.holder = holder;
@@ -188,6 +196,7 @@ export class Session {
   }
 
   detach(opts: { idleTimeoutSec: number; mode: TEffectiveBufferingMode }): void {
+    this.flushLive();
     this.state = "Disconnected";
     this.holder = null;
     this.streamId = null;
@@ -204,6 +213,7 @@ export class Session {
 
   /** Connect: output buffered while disconnected goes out on the attaching stream first, in order. */
   flushToStream(): void {
+    this.flushLive();
     if (!this.streamId || this.buffer.size === 0) return;
     const offset = this.outputOffset - this.buffer.size;
     const { data } = this.buffer.drain();
@@ -213,6 +223,7 @@ export class Session {
 
   /** Receive: hand over everything buffered, and let a blocked command continue. */
   drainForReceive(): { offset: number; data: Buffer; dropped: number } {
+    this.flushLive();
     const offset = this.outputOffset - this.buffer.size;
     const { data, dropped } = this.buffer.drain();
     this.resumeAfterDrain();
@@ -239,7 +250,7 @@ export class Session {
   }
 
   /** Ends the shell and every process it started. The state changes at once; the shell exits shortly after. */
-  terminate(state: "Closed" | "Broken", reason: string): void {
+  terminate(state: "Closed" | "Broken", reason: string, opts: { alreadyKilled?: boolean } = {}): void {
     if (!this.live) return;
     this.ending = true;
     this.clearIdleTimer();
@@ -250,16 +261,28 @@ export class Session {
     this.running = null;
     // A Broken session keeps its last output for a Receive; a Closed one has nothing left to give.
     if (state === "Closed") this.buffer.clear();
-    this.killProcesses();
+    if (!opts.alreadyKilled) this.killProcesses();
     this.hooks.emit(this, state === "Closed" ? "closed" : "broken", { reason });
   }
 
-  /** Shell pids for a shutdown-wide sweep. */
-  killProcesses(): void {
-    const shell = this.proc?.pid;
+  /**
+   * Every process of the shell. With a pids cgroup that is exact and cheap; without one, a scan
+   * of /proc for the shell's session and descendants.
+   */
+  processPids(opts: { scanProc: boolean } = { scanProc: true }): number[] {
     const pids = new Set(this.hooks.limits.cgroupPids(this.cgroups));
-    if (shell) for (const p of processTreePids([shell])) pids.add(p);
-    killPids([...pids]);
+    const shell = this.proc?.pid;
+    if (shell) pids.add(shell);
+    if (shell && !this.cgroups.pids && opts.scanProc) for (const p of processTreePids([shell])) pids.add(p);
+    return [...pids];
+  }
+
+  get hasPidsCgroup(): boolean {
+    return this.cgroups.pids;
+  }
+
+  private killProcesses(): void {
+    killPids(this.processPids());
     // Anything forked while we looked is still in the cgroup; sweep again shortly.
     if (this.cgroups.dirs.length) {
       const again = setTimeout(() => killPids(this.hooks.limits.cgroupPids(this.cgroups)), 100);
@@ -309,6 +332,10 @@ export class Session {
       this.deliverLive(offset, data);
       return;
     }
+    this.bufferOutput(data);
+  }
+
+  private bufferOutput(data: Buffer): void {
     const droppedBefore = this.buffer.droppedSinceDrain;
     this.buffer.push(data, this.outputBufferingMode);
     if (this.outputBufferingMode === "Block" && this.buffer.isFull() && !this.pauses.has("buffer")) {
@@ -319,24 +346,43 @@ export class Session {
     }
   }
 
+  /**
+   * Live output is coalesced for a few milliseconds: a PTY read is at most 4 KB, and one
+   * WebSocket frame per read costs more CPU (agent and console) than the bytes themselves.
+   */
   private deliverLive(offset: number, data: Buffer): void {
-    const streamId = this.streamId;
-    if (!streamId) return;
-    const header = Buffer.allocUnsafe(25);
-    header[0] = 0x01;
-    this.instanceIdBytes.copy(header, 1);
-    header.writeBigUInt64BE(BigInt(offset), 17);
-    this.inflight += data.length;
-    const sent = this.hooks.deliver(streamId, header, data, () => {
-      if (this.streamId !== streamId) return;
-      this.inflight -= data.length;
-      if (this.inflight < STREAM_LOW_WATER) this.unpause("stream");
-    });
-    if (!sent) {
-      this.inflight -= data.length;
-      return;
+    if (this.pendingLive.length === 0) {
+      this.pendingOffset = offset;
+      setTimeout(() => this.flushLive(), LIVE_FLUSH_MS);
     }
-    if (this.inflight > STREAM_HIGH_WATER) this.pause("stream");
+    this.pendingLive.push(data);
+    this.pendingBytes += data.length;
+    if (this.pendingBytes >= LIVE_FLUSH_BYTES) this.flushLive();
+  }
+
+  /** Sends coalesced live output; if the stream is gone it lands in the buffer instead, so nothing is lost. */
+  private flushLive(): void {
+    if (this.pendingLive.length === 0) return;
+    const data = this.pendingLive.length === 1 ? this.pendingLive[0] : Buffer.concat(this.pendingLive, this.pendingBytes);
+    const offset = this.pendingOffset;
+    this.pendingLive = [];
+    this.pendingBytes = 0;
+    const streamId = this.streamId;
+    if (streamId && this.state === "Opened") {
+      const header = encodeOutputHeader(this.instanceIdBytes, offset);
+      this.inflight += data.length;
+      const sent = this.hooks.deliver(streamId, header, data, () => {
+        if (this.streamId !== streamId) return;
+        this.inflight -= data.length;
+        if (this.inflight < STREAM_LOW_WATER) this.unpause("stream");
+      });
+      if (sent) {
+        if (this.inflight > STREAM_HIGH_WATER) this.pause("stream");
+        return;
+      }
+      this.inflight -= data.length;
+    }
+    if (this.state !== "Closed") this.bufferOutput(data);
   }
 
   private resumeAfterDrain(): void {

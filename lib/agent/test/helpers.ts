@@ -27,9 +27,10 @@ export async function startAgent(opts: {
   configurations?: unknown[];
   env?: Record<string, string>;
   args?: string[];
+  nodeArgs?: string[];
 } = {}): Promise<RunningAgent> {
   const token = crypto.randomBytes(24).toString("hex");
-  const args = ["--import", "tsx", path.join(REPO_ROOT, "lib/agent/main.ts"), "--name", opts.name ?? "Srv1", "--port", "0", ...(opts.args ?? [])];
+  const args = [...(opts.nodeArgs ?? []), "--import", "tsx", path.join(REPO_ROOT, "lib/agent/main.ts"), "--name", opts.name ?? "Srv1", "--port", "0", ...(opts.args ?? [])];
   if (opts.configurations) {
     const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "baton-test-")), "sessions.json");
     fs.writeFileSync(file, JSON.stringify({ configurations: opts.configurations }));
@@ -44,7 +45,10 @@ export async function startAgent(opts: {
   proc.stdout!.on("data", (d: Buffer) => (out += d.toString()));
   proc.stderr!.on("data", (d: Buffer) => (out += d.toString()));
   const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`agent did not start:\n${out}`)), 20_000);
+    const timer = setTimeout(() => {
+      proc.kill("SIGKILL");
+      reject(new Error(`agent did not start:\n${out}`));
+    }, 20_000);
     const check = () => {
       const m = out.match(/"port":(\d+)[^\n]*"msg":"agent listening"/);
       if (m) {

@@ -45,8 +45,9 @@ describe("stream", () => {
     const events = collectEvents(stream);
     const s = await agent.client.newSession(alice, { name: "Live" }, { streamId: stream.id });
     const out = collectOutput(stream, s.instanceId);
+    const finishedEvent = stream.waitFor((m) => m.type === "session.updated" && m.change === "command.finished" && m.session.id === s.id);
     const { commandId } = await agent.client.run(alice, s.id, { command: "echo one; echo two" });
-    const finished = await stream.waitFor((m) => m.type === "session.updated" && m.change === "command.finished" && m.session.id === s.id);
+    const finished = await finishedEvent;
     expect(finished).toMatchObject({ command: { id: commandId, exitCode: 0 }, session: { state: "Opened", command: null } });
     await until(() => out.text() === "one\r\ntwo\r\n", { what: "live output" });
     expect(out.contiguousFrom(0)).toBe(10);
