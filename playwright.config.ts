@@ -12,8 +12,8 @@ export default defineConfig({
   timeout: 60_000,
   expect: { timeout: 10_000 },
   reporter: process.env.CI
-    ? [["list"], ["json", { outputFile: "test-results/e2e.json" }]]
-    : [["list"], ["json", { outputFile: "test-results/e2e.json" }], ["html", { open: "never" }]],
+    ? [["list"], ["json", { outputFile: "reports/e2e.json" }]]
+    : [["list"], ["json", { outputFile: "reports/e2e.json" }], ["html", { open: "never" }]],
   use: {
     baseURL: BASE_URL,
     trace: process.env.CI ? "retain-on-failure" : "on-first-retry",

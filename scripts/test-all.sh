@@ -6,8 +6,8 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 export NEXT_TELEMETRY_DISABLED=1 npm_config_nodedir="${npm_config_nodedir:-/usr}"
 bash scripts/setup.sh --test || exit 1
-mkdir -p test-results
-rm -f test-results/vitest.json test-results/e2e.json
+mkdir -p reports
+rm -f reports/vitest.json reports/e2e.json
 
 steps_failed=0
 step() {
@@ -21,7 +21,7 @@ step() {
 }
 
 step "type check" npx tsc --noEmit
-step "unit and integration tests" npx vitest run --reporter=default --reporter=json --outputFile.json=test-results/vitest.json
+step "unit and integration tests" npx vitest run --reporter=default --reporter=json --outputFile.json=reports/vitest.json
 if step "production build" npx next build; then
   step "browser tests" npx playwright test
 fi
@@ -30,10 +30,12 @@ node - "$steps_failed" <<'NODE'
 const fs = require("node:fs");
 const read = (f) => { try { return JSON.parse(fs.readFileSync(f, "utf8")); } catch { return null; } };
 let passed = 0, failed = 0, skipped = 0;
-const v = read("test-results/vitest.json");
+const v = read("reports/vitest.json");
 if (v) { passed += v.numPassedTests; failed += v.numFailedTests; skipped += v.numPendingTests + (v.numTodoTests ?? 0); }
-const e = read("test-results/e2e.json");
+else { console.log("no Vitest report (reports/vitest.json): counted as a failure"); failed++; }
+const e = read("reports/e2e.json");
 if (e) { passed += e.stats.expected + e.stats.flaky; failed += e.stats.unexpected; skipped += e.stats.skipped; }
+else { console.log("no Playwright report (reports/e2e.json): counted as a failure"); failed++; }
 // A step that failed without reporting tests (type errors, a broken build) counts as one failure.
 const stepsFailed = Number(process.argv[2]);
 if (stepsFailed > 0 && failed === 0) failed = stepsFailed;
