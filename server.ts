@@ -42,8 +42,14 @@ async function main() {
   const { logger } = await import("./lib/logger");
   const { seedDemoUsers, usersWithDemoPasswords, DEMO_USERS } = await import("./lib/data/users/demo-users");
   const { attachRealtime } = await import("./lib/realtime/socket-server");
+  const { Fleet, setFleet } = await import("./lib/fleet/fleet");
 
+  let demoFleet: { stop: () => void } | undefined;
   if (env.BATON_DEMO === "1") {
+    const { startDemoFleet } = await import("./lib/fleet/demo-fleet");
+    const started = await startDemoFleet({ basePort: env.BATON_DEMO_AGENT_PORT });
+    demoFleet = started;
+    console.log(`Demo fleet: ${started.agents.map((a) => `${a.name} (:${a.port})`).join(", ")}`);
     const { created } = await seedDemoUsers();
     if (created.length) {
       console.log("\nDemo accounts (demo only; change them before real use):");
@@ -61,6 +67,9 @@ async function main() {
   const handle = app.getRequestHandler();
   const server = createServer((req, res) => void handle(req, res));
   const io = attachRealtime(server);
+  const fleet = new Fleet();
+  setFleet(fleet);
+  await fleet.start();
 
   server.listen(env.PORT, env.HOST, () => {
     logger.info({ url: `http://${env.HOST}:${env.PORT}`, dev, demo: env.BATON_DEMO === "1" }, "console listening");
@@ -70,6 +79,8 @@ async function main() {
   const shutdown = (signal: string) => {
     logger.info({ signal }, "console shutting down");
     io.close();
+    void fleet.stop();
+    demoFleet?.stop();
     server.close(() => process.exit(0));
     setTimeout(() => process.exit(0), 5000).unref();
   };

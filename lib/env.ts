@@ -13,6 +13,7 @@ export const ZEnv = z.object({
   PORT: z.coerce.number().int().min(1).max(65535).default(3000),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   BATON_DEMO: z.enum(["0", "1"]).default("0"),
+  BATON_DEMO_AGENT_PORT: z.coerce.number().int().min(1024).max(65000).default(5985),
   BATON_COOKIE_SECURE: z.enum(["0", "1"]).default("0"),
   BATON_SESSION_TTL_HOURS: z.coerce.number().int().min(1).max(24 * 30).default(12),
 });

@@ -8,4 +8,5 @@ export DATABASE_URL="file:./data/e2e.db"
 export NODE_ENV=production BATON_DEMO=1 NEXT_TELEMETRY_DISABLED=1
 export BATON_SECRET="${BATON_SECRET:-e2e-secret-not-for-production-0123456789abcdef}"
 export HOST=127.0.0.1 PORT="${PORT:-3210}" LOG_LEVEL="${LOG_LEVEL:-warn}"
+export BATON_DEMO_AGENT_PORT="${BATON_DEMO_AGENT_PORT:-$((PORT + 2000))}"
 exec node_modules/.bin/tsx server.ts

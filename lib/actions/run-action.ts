@@ -15,7 +15,8 @@ export type TActionDef<S extends z.ZodType, T> = {
   input: S;
   /** What the audit event names as the target, from the parsed input (before the handler runs). */
   target?: (input: z.infer<S>) => TAuditTarget;
-  handler: (ctx: { user: TSessionUser; input: z.infer<S> }) => Promise<T>;
+  /** `setTarget` lets the handler name what it acted on once it has looked it up. */
+  handler: (ctx: { user: TSessionUser; input: z.infer<S>; setTarget: (t: TAuditTarget) => void }) => Promise<T>;
 };
 
 const ANONYMOUS = { id: null, name: "(anonymous)", role: "none" };
@@ -53,9 +54,10 @@ export async function runAction<S extends z.ZodType, T>(
   }
   const input = parsed.data as z.infer<S>;
   const params = input && typeof input === "object" ? (input as Record<string, unknown>) : { input };
-  const target = def.target?.(input) ?? {};
+  const target: TAuditTarget = { ...def.target?.(input) };
+  const setTarget = (t: TAuditTarget) => Object.assign(target, t);
   try {
-    const data = await def.handler({ user, input });
+    const data = await def.handler({ user, input, setTarget });
     await appendAuditEvent({ actor, action: def.name, outcome: "ok", params, ...target });
     return { ok: true, data };
   } catch (caught) {

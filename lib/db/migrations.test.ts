@@ -80,12 +80,12 @@ describe("migrations", () => {
     await client.end();
 
     expect(Object.keys(sqliteShape).sort()).toEqual(
-      ["AuditEvent", "AuthSession", "Computer", "Handoff", "Session", "SessionCommand", "SessionConfiguration", "User"].sort(),
+      ["AuditEvent", "AuthSession", "Computer", "Handoff", "Session", "SessionCommand", "SessionConfiguration", "SessionEvent", "User"].sort(),
     );
     expect(pgShape).toEqual(sqliteShape);
     expect(idx.rows.map((r) => r.indexname).sort()).toEqual(sqliteIndexes);
     // The listing and audit filters are backed by indexes on both.
-    for (const name of ["Session_state_idx", "Session_name_idx", "Session_ownerId_idx", "AuditEvent_at_idx", "AuditEvent_actorId_at_idx", "AuditEvent_sessionId_at_idx"]) {
+    for (const name of ["Session_state_idx", "Session_nameKey_idx", "Session_ownerId_idx", "AuditEvent_at_idx", "AuditEvent_actorId_at_idx", "AuditEvent_sessionId_at_idx"]) {
       expect(sqliteIndexes).toContain(name);
     }
   });

@@ -9,6 +9,24 @@ export const ZLiveEvent = z.discriminatedUnion("type", [
   z.object({ type: z.literal("computer.updated"), id: z.string() }),
   z.object({ type: z.literal("session.updated"), id: z.string(), state: z.string().optional() }),
   z.object({ type: z.literal("session.removed"), id: z.string() }),
+  z.object({
+    type: z.literal("bulk.progress"),
+    jobId: z.string(),
+    operation: z.enum(["disconnect", "connect", "remove"]),
+    total: z.number().int(),
+    done: z.number().int(),
+    finished: z.boolean(),
+    outcomes: z.array(
+      z.object({
+        sessionId: z.string(),
+        name: z.string(),
+        computerName: z.string(),
+        ok: z.boolean(),
+        state: z.string().nullable(),
+        error: z.string().nullable(),
+      }),
+    ),
+  }),
 ]);
 export type TLiveEvent = z.infer<typeof ZLiveEvent>;
 

@@ -4,13 +4,14 @@ import { tokenFromCookieHeader, userForToken, type TSessionUser } from "@/lib/au
 import { logger } from "@/lib/logger";
 import { setRealtimeServer } from "@/lib/realtime/publish";
 import { roomForRole, roomForUser } from "@/lib/realtime/events";
+import { attachTerminalRelay } from "@/lib/realtime/terminal-relay";
 
 // socket.io on the console's own port. A socket must present the same session cookie as the
 // pages; without one the handshake is refused. Each socket joins its user's and role's rooms.
 export function attachRealtime(httpServer: HttpServer, { origin }: { origin?: string } = {}): Server {
   const io = new Server(httpServer, {
     serveClient: false,
-    maxHttpBufferSize: 16 * 1024,
+    maxHttpBufferSize: 32 * 1024,
     cors: origin ? { origin, credentials: true } : undefined,
   });
   io.use(async (socket, next) => {
@@ -27,6 +28,7 @@ export function attachRealtime(httpServer: HttpServer, { origin }: { origin?: st
   io.on("connection", (socket) => {
     const user = socket.data.user as TSessionUser;
     void socket.join([roomForUser(user.id), roomForRole(user.role)]);
+    attachTerminalRelay(socket, user);
     logger.debug({ userId: user.id, socket: socket.id }, "socket connected");
   });
   setRealtimeServer(io);

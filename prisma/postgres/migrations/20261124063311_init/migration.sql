@@ -45,6 +45,7 @@ CREATE TABLE "Computer" (
     "status" "ComputerStatus" NOT NULL DEFAULT 'unknown',
     "lastSeenAt" TIMESTAMP(3),
     "agentVersion" TEXT,
+    "lastError" TEXT,
     "createdAt" TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
     "updatedAt" TIMESTAMP(3) NOT NULL,
 
@@ -65,6 +66,10 @@ CREATE TABLE "SessionConfiguration" (
     "maxConcurrentUsers" INTEGER NOT NULL,
     "maxMemoryPerShellMB" INTEGER NOT NULL,
     "maxProcessesPerShell" INTEGER NOT NULL,
+    "allowedRoles" TEXT NOT NULL DEFAULT '["*"]',
+    "minIdleTimeoutSec" INTEGER NOT NULL DEFAULT 60,
+    "activeShells" INTEGER NOT NULL DEFAULT 0,
+    "activeUsers" INTEGER NOT NULL DEFAULT 0,
     "enforcement" TEXT NOT NULL DEFAULT '{}',
     "updatedAt" TIMESTAMP(3) NOT NULL,
 
@@ -78,22 +83,41 @@ CREATE TABLE "Session" (
     "agentSessionId" INTEGER NOT NULL,
     "instanceId" TEXT NOT NULL,
     "name" TEXT NOT NULL,
+    "nameKey" TEXT NOT NULL,
     "configurationName" TEXT NOT NULL,
     "ownerId" TEXT NOT NULL,
+    "ownerName" TEXT NOT NULL,
     "holderId" TEXT,
+    "holderName" TEXT,
     "state" "SessionState" NOT NULL,
+    "reason" TEXT,
     "idleTimeoutSec" INTEGER NOT NULL,
     "outputBufferingMode" "BufferingMode" NOT NULL,
     "disconnectedOn" TIMESTAMP(3),
     "expiresOn" TIMESTAMP(3),
     "bufferedBytes" INTEGER NOT NULL DEFAULT 0,
+    "bufferSizeBytes" INTEGER NOT NULL DEFAULT 0,
+    "outputBlocked" BOOLEAN NOT NULL DEFAULT false,
     "droppedBytes" BIGINT NOT NULL DEFAULT 0,
+    "totalDroppedBytes" BIGINT NOT NULL DEFAULT 0,
     "runningCommand" TEXT,
-    "closedReason" TEXT,
+    "commandStartedOn" TIMESTAMP(3),
     "createdAt" TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
     "updatedAt" TIMESTAMP(3) NOT NULL,
 
     CONSTRAINT "Session_pkey" PRIMARY KEY ("id")
+);
+
+-- CreateTable
+CREATE TABLE "SessionEvent" (
+    "id" SERIAL NOT NULL,
+    "sessionId" TEXT NOT NULL,
+    "at" TIMESTAMP(3) NOT NULL,
+    "change" TEXT NOT NULL,
+    "state" "SessionState" NOT NULL,
+    "reason" TEXT,
+
+    CONSTRAINT "SessionEvent_pkey" PRIMARY KEY ("id")
 );
 
 -- CreateTable
@@ -170,7 +194,7 @@ CREATE INDEX "Session_computerId_state_idx" ON "Session"("computerId", "state");
 CREATE INDEX "Session_state_idx" ON "Session"("state");
 
 -- CreateIndex
-CREATE INDEX "Session_name_idx" ON "Session"("name");
+CREATE INDEX "Session_nameKey_idx" ON "Session"("nameKey");
 
 -- CreateIndex
 CREATE INDEX "Session_ownerId_idx" ON "Session"("ownerId");
@@ -183,6 +207,9 @@ CREATE INDEX "Session_updatedAt_idx" ON "Session"("updatedAt");
 
 -- CreateIndex
 CREATE UNIQUE INDEX "Session_computerId_agentSessionId_key" ON "Session"("computerId", "agentSessionId");
+
+-- CreateIndex
+CREATE INDEX "SessionEvent_sessionId_at_idx" ON "SessionEvent"("sessionId", "at");
 
 -- CreateIndex
 CREATE INDEX "SessionCommand_sessionId_startedAt_idx" ON "SessionCommand"("sessionId", "startedAt");
@@ -227,10 +254,7 @@ ALTER TABLE "SessionConfiguration" ADD CONSTRAINT "SessionConfiguration_computer
 ALTER TABLE "Session" ADD CONSTRAINT "Session_computerId_fkey" FOREIGN KEY ("computerId") REFERENCES "Computer"("id") ON DELETE CASCADE ON UPDATE CASCADE;
 
 -- AddForeignKey
-ALTER TABLE "Session" ADD CONSTRAINT "Session_ownerId_fkey" FOREIGN KEY ("ownerId") REFERENCES "User"("id") ON DELETE RESTRICT ON UPDATE CASCADE;
-
--- AddForeignKey
-ALTER TABLE "Session" ADD CONSTRAINT "Session_holderId_fkey" FOREIGN KEY ("holderId") REFERENCES "User"("id") ON DELETE SET NULL ON UPDATE CASCADE;
+ALTER TABLE "SessionEvent" ADD CONSTRAINT "SessionEvent_sessionId_fkey" FOREIGN KEY ("sessionId") REFERENCES "Session"("id") ON DELETE CASCADE ON UPDATE CASCADE;
 
 -- AddForeignKey
 ALTER TABLE "SessionCommand" ADD CONSTRAINT "SessionCommand_sessionId_fkey" FOREIGN KEY ("sessionId") REFERENCES "Session"("id") ON DELETE CASCADE ON UPDATE CASCADE;

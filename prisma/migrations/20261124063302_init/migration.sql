@@ -30,6 +30,7 @@ CREATE TABLE "Computer" (
     "status" TEXT NOT NULL DEFAULT 'unknown',
     "lastSeenAt" DATETIME,
     "agentVersion" TEXT,
+    "lastError" TEXT,
     "createdAt" DATETIME NOT NULL DEFAULT CURRENT_TIMESTAMP,
     "updatedAt" DATETIME NOT NULL
 );
@@ -48,6 +49,10 @@ CREATE TABLE "SessionConfiguration" (
     "maxConcurrentUsers" INTEGER NOT NULL,
     "maxMemoryPerShellMB" INTEGER NOT NULL,
     "maxProcessesPerShell" INTEGER NOT NULL,
+    "allowedRoles" TEXT NOT NULL DEFAULT '["*"]',
+    "minIdleTimeoutSec" INTEGER NOT NULL DEFAULT 60,
+    "activeShells" INTEGER NOT NULL DEFAULT 0,
+    "activeUsers" INTEGER NOT NULL DEFAULT 0,
     "enforcement" TEXT NOT NULL DEFAULT '{}',
     "updatedAt" DATETIME NOT NULL,
     CONSTRAINT "SessionConfiguration_computerId_fkey" FOREIGN KEY ("computerId") REFERENCES "Computer" ("id") ON DELETE CASCADE ON UPDATE CASCADE
@@ -60,23 +65,39 @@ CREATE TABLE "Session" (
     "agentSessionId" INTEGER NOT NULL,
     "instanceId" TEXT NOT NULL,
     "name" TEXT NOT NULL,
+    "nameKey" TEXT NOT NULL,
     "configurationName" TEXT NOT NULL,
     "ownerId" TEXT NOT NULL,
+    "ownerName" TEXT NOT NULL,
     "holderId" TEXT,
+    "holderName" TEXT,
     "state" TEXT NOT NULL,
+    "reason" TEXT,
     "idleTimeoutSec" INTEGER NOT NULL,
     "outputBufferingMode" TEXT NOT NULL,
     "disconnectedOn" DATETIME,
     "expiresOn" DATETIME,
     "bufferedBytes" INTEGER NOT NULL DEFAULT 0,
+    "bufferSizeBytes" INTEGER NOT NULL DEFAULT 0,
+    "outputBlocked" BOOLEAN NOT NULL DEFAULT false,
     "droppedBytes" BIGINT NOT NULL DEFAULT 0,
+    "totalDroppedBytes" BIGINT NOT NULL DEFAULT 0,
     "runningCommand" TEXT,
-    "closedReason" TEXT,
+    "commandStartedOn" DATETIME,
     "createdAt" DATETIME NOT NULL DEFAULT CURRENT_TIMESTAMP,
     "updatedAt" DATETIME NOT NULL,
-    CONSTRAINT "Session_computerId_fkey" FOREIGN KEY ("computerId") REFERENCES "Computer" ("id") ON DELETE CASCADE ON UPDATE CASCADE,
-    CONSTRAINT "Session_ownerId_fkey" FOREIGN KEY ("ownerId") REFERENCES "User" ("id") ON DELETE RESTRICT ON UPDATE CASCADE,
-    CONSTRAINT "Session_holderId_fkey" FOREIGN KEY ("holderId") REFERENCES "User" ("id") ON DELETE SET NULL ON UPDATE CASCADE
+    CONSTRAINT "Session_computerId_fkey" FOREIGN KEY ("computerId") REFERENCES "Computer" ("id") ON DELETE CASCADE ON UPDATE CASCADE
+);
+
+-- CreateTable
+CREATE TABLE "SessionEvent" (
+    "id" INTEGER NOT NULL PRIMARY KEY AUTOINCREMENT,
+    "sessionId" TEXT NOT NULL,
+    "at" DATETIME NOT NULL,
+    "change" TEXT NOT NULL,
+    "state" TEXT NOT NULL,
+    "reason" TEXT,
+    CONSTRAINT "SessionEvent_sessionId_fkey" FOREIGN KEY ("sessionId") REFERENCES "Session" ("id") ON DELETE CASCADE ON UPDATE CASCADE
 );
 
 -- CreateTable
@@ -152,7 +173,7 @@ CREATE INDEX "Session_computerId_state_idx" ON "Session"("computerId", "state");
 CREATE INDEX "Session_state_idx" ON "Session"("state");
 
 -- CreateIndex
-CREATE INDEX "Session_name_idx" ON "Session"("name");
+CREATE INDEX "Session_nameKey_idx" ON "Session"("nameKey");
 
 -- CreateIndex
 CREATE INDEX "Session_ownerId_idx" ON "Session"("ownerId");
@@ -165,6 +186,9 @@ CREATE INDEX "Session_updatedAt_idx" ON "Session"("updatedAt");
 
 -- CreateIndex
 CREATE UNIQUE INDEX "Session_computerId_agentSessionId_key" ON "Session"("computerId", "agentSessionId");
+
+-- CreateIndex
+CREATE INDEX "SessionEvent_sessionId_at_idx" ON "SessionEvent"("sessionId", "at");
 
 -- CreateIndex
 CREATE INDEX "SessionCommand_sessionId_startedAt_idx" ON "SessionCommand"("sessionId", "startedAt");

@@ -1,0 +1,106 @@
+"use server";
+import { defineAction } from "@/lib/actions/define-action";
+import { SESSION_ACTOR_ROLES } from "@/lib/auth/roles";
+import { previewOf, resolveTargets, startBulkJob } from "@/lib/sessions/bulk";
+import {
+  connectSession,
+  disconnectSession,
+  loadActionable,
+  newSession,
+  receiveSession,
+  removeSession,
+  runCommand,
+  targetOf,
+} from "@/lib/sessions/operations";
+import { ZDisconnect, ZNewSession, ZPreviewBulk, ZRunCommand, ZSessionRef, ZStartBulk } from "@/lib/sessions/schemas";
+
+// Each action: the wrapper checks session, role and input and writes the audit event; the
+// operation checks the session's scope and ownership, then asks the agent.
+
+export const newSessionAction = defineAction({
+  name: "session.new",
+  roles: SESSION_ACTOR_ROLES,
+  input: ZNewSession,
+  target: (i) => ({ sessionName: i.name }),
+  handler: async ({ user, input, setTarget }) => {
+    const row = await newSession({ actor: user, input });
+    setTarget({ sessionId: row.id, computerName: row.computerName });
+    return row;
+  },
+});
+
+export const disconnectSessionAction = defineAction({
+  name: "session.disconnect",
+  roles: SESSION_ACTOR_ROLES,
+  input: ZDisconnect,
+  handler: async ({ user, input, setTarget }) => {
+    const record = await loadActionable(user, input.sessionId);
+    setTarget(targetOf(record));
+    return disconnectSession({ actor: user, record, idleTimeoutSec: input.idleTimeoutSec, outputBufferingMode: input.outputBufferingMode });
+  },
+});
+
+export const connectSessionAction = defineAction({
+  name: "session.connect",
+  roles: SESSION_ACTOR_ROLES,
+  input: ZSessionRef,
+  handler: async ({ user, input, setTarget }) => {
+    const record = await loadActionable(user, input.sessionId);
+    setTarget(targetOf(record));
+    return connectSession({ actor: user, record });
+  },
+});
+
+export const receiveSessionAction = defineAction({
+  name: "session.receive",
+  roles: SESSION_ACTOR_ROLES,
+  input: ZSessionRef,
+  handler: async ({ user, input, setTarget }) => {
+    const record = await loadActionable(user, input.sessionId);
+    setTarget(targetOf(record));
+    return receiveSession({ actor: user, record });
+  },
+});
+
+export const removeSessionAction = defineAction({
+  name: "session.remove",
+  roles: SESSION_ACTOR_ROLES,
+  input: ZSessionRef,
+  handler: async ({ user, input, setTarget }) => {
+    const record = await loadActionable(user, input.sessionId);
+    setTarget(targetOf(record));
+    return removeSession({ actor: user, record });
+  },
+});
+
+export const runCommandAction = defineAction({
+  name: "session.run",
+  roles: SESSION_ACTOR_ROLES,
+  input: ZRunCommand,
+  handler: async ({ user, input, setTarget }) => {
+    const record = await loadActionable(user, input.sessionId);
+    setTarget(targetOf(record));
+    return runCommand({ actor: user, record, command: input.command, inDisconnectedSession: input.inDisconnectedSession });
+  },
+});
+
+export const previewBulkAction = defineAction({
+  name: "session.preview",
+  roles: SESSION_ACTOR_ROLES,
+  input: ZPreviewBulk,
+  handler: async ({ user, input }) => previewOf(input.operation, await resolveTargets(user, input), user),
+});
+
+export const startBulkAction = defineAction({
+  name: "session.bulk",
+  roles: SESSION_ACTOR_ROLES,
+  input: ZStartBulk,
+  handler: async ({ user, input }) => {
+    const records = await resolveTargets(user, input);
+    return startBulkJob(user, input.operation, records, {
+      throttleLimit: input.throttleLimit,
+      idleTimeoutSec: input.idleTimeoutSec,
+      outputBufferingMode: input.outputBufferingMode,
+    });
+  },
+});

@@ -1,0 +1,37 @@
+import "server-only";
+import { z } from "zod";
+import type { TSessionUser } from "@/lib/auth/session-store";
+import { seal } from "@/lib/crypto/secret-box";
+import { db } from "@/lib/db/client";
+import { AppError } from "@/lib/errors";
+import { AgentClient } from "@/lib/fleet/agent-client";
+import { fleet } from "@/lib/fleet/fleet";
+import type { ZRegisterComputer } from "@/lib/data/computers/schemas";
+
+/** Registers (or re-registers) an agent host after checking it answers with that token. */
+export async function registerComputer({ actor, input }: { actor: TSessionUser; input: z.infer<typeof ZRegisterComputer> }) {
+  if (actor.role !== "admin") throw new AppError("FORBIDDEN", "Only admins may register computers.");
+  const probe = new AgentClient({ baseUrl: input.address, token: input.token, timeoutMs: 5000 });
+  try {
+    const health = await probe.health();
+    if (health.name !== input.name) {
+      throw new AppError("INVALID_INPUT", `The agent at ${input.address} calls itself ${health.name}, not ${input.name}.`, { name: [`the agent's name is ${health.name}`] });
+    }
+  } catch (err) {
+    if (err instanceof AppError) throw err;
+    const code = (err as { code?: string }).code;
+    if (code === "UNAUTHORIZED") throw new AppError("INVALID_INPUT", `The agent at ${input.address} refused that token.`, { token: ["was refused by the agent"] });
+    throw new AppError("AGENT_UNAVAILABLE", `No agent answered at ${input.address}: ${(err as Error).message}`, { address: ["did not answer"] });
+  } finally {
+    probe.close();
+  }
+  const tokenCiphertext = seal(input.token);
+  const computer = await db.computer.upsert({
+    where: { name: input.name },
+    create: { name: input.name, address: input.address, tokenCiphertext },
+    update: { address: input.address, tokenCiphertext },
+    select: { id: true, name: true, address: true },
+  });
+  fleet().add(computer, input.token);
+  return { id: computer.id };
+}

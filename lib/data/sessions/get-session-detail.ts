@@ -1,0 +1,42 @@
+import "server-only";
+import type { TSessionUser } from "@/lib/auth/session-store";
+import { db } from "@/lib/db/client";
+import type { TSessionDetail, TSessionStateName } from "@/lib/dto/sessions";
+import { AppError } from "@/lib/errors";
+import { configurationRowSelect, toConfigurationRow } from "@/lib/data/computers/to-configuration-row";
+import { visibleSessionsWhere } from "@/lib/data/sessions/session-scope";
+import { sessionRowSelect, toSessionRow, type TSessionRecord } from "@/lib/data/sessions/to-session-row";
+
+const ZID = /^[a-z0-9]{20,40}$/;
+
+export async function getSessionDetail({ actor, id }: { actor: TSessionUser; id: string }): Promise<TSessionDetail> {
+  if (!ZID.test(id)) throw new AppError("NOT_FOUND", "No such session.");
+  const record = await db.session.findFirst({ where: { AND: [{ id }, visibleSessionsWhere(actor)] }, select: sessionRowSelect });
+  if (!record) throw new AppError("NOT_FOUND", "No such session, or it is not yours to see.");
+  const [configuration, commands, events] = await Promise.all([
+    db.sessionConfiguration.findUnique({
+      where: { computerId_name: { computerId: record.computerId, name: record.configurationName } },
+      select: configurationRowSelect,
+    }),
+    db.sessionCommand.findMany({
+      where: { sessionId: id },
+      orderBy: { startedAt: "desc" },
+      take: 100,
+      select: { id: true, command: true, startedAt: true, endedAt: true, exitCode: true, actor: { select: { username: true } } },
+    }),
+    db.sessionEvent.findMany({ where: { sessionId: id }, orderBy: { at: "desc" }, take: 200, select: { at: true, change: true, state: true, reason: true } }),
+  ]);
+  return {
+    session: toSessionRow(record as TSessionRecord, actor, configuration?.maxIdleTimeoutMs ?? null),
+    configuration: configuration ? toConfigurationRow(configuration) : null,
+    commands: commands.map((c) => ({
+      id: c.id,
+      command: c.command,
+      actorName: c.actor?.username ?? null,
+      startedAt: c.startedAt.toISOString(),
+      endedAt: c.endedAt?.toISOString() ?? null,
+      exitCode: c.exitCode,
+    })),
+    events: events.map((e) => ({ at: e.at.toISOString(), change: e.change, state: e.state as TSessionStateName, reason: e.reason })),
+  };
+}

@@ -1,0 +1,102 @@
+import "server-only";
+import type { Prisma } from "@/lib/generated/prisma-sqlite/client";
+import type { TSessionUser } from "@/lib/auth/session-store";
+import { db } from "@/lib/db/client";
+import type { TSessionFilters, TSessionPage } from "@/lib/dto/sessions";
+import { visibleSessionsWhere } from "@/lib/data/sessions/session-scope";
+import { sessionRowSelect, toSessionRow, type TSessionRecord } from "@/lib/data/sessions/to-session-row";
+
+/** Closed sessions stay listed this long (the agent keeps them as long), unless asked for by state. */
+const CLOSED_VISIBLE_MS = 15 * 60_000;
+
+/** `IT*`, `*Task`, `*pat*`, `a*b`: case-insensitive wildcards over the lower-cased name key. */
+export function nameWhere(pattern: string): Prisma.SessionWhereInput {
+  const p = pattern.toLowerCase();
+  if (!p.includes("*") && !p.includes("?")) return { nameKey: p };
+  const parts = p.split(/[*?]+/);
+  const and: Prisma.SessionWhereInput[] = [];
+  const first = parts[0];
+  const last = parts[parts.length - 1];
+  if (first) and.push({ nameKey: { startsWith: first } });
+  if (last && parts.length > 1) and.push({ nameKey: { endsWith: last } });
+  for (const mid of parts.slice(1, -1)) if (mid) and.push({ nameKey: { contains: mid } });
+  return { AND: and };
+}
+
+/** State and availability as the viewer sees them (DESIGN.md), translated to stored fields. */
+function viewWhere(filters: TSessionFilters, viewerId: string): Prisma.SessionWhereInput[] {
+  const where: Prisma.SessionWhereInput[] = [];
+  const attachedElsewhere: Prisma.SessionWhereInput = { state: "Opened", holderId: { not: viewerId } };
+  switch (filters.state) {
+    case undefined:
+      where.push({ OR: [{ state: { not: "Closed" } }, { updatedAt: { gte: new Date(Date.now() - CLOSED_VISIBLE_MS) } }] });
+      break;
+    case "Disconnected":
+      where.push({ OR: [{ state: "Disconnected" }, attachedElsewhere] });
+      break;
+    case "Opened":
+      where.push({ state: "Opened", holderId: viewerId });
+      break;
+    default:
+      where.push({ state: filters.state });
+  }
+  switch (filters.availability) {
+    case undefined:
+      break;
+    case "Available":
+      where.push({ state: "Opened", holderId: viewerId, runningCommand: null });
+      break;
+    case "Busy":
+      where.push({ OR: [attachedElsewhere, { state: "Opened", holderId: viewerId, runningCommand: { not: null } }] });
+      break;
+    case "None":
+      where.push({ state: { not: "Opened" } });
+      break;
+  }
+  return where;
+}
+
+const ORDER: Record<TSessionFilters["sort"], (dir: Prisma.SortOrder) => Prisma.SessionOrderByWithRelationInput[]> = {
+  computer: (dir) => [{ computer: { name: dir } }, { agentSessionId: dir }],
+  name: (dir) => [{ nameKey: dir }, { id: dir }],
+  state: (dir) => [{ state: dir }, { id: dir }],
+  id: (dir) => [{ agentSessionId: dir }, { id: dir }],
+  owner: (dir) => [{ ownerName: dir }, { id: dir }],
+  updated: (dir) => [{ updatedAt: dir }, { id: dir }],
+  expires: (dir) => [{ expiresOn: dir }, { id: dir }],
+};
+
+export function sessionsWhere(actor: TSessionUser, filters: TSessionFilters): Prisma.SessionWhereInput {
+  const and: Prisma.SessionWhereInput[] = [visibleSessionsWhere(actor), ...viewWhere(filters, actor.id)];
+  if (filters.computer) and.push({ computer: { name: filters.computer } });
+  if (filters.name) and.push(nameWhere(filters.name));
+  if (filters.owner) and.push({ ownerName: filters.owner });
+  return { AND: and };
+}
+
+/** Idle-timeout maxima of the configurations the given sessions use, keyed "computerId/name". */
+export async function maxIdleByConfiguration(rows: { computerId: string; configurationName: string }[]): Promise<Map<string, number>> {
+  if (rows.length === 0) return new Map();
+  const configs = await db.sessionConfiguration.findMany({
+    where: { computerId: { in: [...new Set(rows.map((r) => r.computerId))] } },
+    select: { computerId: true, name: true, maxIdleTimeoutMs: true },
+  });
+  return new Map(configs.map((c) => [`${c.computerId}/${c.name}`, c.maxIdleTimeoutMs]));
+}
+
+export async function listSessions({ actor, filters }: { actor: TSessionUser; filters: TSessionFilters }): Promise<TSessionPage> {
+  const where = sessionsWhere(actor, filters);
+  const [total, records] = await Promise.all([
+    db.session.count({ where }),
+    db.session.findMany({
+      where,
+      select: sessionRowSelect,
+      orderBy: ORDER[filters.sort](filters.dir),
+      skip: (filters.page - 1) * filters.pageSize,
+      take: filters.pageSize,
+    }),
+  ]);
+  const maxIdle = await maxIdleByConfiguration(records);
+  const rows = (records as TSessionRecord[]).map((r) => toSessionRow(r, actor, maxIdle.get(`${r.computerId}/${r.configurationName}`) ?? null));
+  return { rows, total, page: filters.page, pageSize: filters.pageSize };
+}

@@ -1,0 +1,124 @@
+import { z } from "zod";
+
+// Shapes the console sends to browsers about sessions, and the filters browsers send back.
+// Pure types and schemas: safe for client components.
+
+export const SESSION_STATES = ["Opened", "Disconnected", "Broken", "Closed", "Connecting", "Disconnecting"] as const;
+export type TSessionStateName = (typeof SESSION_STATES)[number];
+export const AVAILABILITIES = ["Available", "Busy", "None"] as const;
+export type TAvailabilityName = (typeof AVAILABILITIES)[number];
+export const BUFFERING_MODES = ["Block", "Drop"] as const;
+
+export type TSessionRow = {
+  id: string; // console id (cuid): what actions take
+  computerId: string;
+  computerName: string;
+  agentSessionId: number; // the help page's "Id" column
+  instanceId: string;
+  name: string;
+  configurationName: string;
+  ownerId: string;
+  ownerName: string;
+  holderId: string | null;
+  holderName: string | null;
+  /** State as the viewer sees it: attached to someone else reads Disconnected (PowerShell). */
+  state: TSessionStateName;
+  /** State as the agent reports it, regardless of viewer. */
+  agentState: TSessionStateName;
+  availability: TAvailabilityName;
+  reason: string | null;
+  idleTimeoutSec: number;
+  outputBufferingMode: "Block" | "Drop";
+  disconnectedOn: string | null; // ISO
+  expiresOn: string | null; // ISO, while disconnected
+  bufferedBytes: number;
+  bufferSizeBytes: number;
+  outputBlocked: boolean;
+  droppedBytes: number; // not yet reported by a Receive
+  totalDroppedBytes: number;
+  runningCommand: string | null;
+  commandStartedOn: string | null;
+  updatedAt: string;
+  /** The configuration's current MaxIdleTimeoutMs / 1000, when known. */
+  maxIdleTimeoutSec: number | null;
+  /** Example 4: the session's idle timeout is above what its configuration now allows. */
+  idleTimeoutExceedsMax: boolean;
+  /** What the viewer may do to this session now (server-computed; the server re-checks on action). */
+  can: { disconnect: boolean; connect: boolean; receive: boolean; remove: boolean; run: boolean };
+};
+
+export const SESSION_SORTS = ["computer", "name", "state", "id", "owner", "updated", "expires"] as const;
+
+const optionalText = (max: number) =>
+  z
+    .string()
+    .trim()
+    .max(max, `must be at most ${max} characters`)
+    .regex(/^[^\p{Cc}]*$/u, "must not contain control characters")
+    .optional()
+    .transform((v) => v || undefined);
+
+/** Sessions list filters; the same object lives in the page's URL search params. */
+export const ZSessionFilters = z.object({
+  computer: optionalText(128), // exact computer name
+  name: optionalText(128), // wildcards * and ?, case-insensitive
+  state: z.enum(SESSION_STATES).optional(),
+  availability: z.enum(AVAILABILITIES).optional(),
+  owner: optionalText(64), // username
+  sort: z.enum(SESSION_SORTS).default("computer"),
+  dir: z.enum(["asc", "desc"]).default("asc"),
+  page: z.coerce.number().int().min(1).max(100_000).default(1),
+  pageSize: z.coerce.number().int().min(10).max(200).default(50),
+});
+export type TSessionFilters = z.infer<typeof ZSessionFilters>;
+
+export type TSessionPage = { rows: TSessionRow[]; total: number; page: number; pageSize: number };
+
+export type TSessionCommandRow = {
+  id: string;
+  command: string;
+  actorName: string | null;
+  startedAt: string;
+  endedAt: string | null;
+  exitCode: number | null;
+};
+export type TSessionEventRow = { at: string; change: string; state: TSessionStateName; reason: string | null };
+
+export type TSessionDetail = {
+  session: TSessionRow;
+  configuration: import("@/lib/dto/computers").TConfigurationRow | null;
+  commands: TSessionCommandRow[];
+  events: TSessionEventRow[];
+};
+
+export const BULK_OPERATIONS = ["disconnect", "connect", "remove"] as const;
+export type TBulkOperation = (typeof BULK_OPERATIONS)[number];
+
+/** "What if": one line per targeted session before a destructive or bulk action is confirmed. */
+export type TPreviewItem = {
+  sessionId: string;
+  name: string;
+  computerName: string;
+  state: TSessionStateName;
+  /** The state it would end in, or null when the operation would be refused. */
+  resultingState: TSessionStateName | null;
+  note: string | null; // e.g. "already disconnected: no change", "attached to manager: refused"
+};
+
+export type TBulkOutcome = {
+  sessionId: string;
+  name: string;
+  computerName: string;
+  ok: boolean;
+  state: TSessionStateName | null;
+  error: string | null;
+};
+
+/**
+ * Pushed over socket.io while a bulk job runs (event "baton", type "bulk.progress"), at most
+ * every 150 ms and once at the end. `outcomes` holds only the outcomes settled since the
+ * previous push: accumulate them. `done` counts all settled so far.
+ */
+export type TBulkProgress = { jobId: string; operation: TBulkOperation; total: number; done: number; outcomes: TBulkOutcome[]; finished: boolean };
+
+export type TReceiveResult = { session: TSessionRow; output: string; outputBytes: number; droppedBytes: number };

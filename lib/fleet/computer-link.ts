@@ -1,0 +1,200 @@
+import { EventEmitter } from "node:events";
+import { AgentClient, AgentRequestError, type ActAs, type AgentStream } from "@/lib/fleet/agent-client";
+import { ingestConfigurations, ingestSession, markComputerBroken, reconcileComputer, upsertConfiguration } from "@/lib/fleet/ingest";
+import { db } from "@/lib/db/client";
+import { AppError } from "@/lib/errors";
+import { logger } from "@/lib/logger";
+import { publish } from "@/lib/realtime/publish";
+import type { TOutputFrame, TStreamServerMessage } from "@/lib/protocol";
+
+export type TLinkStatus = "connecting" | "online" | "offline";
+export type TLinkedComputer = { id: string; name: string; address: string };
+
+const COMPUTER_AUDIENCE = { roles: ["technician", "manager", "helpdesk", "admin"] as const };
+const MAX_BACKOFF_MS = 15_000;
+
+/**
+ * The console's connection to one agent host: one authenticated stream, kept open with
+ * reconnect and backoff. While it is down the computer's sessions read Broken; on reconnect
+ * the agent's hello reconciles them. Agent events are applied in order, one at a time.
+ */
+export class ComputerLink extends EventEmitter<{ output: [TOutputFrame]; status: [TLinkStatus] }> {
+  readonly client: AgentClient;
+  status: TLinkStatus = "connecting";
+  private stream: AgentStream | null = null;
+  private stopped = false;
+  private attempt = 0;
+  private queue: Promise<unknown> = Promise.resolve();
+  private watchdog: NodeJS.Timeout | null = null;
+  private retry: NodeJS.Timeout | null = null;
+  private lastError: string | null = null;
+
+  constructor(
+    readonly computer: TLinkedComputer,
+    token: string,
+  ) {
+    super();
+    this.client = new AgentClient({ baseUrl: computer.address, token, timeoutMs: 15_000 });
+  }
+
+  get streamId(): string | null {
+    return this.stream?.id || null;
+  }
+
+  start(): void {
+    void this.connect();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.retry) clearTimeout(this.retry);
+    if (this.watchdog) clearInterval(this.watchdog);
+    const stream = this.stream;
+    this.stream = null;
+    if (stream) {
+      // A polite close, but never wait on a peer that is gone.
+      await Promise.race([stream.close(), new Promise((r) => setTimeout(r, 1000).unref())]);
+      stream.terminate();
+    }
+    this.client.close();
+  }
+
+  /** Runs one agent request for an acting user; agent errors become readable AppErrors. */
+  async request<T>(as: ActAs, fn: (client: AgentClient, streamId: string | null) => Promise<T>): Promise<T> {
+    if (this.status !== "online") {
+      throw new AppError("AGENT_UNAVAILABLE", `${this.computer.name} is not answering${this.lastError ? ` (${this.lastError})` : ""}. Try again when it is back online.`);
+    }
+    try {
+      return await fn(this.client, this.streamId);
+    } catch (err) {
+      throw toAppError(this.computer.name, err, as);
+    }
+  }
+
+  private enqueue(work: () => Promise<unknown>): void {
+    this.queue = this.queue.then(work).catch((err) => logger.error({ err, computer: this.computer.name }, "agent event failed to apply"));
+  }
+
+  private async connect(): Promise<void> {
+    if (this.stopped) return;
+    this.setStatus("connecting");
+    let stream: AgentStream;
+    try {
+      stream = await this.client.openStream();
+    } catch (err) {
+      this.lastError = (err as Error).message;
+      return this.lost(this.lastError);
+    }
+    if (this.stopped) return void stream.close();
+    this.stream = stream;
+    this.attempt = 0;
+    this.lastError = null;
+    const hello = stream.hello!;
+    let lastHeard = Date.now();
+    stream.ws.on("ping", () => (lastHeard = Date.now()));
+    stream.on("message", (m) => {
+      lastHeard = Date.now();
+      this.enqueue(() => this.apply(m));
+    });
+    stream.on("output", (frame) => {
+      lastHeard = Date.now();
+      this.emit("output", frame);
+    });
+    stream.once("close", () => {
+      if (this.stream === stream) this.lost("stream closed");
+    });
+    // An agent that stops heartbeating is as good as gone, even if TCP has not noticed.
+    this.watchdog = setInterval(() => {
+      if (Date.now() - lastHeard > hello.heartbeatMs * 3) stream.terminate();
+    }, hello.heartbeatMs);
+    this.watchdog.unref();
+
+    this.enqueue(async () => {
+      await db.computer.update({
+        where: { id: this.computer.id },
+        data: { status: "online", lastSeenAt: new Date(), agentVersion: hello.agent.version, lastError: null },
+      });
+      await reconcileComputer(this.computer.id, hello.sessions);
+      await ingestConfigurations(this.computer.id, await this.client.listConfigurations());
+      this.setStatus("online");
+      logger.info({ computer: this.computer.name, sessions: hello.sessions.length }, "agent stream open");
+    });
+  }
+
+  private async apply(m: TStreamServerMessage): Promise<void> {
+    switch (m.type) {
+      case "session.updated": {
+        const id = await ingestSession({ computerId: this.computer.id, snapshot: m.session, change: m.change, reason: m.reason, at: new Date(m.at) });
+        if (m.change === "command.finished" && m.command) {
+          await db.sessionCommand.updateMany({
+            where: { sessionId: id, endedAt: null },
+            data: { endedAt: new Date(m.command.finishedOn), exitCode: m.command.exitCode },
+          });
+        }
+        return;
+      }
+      case "configuration.updated":
+        return upsertConfiguration(this.computer.id, m.configuration);
+      case "hello":
+      case "pong":
+        await db.computer.update({ where: { id: this.computer.id }, data: { lastSeenAt: new Date() } });
+        return;
+      case "error":
+        logger.warn({ computer: this.computer.name, code: m.error.code }, "agent stream error");
+        return;
+    }
+  }
+
+  private lost(reason: string): void {
+    if (this.watchdog) clearInterval(this.watchdog);
+    this.watchdog = null;
+    this.stream = null;
+    if (this.stopped) return;
+    const wasOnline = this.status === "online" || this.attempt === 0;
+    this.setStatus("offline");
+    this.enqueue(async () => {
+      await db.computer.update({ where: { id: this.computer.id }, data: { status: "offline", lastError: reason } });
+      if (wasOnline) await markComputerBroken(this.computer.id, `${this.computer.name} stopped answering (${reason})`);
+      publish({ type: "computer.updated", id: this.computer.id }, COMPUTER_AUDIENCE);
+    });
+    const delay = Math.min(MAX_BACKOFF_MS, 500 * 2 ** this.attempt++);
+    this.retry = setTimeout(() => void this.connect(), delay);
+    this.retry.unref();
+  }
+
+  private setStatus(status: TLinkStatus): void {
+    if (this.status === status) return;
+    this.status = status;
+    this.emit("status", status);
+    publish({ type: "computer.updated", id: this.computer.id }, COMPUTER_AUDIENCE);
+  }
+}
+
+const AGENT_CODE_TO_APP: Record<string, AppError["code"]> = {
+  NOT_FOUND: "NOT_FOUND",
+  CONFIGURATION_NOT_FOUND: "NOT_FOUND",
+  FORBIDDEN: "FORBIDDEN",
+  VALIDATION_FAILED: "INVALID_INPUT",
+  IDLE_TIMEOUT_OUT_OF_RANGE: "INVALID_INPUT",
+  QUOTA_MAX_SHELLS: "QUOTA_EXCEEDED",
+  QUOTA_MAX_SHELLS_PER_USER: "QUOTA_EXCEEDED",
+  QUOTA_MAX_CONCURRENT_USERS: "QUOTA_EXCEEDED",
+  INVALID_STATE: "INVALID_STATE",
+  ATTACHED_TO_OTHER: "INVALID_STATE",
+  COMMAND_RUNNING: "INVALID_STATE",
+  SHUTTING_DOWN: "AGENT_UNAVAILABLE",
+  NETWORK: "AGENT_UNAVAILABLE",
+};
+
+// The agent's own message is already written for people (e.g. Example 4's wording); keep it.
+function toAppError(computerName: string, err: unknown, as: ActAs): AppError {
+  if (err instanceof AppError) return err;
+  if (err instanceof AgentRequestError) {
+    const code = AGENT_CODE_TO_APP[err.code] ?? "AGENT_ERROR";
+    if (err.code === "UNAUTHORIZED") return new AppError("AGENT_ERROR", `${computerName} refused the console's token; an admin must re-register it.`);
+    logger.info({ computer: computerName, code: err.code, userId: as.id }, "agent refused request");
+    return new AppError(code, err.message);
+  }
+  logger.error({ err, computer: computerName }, "agent request failed");
+  return new AppError("AGENT_ERROR", `${computerName} could not complete the request.`);
+}

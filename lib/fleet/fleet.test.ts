@@ -1,0 +1,162 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { prepareTestDatabase } from "@/lib/testing/test-db";
+import { startAgent, until, type RunningAgent } from "@/lib/agent/test/helpers";
+
+// The console's side of the fleet against a real agent process: the stream link, store
+// ingestion, the session operations with viewer-relative state, bulk throttling, Broken.
+prepareTestDatabase();
+process.env.BATON_SECRET = "fleet-test-secret-0123456789abcdef0123456789";
+const { db } = await import("@/lib/db/client");
+const { seal } = await import("@/lib/crypto/secret-box");
+const { Fleet, setFleet } = await import("@/lib/fleet/fleet");
+const ops = await import("@/lib/sessions/operations");
+const { listSessions } = await import("@/lib/data/sessions/list-sessions");
+const { ZSessionFilters } = await import("@/lib/dto/sessions");
+const bulk = await import("@/lib/sessions/bulk");
+import type { TSessionUser } from "@/lib/auth/session-store";
+
+const user = (role: TSessionUser["role"], username: string): TSessionUser => ({ id: `u-${username}`, username, displayName: username, role, team: null });
+const tech = user("technician", "tech1");
+const tech2 = user("technician", "tech2");
+const manager = user("manager", "boss");
+const helpdesk = user("helpdesk", "desk");
+const filters = (f: Record<string, unknown> = {}) => ZSessionFilters.parse(f);
+
+let agent: RunningAgent;
+let fleet: InstanceType<typeof Fleet>;
+let computerId: string;
+
+beforeAll(async () => {
+  for (const u of [tech, tech2, manager, helpdesk]) {
+    await db.user.create({ data: { id: u.id, username: u.username, displayName: u.displayName, role: u.role, passwordHash: "unused" } });
+  }
+  agent = await startAgent({ name: "Srv1", configurations: [{ name: "Microsoft.PowerShell" }], args: ["--heartbeat-ms", "500"] });
+  const c = await db.computer.create({ data: { name: "Srv1", address: agent.baseUrl, tokenCiphertext: seal(agent.token) } });
+  computerId = c.id;
+  fleet = new Fleet();
+  setFleet(fleet);
+  await fleet.start();
+  await until(async () => (await db.sessionConfiguration.count({ where: { computerId } })) > 0 && fleet.link(computerId).status === "online", { what: "link online" });
+}, 60_000);
+
+afterAll(async () => {
+  await fleet?.stop();
+  // The Broken test kills the agent; a process ended by a signal has no exit code.
+  if (agent && agent.proc.exitCode === null && agent.proc.signalCode === null) await agent.stop();
+});
+
+async function newSession(actor: TSessionUser, name: string, extra: { idleTimeoutSec?: number } = {}) {
+  return ops.newSession({ actor, input: { computerId, name, configurationName: "Microsoft.PowerShell", ...extra } });
+}
+
+describe("console fleet link", () => {
+  it("creates a session through the agent and stores it, attached to its creator", async () => {
+    const row = await newSession(tech, "UpdateSession");
+    expect(row).toMatchObject({ name: "UpdateSession", computerName: "Srv1", state: "Opened", availability: "Available", ownerName: "tech1", holderName: "tech1" });
+    expect(row.can).toMatchObject({ disconnect: true, remove: true, connect: false });
+    expect(await db.session.count({ where: { instanceId: row.instanceId } })).toBe(1);
+  });
+
+  it("Example 1: disconnect by name gives Disconnected / None; others see the same", async () => {
+    const { rows } = await listSessions({ actor: tech, filters: filters({ name: "update*" }) });
+    expect(rows).toHaveLength(1);
+    const record = await ops.loadActionable(tech, rows[0].id);
+    const after = await ops.disconnectSession({ actor: tech, record });
+    expect(after).toMatchObject({ state: "Disconnected", availability: "None" });
+    expect(after.expiresOn).not.toBeNull();
+    const asManager = await listSessions({ actor: manager, filters: filters({ name: "UpdateSession" }) });
+    expect(asManager.rows[0]).toMatchObject({ state: "Disconnected", availability: "None" });
+    // Disconnecting again is a no-op, not an error.
+    const again = await ops.disconnectSession({ actor: tech, record: await ops.loadActionable(tech, rows[0].id) });
+    expect(again.state).toBe("Disconnected");
+  });
+
+  it("reads an opened session attached to someone else as Disconnected / Busy", async () => {
+    const row = await newSession(tech, "Mine");
+    const seen = await listSessions({ actor: manager, filters: filters({ name: "Mine" }) });
+    expect(seen.rows[0]).toMatchObject({ state: "Disconnected", agentState: "Opened", availability: "Busy" });
+    expect((await listSessions({ actor: manager, filters: filters({ availability: "Busy" }) })).rows.map((r) => r.id)).toContain(row.id);
+    expect((await listSessions({ actor: tech, filters: filters({ availability: "Available" }) })).rows.map((r) => r.id)).toContain(row.id);
+  });
+
+  it("keeps technicians to their own sessions and help desk read-only", async () => {
+    const theirs = await listSessions({ actor: tech2, filters: filters() });
+    expect(theirs.rows).toEqual([]);
+    const any = (await listSessions({ actor: tech, filters: filters() })).rows[0];
+    await expect(ops.loadActionable(tech2, any.id)).rejects.toMatchObject({ code: "NOT_FOUND" });
+    await expect(ops.loadActionable(helpdesk, any.id)).rejects.toMatchObject({ code: "FORBIDDEN" });
+    expect((await listSessions({ actor: helpdesk, filters: filters() })).rows.every((r) => !Object.values(r.can).some(Boolean))).toBe(true);
+  });
+
+  it("Example 4: an idle timeout above the maximum is refused naming the session, the value and both limits", async () => {
+    const row = await newSession(tech, "ITTask");
+    const record = await ops.loadActionable(tech, row.id);
+    const err = await ops.disconnectSession({ actor: tech, record, idleTimeoutSec: 172800 }).catch((e) => e);
+    expect(err).toMatchObject({ code: "INVALID_INPUT" });
+    expect(err.message).toMatch(/ITTask/);
+    expect(err.message).toMatch(/172800/);
+    expect(err.message).toMatch(/43200/);
+    expect(err.message).toMatch(/60/);
+    expect((await ops.loadActionable(tech, row.id)).state).toBe("Opened");
+    // Refused before the agent is asked when creating, with the same wording.
+    await expect(newSession(tech, "TooLong", { idleTimeoutSec: 172800 })).rejects.toThrow(/TooLong cannot be created .*172800.*43200/);
+  });
+
+  it("runs a command, keeps it running while disconnected, and receives its output", async () => {
+    const row = await newSession(tech, "Runner");
+    let record = await ops.loadActionable(tech, row.id);
+    await ops.runCommand({ actor: tech, record, command: "for i in 1 2 3 4 5; do echo tick$i; sleep 0.3; done" });
+    record = await ops.loadActionable(tech, row.id);
+    await ops.disconnectSession({ actor: tech, record });
+    await until(async () => (await db.sessionCommand.findFirst({ where: { sessionId: row.id, exitCode: { not: null } } })) ?? null, { what: "command finished", timeoutMs: 15_000 });
+    const got = await ops.receiveSession({ actor: tech, record: await ops.loadActionable(tech, row.id) });
+    // What was printed while attached went to the console; Receive returns what came after.
+    expect(got.output).toContain("tick4");
+    expect(got.output).toContain("tick5");
+    expect(got.droppedBytes).toBe(0);
+    expect(got.session).toMatchObject({ state: "Opened", availability: "Available" });
+    const cmd = await db.sessionCommand.findFirstOrThrow({ where: { sessionId: row.id } });
+    expect(cmd.exitCode).toBe(0);
+    const history = await db.sessionEvent.findMany({ where: { sessionId: row.id }, orderBy: { id: "asc" } });
+    expect(history.map((h) => h.change)).toEqual(expect.arrayContaining(["disconnected", "command.finished"]));
+  });
+
+  it("bulk disconnect keeps at most ThrottleLimit agent requests in flight and reports every target", async () => {
+    const rows = [];
+    for (let i = 0; i < 7; i++) rows.push(await newSession(manager, `Bulk${i}`));
+    const link = fleet.link(computerId);
+    const original = link.client.disconnect.bind(link.client);
+    let inFlight = 0;
+    let peak = 0;
+    link.client.disconnect = async (...args) => {
+      inFlight++;
+      peak = Math.max(peak, inFlight);
+      try {
+        await new Promise((r) => setTimeout(r, 100));
+        return await original(...args);
+      } finally {
+        inFlight--;
+      }
+    };
+    try {
+      const records = await bulk.resolveTargets(manager, { filters: filters({ name: "Bulk*" }) });
+      expect(records).toHaveLength(7);
+      const preview = bulk.previewOf("disconnect", records, manager);
+      expect(preview.every((p) => p.resultingState === "Disconnected")).toBe(true);
+      const { total } = bulk.startBulkJob(manager, "disconnect", records, { throttleLimit: 3 });
+      expect(total).toBe(7);
+      await until(async () => (await db.session.count({ where: { nameKey: { startsWith: "bulk" }, state: "Disconnected" } })) === 7 || null, { what: "bulk done" });
+      expect(peak).toBe(3);
+    } finally {
+      link.client.disconnect = original;
+    }
+  });
+
+  it("marks the computer's sessions Broken when its agent stops answering", async () => {
+    await agent.stop("SIGKILL");
+    await until(async () => (await db.session.count({ where: { computerId, state: { notIn: ["Broken", "Closed"] } } })) === 0 || null, { what: "broken", timeoutMs: 10_000 });
+    const c = await db.computer.findUniqueOrThrow({ where: { id: computerId } });
+    expect(c.status).toBe("offline");
+    await expect(newSession(tech, "Nope")).rejects.toMatchObject({ code: "AGENT_UNAVAILABLE" });
+  });
+});

@@ -1,0 +1,121 @@
+import "server-only";
+import type { ActAs } from "@/lib/fleet/agent-client";
+import type { TSessionUser } from "@/lib/auth/session-store";
+import { db } from "@/lib/db/client";
+import { maxIdleByConfiguration } from "@/lib/data/sessions/list-sessions";
+import { visibleSessionsWhere } from "@/lib/data/sessions/session-scope";
+import { mayActOn, sessionRowSelect, toSessionRow, type TSessionRecord } from "@/lib/data/sessions/to-session-row";
+import type { TReceiveResult, TSessionRow } from "@/lib/dto/sessions";
+import { AppError } from "@/lib/errors";
+import { fleet } from "@/lib/fleet/fleet";
+import { ingestSession } from "@/lib/fleet/ingest";
+import type { TOutputBufferingMode, TSessionSnapshot } from "@/lib/protocol";
+import type { TAuditTarget } from "@/lib/actions/run-action";
+
+// Session operations as the console performs them: scope and role check against the store,
+// then the agent (whose verdict is final), then the store updated from the agent's answer.
+
+export const actAs = (u: TSessionUser): ActAs => ({ id: u.id, name: u.username, roles: [u.role] });
+
+export async function loadActionable(actor: TSessionUser, sessionId: string): Promise<TSessionRecord> {
+  const record = await db.session.findFirst({ where: { AND: [{ id: sessionId }, visibleSessionsWhere(actor)] }, select: sessionRowSelect });
+  if (!record) throw new AppError("NOT_FOUND", `No session with id ${sessionId} that you may see.`);
+  if (!mayActOn(actor, record)) throw new AppError("FORBIDDEN", `You may not act on ${record.name} on ${record.computer.name}.`);
+  return record as TSessionRecord;
+}
+
+export const targetOf = (r: TSessionRecord): TAuditTarget => ({ sessionId: r.id, sessionName: r.name, computerName: r.computer.name });
+
+async function rowAfter(actor: TSessionUser, computerId: string, snapshot: TSessionSnapshot): Promise<TSessionRow> {
+  const id = await ingestSession({ computerId, snapshot });
+  const record = (await db.session.findUniqueOrThrow({ where: { id }, select: sessionRowSelect })) as TSessionRecord;
+  const maxIdle = await maxIdleByConfiguration([record]);
+  return toSessionRow(record, actor, maxIdle.get(`${record.computerId}/${record.configurationName}`) ?? null);
+}
+
+export function idleRangeMessage({ sessionName, verb, value, minSec, maxSec }: { sessionName: string; verb: string; value: number; minSec: number; maxSec: number }) {
+  return `The session ${sessionName} cannot be ${verb} because the specified idle timeout value ${value} (seconds) is either greater than the server maximum allowed ${maxSec} (seconds) or less than the minimum allowed ${minSec} (seconds). Choose an idle timeout value that is within the allowed range and try again.`;
+}
+
+export async function newSession({
+  actor,
+  input,
+}: {
+  actor: TSessionUser;
+  input: { computerId: string; name: string; configurationName: string; idleTimeoutSec?: number; outputBufferingMode?: TOutputBufferingMode };
+}): Promise<TSessionRow> {
+  const computer = await db.computer.findUnique({ where: { id: input.computerId }, select: { id: true, name: true } });
+  if (!computer) throw new AppError("NOT_FOUND", `No computer with id ${input.computerId}.`);
+  const config = await db.sessionConfiguration.findUnique({ where: { computerId_name: { computerId: computer.id, name: input.configurationName } } });
+  if (!config) throw new AppError("NOT_FOUND", `${computer.name} has no session configuration named ${input.configurationName}.`);
+  // Checked here first so the user gets a precise answer without a round trip; the agent re-checks.
+  const maxSec = Math.floor(config.maxIdleTimeoutMs / 1000);
+  if (input.idleTimeoutSec !== undefined && (input.idleTimeoutSec < config.minIdleTimeoutSec || input.idleTimeoutSec > maxSec)) {
+    throw new AppError("INVALID_INPUT", idleRangeMessage({ sessionName: input.name, verb: "created", value: input.idleTimeoutSec, minSec: config.minIdleTimeoutSec, maxSec }), {
+      idleTimeoutSec: [`must be between ${config.minIdleTimeoutSec} and ${maxSec}`],
+    });
+  }
+  if (config.activeShells >= config.maxShells) {
+    throw new AppError("QUOTA_EXCEEDED", `${computer.name} already runs ${config.activeShells} of ${config.maxShells} shells allowed by ${config.name} (MaxShells).`);
+  }
+  const mine = await db.session.count({
+    where: { computerId: computer.id, configurationName: config.name, ownerId: actor.id, state: { notIn: ["Closed", "Broken"] } },
+  });
+  if (mine >= config.maxShellsPerUser) {
+    throw new AppError("QUOTA_EXCEEDED", `You already have ${mine} of ${config.maxShellsPerUser} shells allowed per user by ${config.name} on ${computer.name} (MaxShellsPerUser).`);
+  }
+  const link = fleet().link(computer.id);
+  const view = await link.request(actAs(actor), (client, streamId) =>
+    client.newSession(
+      actAs(actor),
+      { name: input.name, configurationName: input.configurationName, idleTimeoutSec: input.idleTimeoutSec, outputBufferingMode: input.outputBufferingMode },
+      { streamId },
+    ),
+  );
+  return rowAfter(actor, computer.id, view);
+}
+
+type TOp = { actor: TSessionUser; record: TSessionRecord };
+
+export async function disconnectSession({ actor, record, idleTimeoutSec, outputBufferingMode }: TOp & { idleTimeoutSec?: number; outputBufferingMode?: TOutputBufferingMode }) {
+  const view = await fleet()
+    .link(record.computerId)
+    .request(actAs(actor), (c) => c.disconnect(actAs(actor), record.instanceId, { idleTimeoutSec, outputBufferingMode }));
+  return rowAfter(actor, record.computerId, view);
+}
+
+export async function connectSession({ actor, record }: TOp) {
+  const view = await fleet()
+    .link(record.computerId)
+    .request(actAs(actor), (c, streamId) => c.connect(actAs(actor), record.instanceId, { streamId }));
+  return rowAfter(actor, record.computerId, view);
+}
+
+export async function receiveSession({ actor, record }: TOp): Promise<TReceiveResult> {
+  const r = await fleet()
+    .link(record.computerId)
+    .request(actAs(actor), (c, streamId) => c.receive(actAs(actor), record.instanceId, { streamId }));
+  return { session: await rowAfter(actor, record.computerId, r.session), output: r.output.toString("utf8"), outputBytes: r.outputBytes, droppedBytes: r.droppedBytes };
+}
+
+export async function removeSession({ actor, record }: TOp) {
+  const force = actor.role === "manager" || actor.role === "admin";
+  const view = await fleet()
+    .link(record.computerId)
+    .request(actAs(actor), (c) => c.remove(actAs(actor), record.instanceId, { force }));
+  return rowAfter(actor, record.computerId, view);
+}
+
+export async function runCommand({ actor, record, command, inDisconnectedSession }: TOp & { command: string; inDisconnectedSession?: boolean }) {
+  // Recorded before the agent starts it, so a fast command's "finished" event finds its row.
+  const row = await db.sessionCommand.create({ data: { sessionId: record.id, actorId: actor.id, command }, select: { id: true } });
+  try {
+    const r = await fleet()
+      .link(record.computerId)
+      .request(actAs(actor), (c) => c.run(actAs(actor), record.instanceId, { command, inDisconnectedSession }));
+    return rowAfter(actor, record.computerId, r.session);
+  } catch (err) {
+    await db.sessionCommand.delete({ where: { id: row.id } });
+    throw err;
+  }
+}

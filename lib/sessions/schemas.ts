@@ -1,0 +1,50 @@
+import { z } from "zod";
+import { BULK_OPERATIONS, ZSessionFilters } from "@/lib/dto/sessions";
+import { ZSessionName } from "@/lib/protocol";
+
+// Inputs of the session server actions.
+const ZId = z.string().regex(/^[a-z0-9]{20,40}$/, "is not a valid id");
+const ZIdle = z.coerce
+  .number({ message: "must be a number of seconds" })
+  .int("must be a whole number of seconds")
+  .min(1, "must be positive")
+  .max(2_147_483, "is too large");
+const ZMode = z.enum(["Block", "Drop", "None"], { message: "must be Block, Drop or None" });
+
+export const ZSessionRef = z.object({ sessionId: ZId });
+
+export const ZNewSession = z.object({
+  computerId: ZId,
+  name: ZSessionName,
+  configurationName: z.string().min(1, "is required").max(128),
+  idleTimeoutSec: ZIdle.optional(),
+  outputBufferingMode: ZMode.optional(),
+});
+
+export const ZDisconnect = ZSessionRef.extend({ idleTimeoutSec: ZIdle.optional(), outputBufferingMode: ZMode.optional() });
+
+export const ZRunCommand = ZSessionRef.extend({
+  command: z.string().min(1, "is required").max(16_384, "must be at most 16 KB").refine((s) => !s.includes("\u0000"), "must not contain NUL"),
+  inDisconnectedSession: z.boolean().optional(),
+});
+
+const ZSelection = z
+  .object({
+    operation: z.enum(BULK_OPERATIONS),
+    sessionIds: z.array(ZId).max(10_000, "at most 10,000 sessions at once").optional(),
+    filters: ZSessionFilters.optional(),
+  })
+  .refine((v) => (v.sessionIds?.length ?? 0) > 0 || v.filters, { message: "select sessions or a filter", path: ["sessionIds"] });
+
+export const ZPreviewBulk = ZSelection;
+
+export const ZStartBulk = z
+  .object({
+    operation: z.enum(BULK_OPERATIONS),
+    sessionIds: z.array(ZId).max(10_000, "at most 10,000 sessions at once").optional(),
+    filters: ZSessionFilters.optional(),
+    throttleLimit: z.coerce.number().int("must be a whole number").min(1, "must be at least 1").max(256, "must be at most 256").default(32),
+    idleTimeoutSec: ZIdle.optional(),
+    outputBufferingMode: ZMode.optional(),
+  })
+  .refine((v) => (v.sessionIds?.length ?? 0) > 0 || v.filters, { message: "select sessions or a filter", path: ["sessionIds"] });
