@@ -1,3 +1,5 @@
+import fs from "node:fs";
+import path from "node:path";
 import Database from "better-sqlite3";
 import { beforeEach, describe, expect, it } from "vitest";
 import { prepareTestDatabase } from "@/lib/testing/test-db";
@@ -8,13 +10,33 @@ const { verifyAuditChain } = await import("@/lib/audit/verify");
 const { db } = await import("@/lib/db/client");
 
 const actor = { id: null, name: "tester", role: "admin" };
-// Tampering goes around the app, straight to the file, as an attacker with disk access would.
-const raw = () => new Database(url.replace(/^file:/, ""));
+// Tampering goes around the app, straight to the file, as an attacker with disk access would:
+// first removing the append-only triggers, which the database otherwise enforces.
+const raw = () => {
+  const d = new Database(url.replace(/^file:/, ""));
+  d.exec('DROP TRIGGER IF EXISTS "AuditEvent_no_update"; DROP TRIGGER IF EXISTS "AuditEvent_no_delete";');
+  return d;
+};
 
 describe("audit hash chain", () => {
   beforeEach(async () => {
-    await db.auditEvent.deleteMany();
+    const d = raw();
+    d.exec('DELETE FROM "AuditEvent"');
+    d.close();
     for (let i = 1; i <= 5; i++) await appendAuditEvent({ actor, action: `test.step${i}`, outcome: "ok", params: { i } });
+  });
+
+  it("is refused by the database when edited or deleted through the app's own client", async () => {
+    // Fresh triggers for this check, exactly as the migration defines them.
+    const sql = fs.readFileSync(path.resolve(import.meta.dirname, "../../prisma/migrations/20261124070000_audit_append_only/migration.sql"), "utf8");
+    const d = new Database(url.replace(/^file:/, ""));
+    d.exec(sql);
+    d.close();
+    // The SQLite adapter reports the trigger's RAISE(ABORT) as a constraint violation.
+    await expect(db.auditEvent.updateMany({ data: { outcome: "refused" } })).rejects.toThrow(/constraint/i);
+    await expect(db.auditEvent.deleteMany()).rejects.toThrow(/constraint/i);
+    expect(await db.auditEvent.count({ where: { outcome: "ok" } })).toBe(5);
+    expect(await verifyAuditChain()).toMatchObject({ ok: true, count: 5 });
   });
 
   it("verifies an intact chain", async () => {

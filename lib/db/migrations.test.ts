@@ -18,6 +18,9 @@ const migrate = (url: string, cmd: "deploy" | "status") =>
 
 type Shape = Record<string, string[]>; // table -> sorted column names
 
+const AUDIT_ROW = `INSERT INTO "AuditEvent" ("seq", "at", "actorName", "actorRole", "action", "outcome", "params", "prevHash", "hash")
+  VALUES (1, CURRENT_TIMESTAMP, 'a', 'admin', 'x', 'ok', '{}', '0', '1')`;
+
 describe("migrations", () => {
   let server: TestPostgres;
   let tmp: string;
@@ -39,9 +42,14 @@ describe("migrations", () => {
 
   it("creates the same tables and columns on SQLite and PostgreSQL from scratch", async () => {
     const file = path.join(tmp, "fresh.db");
-    expect(migrate(`file:${file}`, "deploy")).toMatch(/Applied: \d+_init/);
+    expect(migrate(`file:${file}`, "deploy")).toMatch(/Applied: \d+_init, \d+_audit_append_only/);
     expect(migrate(`file:${file}`, "deploy")).toMatch(/No pending migrations/);
 
+    const writable = new Database(file);
+    writable.exec(AUDIT_ROW);
+    expect(() => writable.exec(`UPDATE "AuditEvent" SET "outcome" = 'refused'`)).toThrow(/append-only: UPDATE refused/);
+    expect(() => writable.exec(`DELETE FROM "AuditEvent"`)).toThrow(/append-only: DELETE refused/);
+    writable.close();
     const sqlite = new Database(file, { readonly: true });
     const sqliteShape: Shape = {};
     const tables = sqlite
@@ -63,7 +71,7 @@ describe("migrations", () => {
     await admin.query("CREATE DATABASE baton_fresh OWNER baton");
     await admin.end();
     const pgUrl = server.url("baton_fresh");
-    expect(migrate(pgUrl, "deploy")).toMatch(/Applied: \d+_init/);
+    expect(migrate(pgUrl, "deploy")).toMatch(/Applied: \d+_init, \d+_audit_append_only/);
     expect(() => migrate(pgUrl, "status")).not.toThrow();
 
     const client = new pg.Client({ connectionString: pgUrl });
@@ -74,6 +82,10 @@ describe("migrations", () => {
     const pgShape: Shape = {};
     for (const r of cols.rows) (pgShape[r.table_name] ??= []).push(r.column_name);
     for (const k of Object.keys(pgShape)) pgShape[k].sort();
+    await client.query(AUDIT_ROW);
+    await expect(client.query(`UPDATE "AuditEvent" SET "outcome" = 'refused'`)).rejects.toThrow(/append-only: UPDATE refused/);
+    await expect(client.query(`DELETE FROM "AuditEvent"`)).rejects.toThrow(/append-only: DELETE refused/);
+    await expect(client.query(`TRUNCATE "AuditEvent"`)).rejects.toThrow(/append-only: TRUNCATE refused/);
     const idx = await client.query<{ indexname: string }>(
       "SELECT indexname FROM pg_indexes WHERE schemaname='public' AND indexname NOT LIKE '%_pkey' AND tablename <> '_prisma_migrations'",
     );
