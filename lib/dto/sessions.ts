@@ -39,12 +39,14 @@ export type TSessionRow = {
   runningCommand: string | null;
   commandStartedOn: string | null;
   updatedAt: string;
+  /** The open handoff: `id`/`name` may connect to it; `by` handed it over, with `reason`. */
+  handedTo: { id: string; name: string; by: string; reason: string; at: string } | null;
   /** The configuration's current MaxIdleTimeoutMs / 1000, when known. */
   maxIdleTimeoutSec: number | null;
   /** Example 4: the session's idle timeout is above what its configuration now allows. */
   idleTimeoutExceedsMax: boolean;
   /** What the viewer may do to this session now (server-computed; the server re-checks on action). */
-  can: { disconnect: boolean; connect: boolean; receive: boolean; remove: boolean; run: boolean };
+  can: { disconnect: boolean; connect: boolean; receive: boolean; remove: boolean; run: boolean; handoff: boolean };
 };
 
 export const SESSION_SORTS = ["computer", "name", "state", "id", "owner", "updated", "expires"] as const;
@@ -65,6 +67,7 @@ export const ZSessionFilters = z.object({
   state: z.enum(SESSION_STATES).optional(),
   availability: z.enum(AVAILABILITIES).optional(),
   owner: optionalText(64), // username
+  handed: z.enum(["me"]).optional(), // "handed to me": sessions with an open handoff to the viewer
   sort: z.enum(SESSION_SORTS).default("computer"),
   dir: z.enum(["asc", "desc"]).default("asc"),
   page: z.coerce.number().int().min(1).max(100_000).default(1),

@@ -13,6 +13,7 @@ const ops = await import("@/lib/sessions/operations");
 const { listSessions } = await import("@/lib/data/sessions/list-sessions");
 const { ZSessionFilters } = await import("@/lib/dto/sessions");
 const bulk = await import("@/lib/sessions/bulk");
+const { handOffSession } = await import("@/lib/sessions/handoff");
 import type { TSessionUser } from "@/lib/auth/session-store";
 
 const user = (role: TSessionUser["role"], username: string): TSessionUser => ({ id: `u-${username}`, username, displayName: username, role, team: null });
@@ -150,6 +151,38 @@ describe("console fleet link", () => {
     } finally {
       link.client.disconnect = original;
     }
+  });
+
+  it("hands a session over: the receiver may connect, the giver is disconnected first, and it can come back", async () => {
+    const row = await newSession(tech, "Handed");
+    let record = await ops.loadActionable(tech, row.id);
+    await ops.runCommand({ actor: tech, record, command: "sleep 30" });
+    expect((await listSessions({ actor: tech2, filters: filters({ handed: "me" }) })).rows).toEqual([]);
+    await expect(ops.loadActionable(tech2, row.id)).rejects.toMatchObject({ code: "NOT_FOUND" });
+
+    await expect(handOffSession({ actor: tech, record: await ops.loadActionable(tech, row.id), toUsername: "desk", reason: "help" })).rejects.toThrow(/cannot work in sessions/);
+    const handed = await handOffSession({ actor: tech, record: await ops.loadActionable(tech, row.id), toUsername: "tech2", reason: "INC-42 please look" });
+    expect(handed).toMatchObject({ agentState: "Disconnected", handedTo: { name: "tech2", by: "tech1", reason: "INC-42 please look" } });
+    expect(handed.runningCommand).toBe("sleep 30");
+
+    const mine = await listSessions({ actor: tech2, filters: filters({ handed: "me" }) });
+    expect(mine.rows.map((r) => r.id)).toEqual([row.id]);
+    expect(mine.rows[0].can.connect).toBe(true);
+    record = await ops.loadActionable(tech2, row.id);
+    const connected = await ops.connectSession({ actor: tech2, record });
+    expect(connected).toMatchObject({ state: "Opened", holderName: "tech2", ownerName: "tech1" });
+    // While tech2 holds it, tech1 sees it as attached elsewhere and cannot hand it again.
+    const seenByOwner = (await listSessions({ actor: tech, filters: filters({ name: "Handed" }) })).rows[0];
+    expect(seenByOwner).toMatchObject({ state: "Disconnected", availability: "Busy" });
+    await expect(handOffSession({ actor: tech, record: await ops.loadActionable(tech, row.id), toUsername: "boss", reason: "escalate" })).rejects.toThrow(/attached to tech2/);
+
+    const back = await handOffSession({ actor: tech2, record: await ops.loadActionable(tech2, row.id), toUsername: "tech1", reason: "fixed, over to you" });
+    expect(back).toMatchObject({ agentState: "Disconnected", handedTo: { name: "tech1", by: "tech2" } });
+    await expect(ops.loadActionable(tech2, row.id)).rejects.toMatchObject({ code: "NOT_FOUND" });
+    const handoffs = await db.handoff.findMany({ where: { sessionId: row.id }, orderBy: { createdAt: "asc" } });
+    expect(handoffs).toHaveLength(2);
+    expect(handoffs[0].endedAt).not.toBeNull();
+    expect(handoffs[1].endedAt).toBeNull();
   });
 
   it("marks the computer's sessions Broken when its agent stops answering", async () => {

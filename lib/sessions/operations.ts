@@ -27,7 +27,10 @@ export async function loadActionable(actor: TSessionUser, sessionId: string): Pr
 export const targetOf = (r: TSessionRecord): TAuditTarget => ({ sessionId: r.id, sessionName: r.name, computerName: r.computer.name });
 
 async function rowAfter(actor: TSessionUser, computerId: string, snapshot: TSessionSnapshot): Promise<TSessionRow> {
-  const id = await ingestSession({ computerId, snapshot });
+  return loadRow(actor, await ingestSession({ computerId, snapshot }));
+}
+
+export async function loadRow(actor: TSessionUser, id: string): Promise<TSessionRow> {
   const record = (await db.session.findUniqueOrThrow({ where: { id }, select: sessionRowSelect })) as TSessionRecord;
   const maxIdle = await maxIdleByConfiguration([record]);
   return toSessionRow(record, actor, maxIdle.get(`${record.computerId}/${record.configurationName}`) ?? null);

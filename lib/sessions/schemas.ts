@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { BULK_OPERATIONS, ZSessionFilters } from "@/lib/dto/sessions";
 import { ZSessionName } from "@/lib/protocol";
+import { ZUsername } from "@/lib/data/users/schemas";
 
 // Inputs of the session server actions.
 const ZId = z.string().regex(/^[a-z0-9]{20,40}$/, "is not a valid id");
@@ -48,3 +49,8 @@ export const ZStartBulk = z
     outputBufferingMode: ZMode.optional(),
   })
   .refine((v) => (v.sessionIds?.length ?? 0) > 0 || v.filters, { message: "select sessions or a filter", path: ["sessionIds"] });
+
+export const ZHandOff = ZSessionRef.extend({
+  toUsername: ZUsername,
+  reason: z.string().trim().min(3, "say why (at least 3 characters), e.g. a ticket number").max(500, "must be at most 500 characters"),
+});

@@ -12,7 +12,8 @@ import {
   runCommand,
   targetOf,
 } from "@/lib/sessions/operations";
-import { ZDisconnect, ZNewSession, ZPreviewBulk, ZRunCommand, ZSessionRef, ZStartBulk } from "@/lib/sessions/schemas";
+import { handOffSession, markHandoffAccepted } from "@/lib/sessions/handoff";
+import { ZDisconnect, ZHandOff, ZNewSession, ZPreviewBulk, ZRunCommand, ZSessionRef, ZStartBulk } from "@/lib/sessions/schemas";
 
 // Each action: the wrapper checks session, role and input and writes the audit event; the
 // operation checks the session's scope and ownership, then asks the agent.
@@ -47,7 +48,20 @@ export const connectSessionAction = defineAction({
   handler: async ({ user, input, setTarget }) => {
     const record = await loadActionable(user, input.sessionId);
     setTarget(targetOf(record));
-    return connectSession({ actor: user, record });
+    const row = await connectSession({ actor: user, record });
+    await markHandoffAccepted({ actor: user, sessionId: record.id });
+    return row;
+  },
+});
+
+export const handOffSessionAction = defineAction({
+  name: "session.handoff",
+  roles: SESSION_ACTOR_ROLES,
+  input: ZHandOff,
+  handler: async ({ user, input, setTarget }) => {
+    const record = await loadActionable(user, input.sessionId);
+    setTarget(targetOf(record));
+    return handOffSession({ actor: user, record, toUsername: input.toUsername, reason: input.reason });
   },
 });
 
@@ -58,7 +72,9 @@ export const receiveSessionAction = defineAction({
   handler: async ({ user, input, setTarget }) => {
     const record = await loadActionable(user, input.sessionId);
     setTarget(targetOf(record));
-    return receiveSession({ actor: user, record });
+    const result = await receiveSession({ actor: user, record });
+    await markHandoffAccepted({ actor: user, sessionId: record.id });
+    return result;
   },
 });
 

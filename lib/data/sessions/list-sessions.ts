@@ -71,6 +71,7 @@ export function sessionsWhere(actor: TSessionUser, filters: TSessionFilters): Pr
   if (filters.computer) and.push({ computer: { name: filters.computer } });
   if (filters.name) and.push(nameWhere(filters.name));
   if (filters.owner) and.push({ ownerName: filters.owner });
+  if (filters.handed === "me") and.push({ handoffs: { some: { toUserId: actor.id, endedAt: null } } });
   return { AND: and };
 }
 

@@ -10,7 +10,7 @@ export function visibleSessionsWhere(viewer: TSessionUser): Prisma.SessionWhereI
     case "helpdesk":
       return {};
     case "technician":
-      return { OR: [{ ownerId: viewer.id }, { holderId: viewer.id }] };
+      return { OR: [{ ownerId: viewer.id }, { holderId: viewer.id }, { handoffs: { some: { toUserId: viewer.id, endedAt: null } } }] };
     case "auditor":
       throw new AppError("FORBIDDEN", "Auditors read sessions through the audit trail.");
   }

@@ -29,6 +29,13 @@ export const sessionRowSelect = {
   runningCommand: true,
   commandStartedOn: true,
   updatedAt: true,
+  // The open handoff, if any: it gives its receiver the right to connect.
+  handoffs: {
+    where: { endedAt: null },
+    orderBy: { createdAt: "desc" },
+    take: 1,
+    select: { toUserId: true, reason: true, createdAt: true, toUser: { select: { username: true } }, fromUser: { select: { username: true } } },
+  },
 } as const;
 
 export type TSessionRecord = {
@@ -57,6 +64,7 @@ export type TSessionRecord = {
   runningCommand: string | null;
   commandStartedOn: Date | null;
   updatedAt: Date;
+  handoffs: { toUserId: string; reason: string; createdAt: Date; toUser: { username: string }; fromUser: { username: string } }[];
 };
 
 /** PowerShell's view rules (DESIGN.md): attached to someone else reads Disconnected/Busy to you. */
@@ -66,11 +74,14 @@ export function viewOf(s: { state: TSessionStateName; holderId: string | null; r
   return { state: s.state, availability: "None" as const };
 }
 
-/** Managers and admins act on any session; technicians on their own. Help desk and auditors never. */
-export function mayActOn(viewer: TSessionUser, s: { ownerId: string; holderId: string | null }): boolean {
+/**
+ * Managers and admins act on any session; technicians on their own and on those handed to
+ * them. Help desk and auditors never.
+ */
+export function mayActOn(viewer: TSessionUser, s: { ownerId: string; holderId: string | null; handoffs?: { toUserId: string }[] }): boolean {
   if (!SESSION_ACTOR_ROLES.includes(viewer.role)) return false;
   if (viewer.role === "manager" || viewer.role === "admin") return true;
-  return s.ownerId === viewer.id || s.holderId === viewer.id;
+  return s.ownerId === viewer.id || s.holderId === viewer.id || s.handoffs?.[0]?.toUserId === viewer.id;
 }
 
 export function toSessionRow(r: TSessionRecord, viewer: TSessionUser, maxIdleTimeoutMs: number | null): TSessionRow {
@@ -107,6 +118,9 @@ export function toSessionRow(r: TSessionRecord, viewer: TSessionUser, maxIdleTim
     runningCommand: r.runningCommand,
     commandStartedOn: r.commandStartedOn?.toISOString() ?? null,
     updatedAt: r.updatedAt.toISOString(),
+    handedTo: r.handoffs[0]
+      ? { id: r.handoffs[0].toUserId, name: r.handoffs[0].toUser.username, by: r.handoffs[0].fromUser.username, reason: r.handoffs[0].reason, at: r.handoffs[0].createdAt.toISOString() }
+      : null,
     maxIdleTimeoutSec,
     idleTimeoutExceedsMax: maxIdleTimeoutSec !== null && r.idleTimeoutSec > maxIdleTimeoutSec,
     can: {
@@ -115,6 +129,7 @@ export function toSessionRow(r: TSessionRecord, viewer: TSessionUser, maxIdleTim
       receive: act && (r.state === "Disconnected" || (r.state === "Opened" && mine)),
       remove: act && r.state !== "Closed",
       run: act && live && r.state === "Opened" && mine,
+      handoff: act && live && (r.state !== "Opened" || mine),
     },
   };
 }
