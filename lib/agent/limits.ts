@@ -95,16 +95,43 @@ export class LimitsController {
     for (const dir of cg.dirs) removeDirWithRetry(dir);
   }
 
-  shutdown(): void {
+  /** True once no process is left in any session cgroup (they can only be removed then). */
+  allSessionCgroupsEmpty(): boolean {
     for (const base of this.bases.values()) {
-      try {
-        for (const child of fs.readdirSync(base.dir)) {
-          if (/^s\d+$/.test(child)) fs.rmdirSync(path.join(base.dir, child));
+      for (const child of safeReaddir(base.dir)) {
+        if (!/^s\d+$/.test(child)) continue;
+        try {
+          if (fs.readFileSync(path.join(base.dir, child, "cgroup.procs"), "utf8").trim()) return false;
+        } catch {
+          // Removed meanwhile.
         }
-        fs.rmdirSync(base.dir);
-      } catch {
-        // Leftover processes keep the directory; nothing more to do on the way out.
       }
+    }
+    return true;
+  }
+
+  /** Every process still in a session cgroup of this agent. */
+  allSessionPids(): number[] {
+    const pids: number[] = [];
+    for (const base of this.bases.values()) {
+      for (const child of safeReaddir(base.dir)) {
+        if (/^s\d+$/.test(child)) pids.push(...this.cgroupPids({ dirs: [path.join(base.dir, child)], pids: false }));
+      }
+    }
+    return pids;
+  }
+
+  shutdown(): void {
+    for (const base of this.bases.values()) removeTree(base.dir);
+  }
+
+  private sweepStale(parent: string): void {
+    for (const name of safeReaddir(parent)) {
+      const m = /^baton-agent-(\d+)$/.exec(name);
+      if (!m || Number(m[1]) === process.pid) continue;
+      // Left behind by an agent that was killed: remove it if that agent is gone.
+      if (fs.existsSync(`/proc/${m[1]}`)) continue;
+      removeTree(path.join(parent, name));
     }
   }
 
@@ -112,7 +139,9 @@ export class LimitsController {
     try {
       const own = ownCgroupPath(controller);
       if (!own) return null;
-      const dir = path.join(own.mount, own.path, `baton-agent-${agentTag}`);
+      const parent = path.join(own.mount, own.path);
+      this.sweepStale(parent);
+      const dir = path.join(parent, `baton-agent-${agentTag}`);
       fs.mkdirSync(dir, { recursive: false });
       if (own.v2) {
         // v2 needs the controller enabled for the children of our directory.
@@ -153,6 +182,32 @@ function ownCgroupPath(controller: Controller): { mount: string; path: string; v
     if (available.split(/\s+/).includes(controller)) return { mount: "/sys/fs/cgroup", path: unified.slice(3), v2: true };
   }
   return null;
+}
+
+function safeReaddir(dir: string): string[] {
+  try {
+    return fs.readdirSync(dir);
+  } catch {
+    return [];
+  }
+}
+
+/** Removes a cgroup directory and its session children; cgroup files go with their directory. */
+function removeTree(dir: string): void {
+  for (const child of safeReaddir(dir)) {
+    if (/^s\d+$/.test(child)) {
+      try {
+        fs.rmdirSync(path.join(dir, child));
+      } catch {
+        // Still has processes; leave it for the next start's sweep.
+      }
+    }
+  }
+  try {
+    fs.rmdirSync(dir);
+  } catch {
+    // Same.
+  }
 }
 
 function removeDirWithRetry(dir: string, attempt = 0): void {

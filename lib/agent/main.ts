@@ -120,16 +120,18 @@ function main(): void {
     stopping = true;
     log.info({ signal }, "shutting down: ending every session");
     manager.shutdown();
-    agent.close().finally(() => {
-      // Give the shells a moment to be reaped, then sweep once more and leave.
-      setTimeout(() => {
-        killPids(manager.allSnapshots().flatMap((s) => (s.pid ? [s.pid] : [])));
-        limits.shutdown();
-        fs.rmSync(rc.dir, { recursive: true, force: true });
-        log.info("stopped");
-        log.flush?.();
-        process.exit(0);
-      }, 200);
+    agent.close().finally(async () => {
+      // Wait (briefly) until the shells are really gone, so their cgroups can be removed too.
+      const deadline = Date.now() + 3000;
+      while (Date.now() < deadline && !limits.allSessionCgroupsEmpty()) {
+        killPids(limits.allSessionPids());
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      limits.shutdown();
+      fs.rmSync(rc.dir, { recursive: true, force: true });
+      log.info("stopped");
+      log.flush?.();
+      process.exit(0);
     });
   };
   process.on("SIGTERM", () => stop("SIGTERM"));
