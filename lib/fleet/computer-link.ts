@@ -5,6 +5,8 @@ import { db } from "@/lib/db/client";
 import { AppError } from "@/lib/errors";
 import { logger } from "@/lib/logger";
 import { publish } from "@/lib/realtime/publish";
+import { appendAuditEvent } from "@/lib/audit/append";
+import { TranscriptRecorder } from "@/lib/fleet/transcripts";
 import type { TOutputFrame, TStreamServerMessage } from "@/lib/protocol";
 
 export type TLinkStatus = "connecting" | "online" | "offline";
@@ -12,6 +14,7 @@ export type TLinkedComputer = { id: string; name: string; address: string };
 
 const COMPUTER_AUDIENCE = { roles: ["technician", "manager", "helpdesk", "admin"] as const };
 const MAX_BACKOFF_MS = 15_000;
+const BROKEN_GRACE_MS = 2_000;
 
 /**
  * The console's connection to one agent host: one authenticated stream, kept open with
@@ -20,6 +23,7 @@ const MAX_BACKOFF_MS = 15_000;
  */
 export class ComputerLink extends EventEmitter<{ output: [TOutputFrame]; status: [TLinkStatus] }> {
   readonly client: AgentClient;
+  readonly transcripts = new TranscriptRecorder();
   status: TLinkStatus = "connecting";
   private stream: AgentStream | null = null;
   private stopped = false;
@@ -27,6 +31,7 @@ export class ComputerLink extends EventEmitter<{ output: [TOutputFrame]; status:
   private queue: Promise<unknown> = Promise.resolve();
   private watchdog: NodeJS.Timeout | null = null;
   private retry: NodeJS.Timeout | null = null;
+  private brokenTimer: NodeJS.Timeout | null = null;
   private lastError: string | null = null;
 
   constructor(
@@ -48,6 +53,7 @@ export class ComputerLink extends EventEmitter<{ output: [TOutputFrame]; status:
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.retry) clearTimeout(this.retry);
+    if (this.brokenTimer) clearTimeout(this.brokenTimer);
     if (this.watchdog) clearInterval(this.watchdog);
     const stream = this.stream;
     this.stream = null;
@@ -71,6 +77,12 @@ export class ComputerLink extends EventEmitter<{ output: [TOutputFrame]; status:
     }
   }
 
+  /** Adds output obtained outside the stream (Receive) to the transcript, in order with the stream's. */
+  recordOutput(instanceId: string, data: Buffer): Promise<void> {
+    this.transcripts.add(instanceId, data);
+    return new Promise((resolve) => this.enqueue(() => this.transcripts.flush(instanceId).finally(resolve)));
+  }
+
   private enqueue(work: () => Promise<unknown>): void {
     this.queue = this.queue.then(work).catch((err) => logger.error({ err, computer: this.computer.name }, "agent event failed to apply"));
   }
@@ -89,6 +101,8 @@ export class ComputerLink extends EventEmitter<{ output: [TOutputFrame]; status:
     this.stream = stream;
     this.attempt = 0;
     this.lastError = null;
+    if (this.brokenTimer) clearTimeout(this.brokenTimer);
+    this.brokenTimer = null;
     const hello = stream.hello!;
     let lastHeard = Date.now();
     stream.ws.on("ping", () => (lastHeard = Date.now()));
@@ -98,8 +112,12 @@ export class ComputerLink extends EventEmitter<{ output: [TOutputFrame]; status:
     });
     stream.on("output", (frame) => {
       lastHeard = Date.now();
+      this.transcripts.add(frame.instanceId, frame.data);
       this.emit("output", frame);
     });
+    const flusher = setInterval(() => this.enqueue(() => this.transcripts.flushAll()), 1000);
+    flusher.unref();
+    stream.once("close", () => clearInterval(flusher));
     stream.once("close", () => {
       if (this.stream === stream) this.lost("stream closed");
     });
@@ -114,7 +132,9 @@ export class ComputerLink extends EventEmitter<{ output: [TOutputFrame]; status:
         where: { id: this.computer.id },
         data: { status: "online", lastSeenAt: new Date(), agentVersion: hello.agent.version, lastError: null },
       });
-      await reconcileComputer(this.computer.id, hello.sessions);
+      for (const c of await reconcileComputer(this.computer.id, hello.sessions)) {
+        await this.auditAgentChange(c.change, c.reason, { sessionId: c.sessionId, sessionName: c.sessionName });
+      }
       await ingestConfigurations(this.computer.id, await this.client.listConfigurations());
       this.setStatus("online");
       logger.info({ computer: this.computer.name, sessions: hello.sessions.length }, "agent stream open");
@@ -124,7 +144,16 @@ export class ComputerLink extends EventEmitter<{ output: [TOutputFrame]; status:
   private async apply(m: TStreamServerMessage): Promise<void> {
     switch (m.type) {
       case "session.updated": {
+        // Output that arrived before this event belongs to the command it may finish.
+        await this.transcripts.flush(m.session.instanceId);
         const id = await ingestSession({ computerId: this.computer.id, snapshot: m.session, change: m.change, reason: m.reason, at: new Date(m.at) });
+        await this.auditAgentChange(m.change, m.reason, { sessionId: id, sessionName: m.session.name });
+        if (m.change === "command.started" && m.session.command && m.session.command.command === null) {
+          await db.sessionCommand.create({
+            data: { sessionId: id, command: `(typed in the terminal by ${m.session.holder?.name ?? "unknown"})`, startedAt: new Date(m.session.command.startedOn) },
+          });
+        }
+        if (m.change === "closed" || m.change === "broken") this.transcripts.forget(m.session.instanceId);
         if (m.change === "command.finished" && m.command) {
           await db.sessionCommand.updateMany({
             where: { sessionId: id, endedAt: null },
@@ -145,6 +174,26 @@ export class ComputerLink extends EventEmitter<{ output: [TOutputFrame]; status:
     }
   }
 
+  /** Changes the agent made on its own (not at a console user's request) are audited as the agent's. */
+  private async auditAgentChange(change: string, reason: string | undefined, target: { sessionId: string; sessionName: string }): Promise<void> {
+    const action =
+      change === "closed" && reason?.startsWith("IdleTimeout")
+        ? "agent.idle-expired"
+        : change === "broken"
+          ? "agent.session-broken"
+          : change === "buffer.full"
+            ? "agent.buffer-full"
+            : change === "disconnected" && reason?.startsWith("stream lost")
+              ? "agent.robust-disconnect"
+              : null;
+    if (!action) return;
+    await appendAuditEvent({ actor: this.agentActor(), action, outcome: "ok", computerName: this.computer.name, ...target, params: { reason } });
+  }
+
+  private agentActor() {
+    return { id: null, name: `agent ${this.computer.name}`, role: "agent" };
+  }
+
   private lost(reason: string): void {
     if (this.watchdog) clearInterval(this.watchdog);
     this.watchdog = null;
@@ -154,9 +203,21 @@ export class ComputerLink extends EventEmitter<{ output: [TOutputFrame]; status:
     this.setStatus("offline");
     this.enqueue(async () => {
       await db.computer.update({ where: { id: this.computer.id }, data: { status: "offline", lastError: reason } });
-      if (wasOnline) await markComputerBroken(this.computer.id, `${this.computer.name} stopped answering (${reason})`);
       publish({ type: "computer.updated", id: this.computer.id }, COMPUTER_AUDIENCE);
     });
+    // A stream that drops and comes straight back is a blip; sessions turn Broken only when the
+    // agent stays unreachable past the first quick retry.
+    if (wasOnline) {
+      this.brokenTimer = setTimeout(() => {
+        this.brokenTimer = null;
+        if (this.status === "online" || this.stopped) return;
+        this.enqueue(async () => {
+          await markComputerBroken(this.computer.id, `${this.computer.name} stopped answering (${this.lastError ?? reason})`);
+          await appendAuditEvent({ actor: this.agentActor(), action: "agent.computer-offline", outcome: "ok", computerName: this.computer.name, params: { reason: this.lastError ?? reason } });
+        });
+      }, BROKEN_GRACE_MS);
+      this.brokenTimer.unref();
+    }
     const delay = Math.min(MAX_BACKOFF_MS, 500 * 2 ** this.attempt++);
     this.retry = setTimeout(() => void this.connect(), delay);
     this.retry.unref();

@@ -31,7 +31,7 @@ beforeAll(async () => {
   for (const u of [tech, tech2, manager, helpdesk]) {
     await db.user.create({ data: { id: u.id, username: u.username, displayName: u.displayName, role: u.role, passwordHash: "unused" } });
   }
-  agent = await startAgent({ name: "Srv1", configurations: [{ name: "Microsoft.PowerShell" }], args: ["--heartbeat-ms", "500"] });
+  agent = await startAgent({ name: "Srv1", configurations: [{ name: "Microsoft.PowerShell" }] });
   const c = await db.computer.create({ data: { name: "Srv1", address: agent.baseUrl, tokenCiphertext: seal(agent.token) } });
   computerId = c.id;
   fleet = new Fleet();
@@ -118,6 +118,9 @@ describe("console fleet link", () => {
     expect(got.session).toMatchObject({ state: "Opened", availability: "Available" });
     const cmd = await db.sessionCommand.findFirstOrThrow({ where: { sessionId: row.id } });
     expect(cmd.exitCode).toBe(0);
+    // The transcript has all of it: live output while attached, and what Receive returned.
+    for (let i = 1; i <= 5; i++) expect(cmd.output).toContain(`tick${i}`);
+    expect(cmd.output).not.toMatch(/\x1b/);
     const history = await db.sessionEvent.findMany({ where: { sessionId: row.id }, orderBy: { id: "asc" } });
     expect(history.map((h) => h.change)).toEqual(expect.arrayContaining(["disconnected", "command.finished"]));
   });
@@ -185,11 +188,22 @@ describe("console fleet link", () => {
     expect(handoffs[1].endedAt).toBeNull();
   });
 
+  it("audits what the agent does on its own: a robust disconnect when the console's stream drops", async () => {
+    const row = await newSession(tech, "Robust");
+    const link = fleet.link(computerId);
+    (link as unknown as { stream: { terminate: () => void } }).stream.terminate();
+    await until(async () => (await db.auditEvent.findFirst({ where: { action: "agent.robust-disconnect", sessionId: row.id } })) ?? null, { what: "robust disconnect audited" });
+    const after = await db.session.findUniqueOrThrow({ where: { id: row.id } });
+    expect(after.state).toBe("Disconnected");
+    await until(() => (link.status === "online" ? true : null), { what: "link back" });
+  });
+
   it("marks the computer's sessions Broken when its agent stops answering", async () => {
     await agent.stop("SIGKILL");
     await until(async () => (await db.session.count({ where: { computerId, state: { notIn: ["Broken", "Closed"] } } })) === 0 || null, { what: "broken", timeoutMs: 10_000 });
     const c = await db.computer.findUniqueOrThrow({ where: { id: computerId } });
     expect(c.status).toBe("offline");
+    expect(await db.auditEvent.count({ where: { action: "agent.computer-offline", computerName: "Srv1" } })).toBeGreaterThan(0);
     await expect(newSession(tech, "Nope")).rejects.toMatchObject({ code: "AGENT_UNAVAILABLE" });
   });
 });

@@ -65,12 +65,43 @@ export async function ingestSession({
   return row.id;
 }
 
-/** After a (re)connect: the hello lists every live session; anything else we thought was live is gone. */
-export async function reconcileComputer(computerId: string, snapshots: TSessionSnapshot[]): Promise<void> {
+export type TReconciledChange = { sessionId: string; sessionName: string; change: TSessionChange; reason: string | undefined };
+
+function changeBetween(prev: { state: string; holderId: string | null } | undefined, s: TSessionSnapshot): TSessionChange | undefined {
+  if (!prev || (prev.state === s.state && prev.holderId === (s.holder?.id ?? null))) return undefined;
+  switch (s.state) {
+    case "Disconnected":
+      return "disconnected";
+    case "Closed":
+      return "closed";
+    case "Broken":
+      return "broken";
+    case "Opened":
+      return "connected";
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * After a (re)connect: the hello lists every live session; anything else we thought was live
+ * is gone. Returns the state changes that happened while the console was not listening, so the
+ * caller can audit those the agent made on its own (e.g. a robust disconnect when a stream dropped).
+ */
+export async function reconcileComputer(computerId: string, snapshots: TSessionSnapshot[]): Promise<TReconciledChange[]> {
   const seen = new Set<string>();
+  const before = new Map(
+    (await db.session.findMany({ where: { computerId, state: { not: "Closed" } }, select: { instanceId: true, state: true, holderId: true } })).map((r) => [r.instanceId, r]),
+  );
+  const changes: TReconciledChange[] = [];
   for (const s of snapshots) {
     seen.add(s.instanceId);
-    await ingestSession({ computerId, snapshot: s });
+    const change = changeBetween(before.get(s.instanceId), s);
+    // Nobody could have disconnected it through this console while its stream was down: the
+    // agent did, because the stream it was attached through was lost (robust connection).
+    const reason = s.reason ?? (change === "disconnected" ? "stream lost while the console was away; the session kept running disconnected" : undefined);
+    const sessionId = await ingestSession({ computerId, snapshot: s, change, reason });
+    if (change) changes.push({ sessionId, sessionName: s.name, change, reason });
   }
   const vanished = await db.session.findMany({
     where: { computerId, state: { not: "Closed" }, instanceId: { notIn: [...seen] } },
@@ -82,6 +113,7 @@ export async function reconcileComputer(computerId: string, snapshots: TSessionS
     await db.sessionEvent.create({ data: { sessionId: v.id, at: new Date(), change: "reconciled", state: "Closed", reason } });
     publish({ type: "session.updated", id: v.id, state: "Closed" }, audienceFor(v));
   }
+  return changes;
 }
 
 /** The agent stopped answering: its live sessions are Broken until it comes back. */

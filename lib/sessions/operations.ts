@@ -95,9 +95,9 @@ export async function connectSession({ actor, record }: TOp) {
 }
 
 export async function receiveSession({ actor, record }: TOp): Promise<TReceiveResult> {
-  const r = await fleet()
-    .link(record.computerId)
-    .request(actAs(actor), (c, streamId) => c.receive(actAs(actor), record.instanceId, { streamId }));
+  const link = fleet().link(record.computerId);
+  const r = await link.request(actAs(actor), (c, streamId) => c.receive(actAs(actor), record.instanceId, { streamId }));
+  await link.recordOutput(record.instanceId, r.output);
   return { session: await rowAfter(actor, record.computerId, r.session), output: r.output.toString("utf8"), outputBytes: r.outputBytes, droppedBytes: r.droppedBytes };
 }
 
