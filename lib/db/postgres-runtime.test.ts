@@ -1,0 +1,97 @@
+import { execFileSync } from "node:child_process";
+import path from "node:path";
+import pg from "pg";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startTestPostgres, type TestPostgres } from "@/lib/testing/postgres";
+import type { TSessionUser } from "@/lib/auth/session-store";
+
+// The same data paths the console runs on SQLite, on a real PostgreSQL server: the audit chain
+// under concurrency, the append-only triggers, session ingest and viewer-relative listing.
+let server: TestPostgres;
+let url: string;
+type Mods = {
+  db: typeof import("@/lib/db/client").db;
+  appendAuditEvent: typeof import("@/lib/audit/append").appendAuditEvent;
+  verifyAuditChain: typeof import("@/lib/audit/verify").verifyAuditChain;
+  ingestSession: typeof import("@/lib/fleet/ingest").ingestSession;
+  listSessions: typeof import("@/lib/data/sessions/list-sessions").listSessions;
+  ZSessionFilters: typeof import("@/lib/dto/sessions").ZSessionFilters;
+};
+let m: Mods;
+
+beforeAll(async () => {
+  server = await startTestPostgres();
+  const admin = new pg.Client({ connectionString: server.url("postgres") });
+  await admin.connect();
+  await admin.query("CREATE DATABASE baton_rt OWNER baton");
+  await admin.end();
+  url = server.url("baton_rt");
+  process.env.DATABASE_URL = url;
+  process.env.LOG_LEVEL = "silent";
+  execFileSync(process.execPath, ["scripts/prisma/migrate.mjs", "deploy"], { cwd: path.resolve(import.meta.dirname, "../.."), env: { ...process.env }, stdio: "pipe" });
+  m = {
+    db: (await import("@/lib/db/client")).db,
+    appendAuditEvent: (await import("@/lib/audit/append")).appendAuditEvent,
+    verifyAuditChain: (await import("@/lib/audit/verify")).verifyAuditChain,
+    ingestSession: (await import("@/lib/fleet/ingest")).ingestSession,
+    listSessions: (await import("@/lib/data/sessions/list-sessions")).listSessions,
+    ZSessionFilters: (await import("@/lib/dto/sessions")).ZSessionFilters,
+  };
+}, 120_000);
+
+afterAll(async () => {
+  await m?.db.$disconnect();
+  server?.stop();
+});
+
+describe("on PostgreSQL", () => {
+  it("keeps one audit chain under concurrent appends and verifies it", async () => {
+    const actor = { id: null, name: "pg", role: "admin" };
+    await Promise.all(Array.from({ length: 25 }, (_, i) => m.appendAuditEvent({ actor, action: `pg.${i}`, outcome: "ok", params: { i } })));
+    expect(await m.verifyAuditChain()).toMatchObject({ ok: true, count: 25 });
+  });
+
+  it("refuses to edit or delete audit rows", async () => {
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    await expect(client.query(`UPDATE "AuditEvent" SET "outcome" = 'refused' WHERE "seq" = 3`)).rejects.toThrow(/append-only/);
+    await expect(client.query(`DELETE FROM "AuditEvent" WHERE "seq" = 3`)).rejects.toThrow(/append-only/);
+    await client.end();
+    expect(await m.verifyAuditChain()).toMatchObject({ ok: true });
+  });
+
+  it("stores agent snapshots and lists them with wildcard names and viewer-relative state", async () => {
+    const computer = await m.db.computer.create({ data: { name: "PgSrv", address: "http://127.0.0.1:1", tokenCiphertext: "x" } });
+    const base = {
+      configurationName: "Microsoft.PowerShell",
+      computerName: "PgSrv",
+      reason: null,
+      idleTimeoutSec: 7200,
+      outputBufferingMode: "Block" as const,
+      createdOn: new Date().toISOString(),
+      disconnectedOn: null,
+      expiresOn: null,
+      bufferedBytes: 0,
+      bufferSizeBytes: 1 << 20,
+      outputBlocked: false,
+      droppedBytes: 0,
+      totalDroppedBytes: 5_000_000_000,
+      outputOffset: 0,
+      command: null,
+      lastCommand: null,
+      cwd: null,
+      pid: null,
+      cols: 80,
+      rows: 24,
+    };
+    const owner = { id: "u-1", name: "tech" };
+    await m.ingestSession({ computerId: computer.id, snapshot: { ...base, id: 1, instanceId: crypto.randomUUID(), name: "ITTask", owner, holder: owner, state: "Opened" } });
+    await m.ingestSession({ computerId: computer.id, snapshot: { ...base, id: 2, instanceId: crypto.randomUUID(), name: "UpdateSession", owner, holder: null, state: "Disconnected" } });
+    const viewer: TSessionUser = { id: "u-2", username: "boss", displayName: "Boss", role: "manager", team: null };
+    const page = await m.listSessions({ actor: viewer, filters: m.ZSessionFilters.parse({ name: "it*" }) });
+    expect(page.rows.map((r) => [r.name, r.state, r.availability])).toEqual([["ITTask", "Disconnected", "Busy"]]);
+    expect(page.rows[0].totalDroppedBytes).toBe(5_000_000_000);
+    const none = await m.listSessions({ actor: viewer, filters: m.ZSessionFilters.parse({ availability: "None" }) });
+    expect(none.rows.map((r) => r.name)).toEqual(["UpdateSession"]);
+  });
+});
