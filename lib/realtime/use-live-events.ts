@@ -1,9 +1,9 @@
 "use client";
 import { useQueryClient } from "@tanstack/react-query";
-import { useEffect, useState } from "react";
-import { io } from "socket.io-client";
+import { useEffect, useRef, useState } from "react";
 import { queryKeys } from "@/lib/queries/keys";
 import { LIVE_EVENT, ZLiveEvent, type TLiveEvent } from "@/lib/realtime/events";
+import { acquireSocket, releaseSocket } from "@/lib/realtime/socket-client";
 
 export type TLiveStatus = "connecting" | "live" | "offline";
 
@@ -19,28 +19,62 @@ export function keysFor(event: TLiveEvent): readonly (readonly string[])[] {
       return [queryKeys.computers.all];
     case "session.updated":
     case "session.removed":
+      return [queryKeys.sessions.all, queryKeys.computers.all];
+    case "handoff.received":
       return [queryKeys.sessions.all];
+    case "bulk.progress":
+      return [];
   }
 }
 
-// One socket per tab; pushed events invalidate the matching queries so they refetch.
+// The tab's shared socket (lib/realtime/socket-client.ts); pushed events invalidate the
+// matching queries so they refetch. Mount once per tab (the console layout's LiveStatus does).
 export function useLiveEvents(onEvent?: (e: TLiveEvent) => void): TLiveStatus {
   const queryClient = useQueryClient();
   const [status, setStatus] = useState<TLiveStatus>("connecting");
   useEffect(() => {
-    const socket = io({ withCredentials: true, transports: ["websocket", "polling"] });
-    socket.on("connect", () => setStatus("live"));
-    socket.on("disconnect", () => setStatus("offline"));
-    socket.on("connect_error", () => setStatus("offline"));
-    socket.on(LIVE_EVENT, (raw: unknown) => {
+    const socket = acquireSocket();
+    if (socket.connected) setStatus("live");
+    const onConnect = () => setStatus("live");
+    const onDown = () => setStatus("offline");
+    const onLive = (raw: unknown) => {
       const parsed = ZLiveEvent.safeParse(raw);
       if (!parsed.success) return;
       for (const key of keysFor(parsed.data)) void queryClient.invalidateQueries({ queryKey: key });
       onEvent?.(parsed.data);
-    });
+    };
+    socket.on("connect", onConnect);
+    socket.on("disconnect", onDown);
+    socket.on("connect_error", onDown);
+    socket.on(LIVE_EVENT, onLive);
     return () => {
-      socket.disconnect();
+      socket.off("connect", onConnect);
+      socket.off("disconnect", onDown);
+      socket.off("connect_error", onDown);
+      socket.off(LIVE_EVENT, onLive);
+      releaseSocket();
     };
   }, [queryClient, onEvent]);
   return status;
+}
+
+// Listens to live events on the shared socket without invalidating anything (useLiveEvents
+// already does that once per tab): for components that follow one kind of event.
+export function useLiveEvent(onEvent: (e: TLiveEvent) => void): void {
+  const handler = useRef(onEvent);
+  useEffect(() => {
+    handler.current = onEvent;
+  });
+  useEffect(() => {
+    const socket = acquireSocket();
+    const onLive = (raw: unknown) => {
+      const parsed = ZLiveEvent.safeParse(raw);
+      if (parsed.success) handler.current(parsed.data);
+    };
+    socket.on(LIVE_EVENT, onLive);
+    return () => {
+      socket.off(LIVE_EVENT, onLive);
+      releaseSocket();
+    };
+  }, []);
 }
