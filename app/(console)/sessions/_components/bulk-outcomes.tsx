@@ -1,0 +1,35 @@
+import { StateBadge } from "@/components/sessions/state-badge";
+import { Badge } from "@/components/ui/badge";
+import { Progress } from "@/components/ui/progress";
+import type { TBulkOperation, TBulkOutcome, TSessionStateName } from "@/lib/dto/sessions";
+
+export function BulkOutcomes({ operation, total, done, outcomes, finished }: { operation: TBulkOperation; total: number; done: number; outcomes: TBulkOutcome[]; finished: boolean }) {
+  const failed = outcomes.filter((o) => !o.ok).length;
+  const succeeded = outcomes.length - failed;
+  // Failures first: they are what the user has to act on.
+  const ordered = [...outcomes].sort((a, b) => Number(a.ok) - Number(b.ok));
+  return (
+    <div className="space-y-3">
+      <Progress value={done} max={Math.max(total, 1)} tone={failed ? "warn" : finished ? "good" : "info"} label={`Progress of bulk ${operation}`} valueText={`${done} of ${total} done`} className="h-3" />
+      <p className="text-sm text-slate-700" role="status" aria-live="polite">
+        {finished ? "Finished: " : "Working: "}
+        {done} of {total} done · <span className="text-emerald-700">{succeeded} succeeded</span> · <span className={failed ? "font-medium text-red-700" : ""}>{failed} failed</span>
+      </p>
+      {ordered.length ? (
+        <div className="max-h-72 overflow-y-auto rounded-md border border-slate-200">
+          <ul aria-label="Outcome per session" className="divide-y divide-slate-100 text-sm">
+            {ordered.map((o) => (
+              <li key={o.sessionId} className="flex flex-wrap items-center gap-2 px-3 py-1.5" data-outcome={o.ok ? "success" : "failure"}>
+                {o.ok ? <Badge tone="good">success</Badge> : <Badge tone="bad">failed</Badge>}
+                <span className="font-medium">{o.name}</span>
+                <span className="text-slate-500">on {o.computerName}</span>
+                {o.state ? <StateBadge state={o.state as TSessionStateName} /> : null}
+                {o.error ? <span className="basis-full text-xs text-red-700">{o.error}</span> : null}
+              </li>
+            ))}
+          </ul>
+        </div>
+      ) : null}
+    </div>
+  );
+}
