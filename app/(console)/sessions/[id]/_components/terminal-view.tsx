@@ -1,0 +1,151 @@
+"use client";
+import "@xterm/xterm/css/xterm.css";
+import { useEffect, useRef, useState } from "react";
+import { acquireSocket, releaseSocket } from "@/lib/realtime/socket-client";
+import { cn } from "@/lib/utils/cn";
+
+type TStatus = { kind: "attaching" } | { kind: "attached" } | { kind: "failed"; error: string } | { kind: "closed"; reason: string } | { kind: "offline" };
+type TAttachAck = { ok: true; cols?: number; rows?: number } | { ok: false; error: string };
+type TOutput = { sessionId: string; data: ArrayBuffer | Uint8Array | string };
+
+// The server relays keystrokes as strings; its schema caps one message at 16 KB.
+const INPUT_CHUNK = 8 * 1024;
+
+// A live xterm.js terminal on the tab's shared socket: raw PTY bytes in, keystrokes and
+// resizes out. Mounted only while the viewer holds the session; unmounting detaches.
+export function TerminalView({ sessionId, label }: { sessionId: string; label: string }) {
+  const host = useRef<HTMLDivElement>(null);
+  const [status, setStatus] = useState<TStatus>({ kind: "attaching" });
+
+  useEffect(() => {
+    let disposed = false;
+    let teardown = () => {};
+    void (async () => {
+      // xterm touches the DOM at import time: load it in the browser only.
+      const [{ Terminal }, { FitAddon }] = await Promise.all([import("@xterm/xterm"), import("@xterm/addon-fit")]);
+      if (disposed || !host.current) return;
+      const term = new Terminal({
+        cursorBlink: true,
+        fontSize: 13,
+        fontFamily: 'ui-monospace, SFMono-Regular, Menlo, Consolas, "Liberation Mono", monospace',
+        scrollback: 5000,
+        theme: { background: "#020617", foreground: "#e2e8f0", cursor: "#38bdf8", selectionBackground: "#334155" },
+      });
+      const fit = new FitAddon();
+      term.loadAddon(fit);
+      term.open(host.current);
+      const refit = () => {
+        try {
+          fit.fit();
+        } catch {
+          // Not laid out yet (hidden or zero-sized): the next resize fits it.
+        }
+      };
+      refit();
+
+      const socket = acquireSocket();
+      let attached = false;
+      let resizeTimer: ReturnType<typeof setTimeout> | undefined;
+      const sendResize = () => {
+        clearTimeout(resizeTimer);
+        resizeTimer = setTimeout(() => attached && socket.emit("terminal.resize", { sessionId, cols: term.cols, rows: term.rows }), 120);
+      };
+      const attach = () => {
+        setStatus({ kind: "attaching" });
+        socket.emit("terminal.attach", { sessionId }, (ack: TAttachAck | undefined) => {
+          if (disposed) return;
+          if (ack?.ok) {
+            attached = true;
+            setStatus({ kind: "attached" });
+            sendResize();
+            term.focus();
+          } else {
+            setStatus({ kind: "failed", error: ack?.error ?? "The terminal could not attach." });
+          }
+        });
+      };
+      const onOutput = (m: TOutput) => {
+        if (m.sessionId !== sessionId) return;
+        term.write(typeof m.data === "string" || m.data instanceof Uint8Array ? m.data : new Uint8Array(m.data));
+      };
+      const onClosed = (m: { sessionId: string; reason: string }) => {
+        if (m.sessionId !== sessionId) return;
+        attached = false;
+        setStatus({ kind: "closed", reason: m.reason });
+      };
+      const onDown = () => {
+        attached = false;
+        setStatus({ kind: "offline" });
+      };
+      socket.on("terminal.output", onOutput);
+      socket.on("terminal.closed", onClosed);
+      socket.on("connect", attach);
+      socket.on("disconnect", onDown);
+      if (socket.connected) attach();
+
+      // Keystrokes typed in quick succession go out as one message: fewer round trips to the agent.
+      let typed = "";
+      let flushTimer: ReturnType<typeof setTimeout> | undefined;
+      const flush = () => {
+        flushTimer = undefined;
+        const data = typed;
+        typed = "";
+        if (!attached) return;
+        for (let i = 0; i < data.length; i += INPUT_CHUNK) socket.emit("terminal.input", { sessionId, data: data.slice(i, i + INPUT_CHUNK) });
+      };
+      const input = term.onData((data) => {
+        if (!attached) return;
+        typed += data;
+        flushTimer ??= setTimeout(flush, 10);
+      });
+      const resized = term.onResize(sendResize);
+      let frame = 0;
+      const observer = new ResizeObserver(() => {
+        cancelAnimationFrame(frame);
+        frame = requestAnimationFrame(refit);
+      });
+      observer.observe(host.current);
+
+      teardown = () => {
+        if (attached) socket.emit("terminal.detach", { sessionId });
+        socket.off("terminal.output", onOutput);
+        socket.off("terminal.closed", onClosed);
+        socket.off("connect", attach);
+        socket.off("disconnect", onDown);
+        releaseSocket();
+        clearTimeout(resizeTimer);
+        clearTimeout(flushTimer);
+        cancelAnimationFrame(frame);
+        observer.disconnect();
+        input.dispose();
+        resized.dispose();
+        term.dispose();
+      };
+    })();
+    return () => {
+      disposed = true;
+      teardown();
+    };
+  }, [sessionId]);
+
+  return (
+    <div className="overflow-hidden rounded-md border border-slate-800 bg-slate-950">
+      <div className="flex items-center gap-2 border-b border-slate-800 px-3 py-1.5 text-xs text-slate-300" role="status" aria-live="polite">
+        <span
+          aria-hidden
+          className={cn("size-2 rounded-full", status.kind === "attached" ? "bg-emerald-400" : status.kind === "attaching" ? "bg-amber-400" : "bg-red-400")}
+        />
+        {status.kind === "attached"
+          ? `Attached: what you type goes to ${label}`
+          : status.kind === "attaching"
+            ? "Attaching…"
+            : status.kind === "offline"
+              ? "Live channel lost: reattaching when it returns…"
+              : status.kind === "failed"
+                ? `Not attached: ${status.error}`
+                : `Terminal closed: ${status.reason}`}
+      </div>
+      <div ref={host} className="h-[26rem] w-full px-1 py-1" aria-label={`Terminal of ${label}`} role="group" data-testid="terminal" data-status={status.kind} />
+    </div>
+  );
+}
