@@ -176,8 +176,7 @@ export function createAgentServer(opts: AgentServerOptions): AgentServer {
       case "disconnect":
         return { status: 200, body: { session: m.disconnect(actor, sessionRef, await body(req, ZDisconnectRequest)) } };
       case "connect":
-        await body(req, ZConnectRequest);
-        return { status: 200, body: { session: m.connect(actor, streamId, sessionRef) } };
+        return { status: 200, body: { session: m.connect(actor, streamId, sessionRef, await body(req, ZConnectRequest)) } };
       case "receive":
         await body(req, ZReceiveRequest);
         return { status: 200, body: m.receive(actor, streamId, sessionRef) };

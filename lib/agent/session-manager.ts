@@ -6,6 +6,7 @@ import {
   type TActingUser,
   type TConfigurationUpdate,
   type TConfigurationView,
+  type TConnectRequest,
   type TDisconnectRequest,
   type TEffectiveBufferingMode,
   type TFinishedCommand,
@@ -225,8 +226,20 @@ export class SessionManager {
     return toView(s.snapshot(), actor.id);
   }
 
-  connect(actor: TActingUser, streamId: string | null, ref: string): TSessionView {
+  connect(actor: TActingUser, streamId: string | null, ref: string, req: TConnectRequest = {}): TSessionView {
     const s = this.resolve(ref);
+    if (req.force && s.state === "Opened" && s.holder && s.holder.id !== actor.id) {
+      if (!actor.roles.some((r) => r === "manager" || r === "admin")) {
+        throw new AgentError("FORBIDDEN", `User ${actor.name} may not take over ${s.name} from ${s.holder.name}: the manager or admin role is required.`);
+      }
+      const from = s.holder.name;
+      // Every check before the detach, so a refused takeover changes nothing.
+      this.requireStream(streamId);
+      this.requirePermitted(actor, this.configOrThrow(s.configurationName));
+      s.detach({ idleTimeoutSec: s.idleTimeoutSec, mode: s.outputBufferingMode });
+      this.opts.log.info({ sessionId: s.id, user: actor.id }, "session taken over");
+      this.emit(s, "disconnected", { reason: `taken over by ${actor.name} from ${from}` });
+    }
     this.attachFor(actor, streamId, s, "connected");
     s.flushToStream();
     return toView(s.snapshot(), actor.id);

@@ -123,8 +123,10 @@ export class AgentClient {
     return (await this.call("POST", `/v1/sessions/${enc(ref)}/disconnect`, { as, body, schema: ZSessionResponse })).session;
   }
 
-  async connect(as: ActAs, ref: string | number, opt: StreamOpt = {}): Promise<TSessionView> {
-    return (await this.call("POST", `/v1/sessions/${enc(ref)}/connect`, { as, body: {}, streamId: opt.streamId, schema: ZSessionResponse })).session;
+  /** `force`: take it over from another user (manager/admin). */
+  async connect(as: ActAs, ref: string | number, opt: StreamOpt & { force?: boolean } = {}): Promise<TSessionView> {
+    const body = opt.force ? { force: true } : {};
+    return (await this.call("POST", `/v1/sessions/${enc(ref)}/connect`, { as, body, streamId: opt.streamId, schema: ZSessionResponse })).session;
   }
 
   async receive(as: ActAs, ref: string | number, opt: StreamOpt = {}): Promise<ReceiveResult> {

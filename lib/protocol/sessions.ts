@@ -129,7 +129,14 @@ export const ZDisconnectRequest = z.strictObject({
 });
 export type TDisconnectRequest = z.infer<typeof ZDisconnectRequest>;
 
-export const ZConnectRequest = z.strictObject({});
+export const ZConnectRequest = z.strictObject({
+  /**
+   * Take the session over from the user it is attached to (manager or admin only). The other
+   * user is detached first (event "disconnected", reason "taken over by …"); commands keep running.
+   */
+  force: z.boolean().optional(),
+});
+export type TConnectRequest = z.infer<typeof ZConnectRequest>;
 export const ZReceiveRequest = z.strictObject({});
 export const ZRemoveRequest = z.strictObject({
   /** Remove even when attached to another user (a manager ending someone's session). */

@@ -8,10 +8,16 @@
  *     and base memory.
  * Env: BENCH_SESSIONS (default 1000), BENCH_THROUGHPUT_MB (default 16).
  */
+import fs from "node:fs";
 import os from "node:os";
 import * as pty from "node-pty";
 import type { AgentClient, AgentStream } from "../../lib/fleet/agent-client";
+import { LimitsController } from "../../lib/agent/limits";
+import { createLogger } from "../../lib/agent/logger";
+import { Session } from "../../lib/agent/session";
+import { writeRcFile } from "../../lib/agent/shell";
 import { startAgent, until, waitForCommand } from "../../lib/agent/test/helpers";
+import { DEFAULT_CONFIGURATION } from "../../lib/protocol";
 
 const user = { id: "u-bench", name: "Bench", roles: ["admin"] };
 const SESSIONS = Number(process.env.BENCH_SESSIONS ?? 1000);
@@ -31,6 +37,18 @@ const ms = (n: number) => `${n.toFixed(1)} ms`;
 const kb = (n: number) => `${(n / 1024).toFixed(1)} KB`;
 const mb = (n: number) => `${(n / 1024 / 1024).toFixed(1)} MB`;
 
+/** CPU time (user + system) of another process, in ms, from /proc. */
+function processCpuMs(pid: number): number {
+  const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+  const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return ((Number(f[11]) + Number(f[12])) * 1000) / 100;
+}
+const ownCpuMs = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+};
+const cpu = { raw: 0, agent: 0, client: 0 };
+
 /** Raw PTY throughput: node-pty in this process, no agent in between. */
 async function rawPtyThroughput(bytes: number): Promise<number> {
   const p = pty.spawn("/bin/bash", ["--noprofile", "--norc"], { name: "xterm", cols: 120, rows: 30, cwd: os.homedir(), encoding: null, env: process.env as Record<string, string> });
@@ -46,14 +64,16 @@ async function rawPtyThroughput(bytes: number): Promise<number> {
     });
   });
   await new Promise((r) => setTimeout(r, 200));
+  const c0 = ownCpuMs();
   started = performance.now();
   p.write(`stty -echo; ${produce(bytes, "z")}\r`);
   const elapsed = await done;
+  cpu.raw += ownCpuMs() - c0;
   p.kill();
   return bytes / (elapsed / 1000);
 }
 
-async function streamThroughput(client: AgentClient, stream: AgentStream, bytes: number): Promise<number> {
+async function streamThroughput(client: AgentClient, stream: AgentStream, bytes: number, agentPid: number): Promise<number> {
   const s = await client.newSession(user, { name: "Throughput" }, { streamId: stream.id });
   let got = 0;
   let started = 0;
@@ -68,10 +88,57 @@ async function streamThroughput(client: AgentClient, stream: AgentStream, bytes:
     };
     stream.on("output", on);
   });
+  const a0 = processCpuMs(agentPid);
+  const c0 = ownCpuMs();
   started = performance.now();
   await client.run(user, s.id, { command: produce(bytes, "z") });
   const elapsed = await done;
+  cpu.agent += processCpuMs(agentPid) - a0;
+  cpu.client += ownCpuMs() - c0;
   await client.remove(user, s.id);
+  return bytes / (elapsed / 1000);
+}
+
+/**
+ * Diagnostic: the agent's own output path (PTY -> marker parser -> live coalescing) in this
+ * process, with the network hop replaced by a no-op. Separates agent overhead from the cost of
+ * the extra process and loopback TCP.
+ */
+async function sessionPathThroughput(bytes: number): Promise<number> {
+  const log = createLogger({ name: "bench", level: "warn" });
+  const rc = writeRcFile();
+  let got = 0;
+  let started = 0;
+  let resolve!: (ms: number) => void;
+  const done = new Promise<number>((r) => (resolve = r));
+  const s = new Session(
+    1,
+    "Path",
+    DEFAULT_CONFIGURATION.name,
+    { id: user.id, name: user.name },
+    { streamId: "bench", idleTimeoutSec: 60, outputBufferingMode: "Block", bufferSizeBytes: 1 << 20, cols: 120, rows: 30 },
+    {
+      log,
+      limits: new LimitsController(log),
+      rcPath: rc.path,
+      computerName: "bench",
+      readyTimeoutMs: 10_000,
+      emit: () => {},
+      ended: () => {},
+      deliver: (_stream, _header, data, sent) => {
+        got += data.length;
+        setImmediate(sent);
+        if (started && got >= bytes) resolve(performance.now() - started);
+        return true;
+      },
+    },
+  );
+  await s.start(DEFAULT_CONFIGURATION);
+  started = performance.now();
+  s.startCommand(produce(bytes, "z"));
+  const elapsed = await done;
+  s.terminate("Closed", "bench done");
+  fs.rmSync(rc.dir, { recursive: true, force: true });
   return bytes / (elapsed / 1000);
 }
 
@@ -93,7 +160,7 @@ async function main() {
   // Interleaved pairs so machine noise (large on a 2-core VM) hits both sides alike.
   for (let i = 0; i < THROUGHPUT_PAIRS; i++) {
     const r = await rawPtyThroughput(THROUGHPUT_BYTES);
-    const a = await streamThroughput(client, stream, THROUGHPUT_BYTES);
+    const a = await streamThroughput(client, stream, THROUGHPUT_BYTES, agent.proc.pid!);
     raw.push(r);
     viaAgent.push(a);
     ratios.push(a / r);
@@ -103,6 +170,19 @@ async function main() {
     `throughput: raw PTY median ${mb(median(raw))}/s (min ${mb(Math.min(...raw))}/s, max ${mb(Math.max(...raw))}/s), ` +
       `through agent stream median ${mb(median(viaAgent))}/s (min ${mb(Math.min(...viaAgent))}/s, max ${mb(Math.max(...viaAgent))}/s); ` +
       `pair ratios ${ratios.map((x) => x.toFixed(2)).join(" ")} (${THROUGHPUT_PAIRS} pairs x ${mb(THROUGHPUT_BYTES)})`,
+  );
+  const totalMb = (THROUGHPUT_PAIRS * THROUGHPUT_BYTES) / 1024 / 1024;
+  console.log(
+    `  CPU per MB: raw PTY reader ${(cpu.raw / totalMb).toFixed(1)} ms; through the agent: agent ${(cpu.agent / totalMb).toFixed(1)} ms + headless client ${(cpu.client / totalMb).toFixed(1)} ms`,
+  );
+  const inProcess: number[] = [];
+  const inProcessRaw: number[] = [];
+  for (let i = 0; i < 3; i++) {
+    inProcessRaw.push(await rawPtyThroughput(THROUGHPUT_BYTES));
+    inProcess.push(await sessionPathThroughput(THROUGHPUT_BYTES));
+  }
+  console.log(
+    `  diagnostic: the agent's session output path in-process (no network hop) ${mb(median(inProcess))}/s vs raw ${mb(median(inProcessRaw))}/s in the same 3 pairs (ratio ${(median(inProcess) / median(inProcessRaw)).toFixed(2)})`,
   );
   results.push({ name: "stream throughput / raw PTY (median of pair ratios)", value: ratio.toFixed(2), goal: ">= 0.8", met: ratio >= 0.8 });
 

@@ -197,3 +197,17 @@ describe("disconnect, connect, receive, remove: every transition", () => {
     expect((await agent.client.remove(alice, s.id)).state).toBe("Broken");
   });
 });
+
+describe("takeover", () => {
+  it("lets a manager connect with force to a session attached to someone else; others are refused and nothing changes", async () => {
+    const s = await agent.client.newSession(alice, { name: "TakeMe" });
+    const carol = { id: "u-carol", name: "Carol Tech", roles: ["technician"] };
+    expect(await refused(agent.client.connect(carol, s.id, { force: true }))).toMatchObject({ status: 403, code: "FORBIDDEN" });
+    expect(await agent.client.getSession(alice, s.id)).toMatchObject({ state: "Opened", holder: { id: alice.id }, availability: "Available" });
+    const taken = await agent.client.connect(bob, s.id, { force: true });
+    expect(taken).toMatchObject({ state: "Opened", holder: { id: bob.id }, owner: { id: alice.id }, availability: "Available" });
+    expect(await agent.client.getSession(alice, s.id)).toMatchObject({ viewState: "Disconnected", availability: "Busy" });
+    expect((await runAndCollect(agent, bob, s.id, "echo mine-now")).output).toBe("mine-now\r\n");
+    await agent.client.remove(bob, s.id);
+  });
+});
