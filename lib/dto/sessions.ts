@@ -46,7 +46,7 @@ export type TSessionRow = {
   /** Example 4: the session's idle timeout is above what its configuration now allows. */
   idleTimeoutExceedsMax: boolean;
   /** What the viewer may do to this session now (server-computed; the server re-checks on action). */
-  can: { disconnect: boolean; connect: boolean; receive: boolean; remove: boolean; run: boolean; handoff: boolean };
+  can: { disconnect: boolean; connect: boolean; receive: boolean; remove: boolean; run: boolean; handoff: boolean; takeOver: boolean };
 };
 
 export const SESSION_SORTS = ["computer", "name", "state", "id", "owner", "updated", "expires"] as const;

@@ -13,7 +13,7 @@ const ops = await import("@/lib/sessions/operations");
 const { listSessions } = await import("@/lib/data/sessions/list-sessions");
 const { ZSessionFilters } = await import("@/lib/dto/sessions");
 const bulk = await import("@/lib/sessions/bulk");
-const { handOffSession } = await import("@/lib/sessions/handoff");
+const { handOffSession, takeOverSession } = await import("@/lib/sessions/handoff");
 import type { TSessionUser } from "@/lib/auth/session-store";
 
 const user = (role: TSessionUser["role"], username: string): TSessionUser => ({ id: `u-${username}`, username, displayName: username, role, team: null });
@@ -186,6 +186,17 @@ describe("console fleet link", () => {
     expect(handoffs).toHaveLength(2);
     expect(handoffs[0].endedAt).not.toBeNull();
     expect(handoffs[1].endedAt).toBeNull();
+  });
+
+  it("lets a manager take over a session attached to a technician, with a reason, and records it", async () => {
+    const row = await newSession(tech, "TakeMe");
+    expect((await listSessions({ actor: manager, filters: filters({ name: "TakeMe" }) })).rows[0].can.takeOver).toBe(true);
+    await expect(takeOverSession({ actor: tech2, record: await ops.loadActionable(manager, row.id), reason: "nope" })).rejects.toMatchObject({ code: "FORBIDDEN" });
+    const taken = await takeOverSession({ actor: manager, record: await ops.loadActionable(manager, row.id), reason: "INC-7 urgent" });
+    expect(taken).toMatchObject({ state: "Opened", holderName: "boss", ownerName: "tech1" });
+    expect((await listSessions({ actor: tech, filters: filters({ name: "TakeMe" }) })).rows[0]).toMatchObject({ state: "Disconnected", availability: "Busy" });
+    const history = await db.sessionEvent.findMany({ where: { sessionId: row.id, change: "taken-over" } });
+    expect(history[0].reason).toContain("boss took it over from tech1: INC-7 urgent");
   });
 
   it("audits what the agent does on its own: a robust disconnect when the console's stream drops", async () => {

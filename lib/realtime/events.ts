@@ -10,6 +10,7 @@ export const ZLiveEvent = z.discriminatedUnion("type", [
   z.object({ type: z.literal("session.updated"), id: z.string(), state: z.string().optional() }),
   z.object({ type: z.literal("session.removed"), id: z.string() }),
   z.object({ type: z.literal("handoff.received"), id: z.string(), name: z.string(), computerName: z.string(), from: z.string(), reason: z.string() }),
+  z.object({ type: z.literal("session.taken-over"), id: z.string(), name: z.string(), computerName: z.string(), by: z.string(), reason: z.string() }),
   z.object({
     type: z.literal("bulk.progress"),
     jobId: z.string(),

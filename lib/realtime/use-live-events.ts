@@ -21,10 +21,43 @@ export function keysFor(event: TLiveEvent): readonly (readonly string[])[] {
     case "session.removed":
       return [queryKeys.sessions.all, queryKeys.computers.all];
     case "handoff.received":
+    case "session.taken-over":
       return [queryKeys.sessions.all];
     case "bulk.progress":
       return [];
   }
+}
+
+const INVALIDATE_WINDOW_MS = 200;
+
+// A burst of events (a bulk job touching hundreds of sessions) must not restart the same
+// refetch on every event, which would cancel each one before it answers: the first event of a
+// key invalidates at once, later ones in the window collapse into one trailing invalidation.
+function throttledInvalidation(run: (key: readonly string[]) => void) {
+  const windows = new Map<string, { timer?: ReturnType<typeof setTimeout>; again: boolean }>();
+  const push = (key: readonly string[]) => {
+    const id = key.join("\u0000");
+    const open = windows.get(id);
+    if (open) {
+      open.again = true;
+      return;
+    }
+    run(key);
+    const entry: { timer?: ReturnType<typeof setTimeout>; again: boolean } = { again: false };
+    const close = () => {
+      if (!entry.again) return void windows.delete(id);
+      entry.again = false;
+      run(key);
+      entry.timer = setTimeout(close, INVALIDATE_WINDOW_MS);
+    };
+    entry.timer = setTimeout(close, INVALIDATE_WINDOW_MS);
+    windows.set(id, entry);
+  };
+  const stop = () => {
+    for (const w of windows.values()) clearTimeout(w.timer);
+    windows.clear();
+  };
+  return { push, stop };
 }
 
 // The tab's shared socket (lib/realtime/socket-client.ts); pushed events invalidate the
@@ -34,13 +67,14 @@ export function useLiveEvents(onEvent?: (e: TLiveEvent) => void): TLiveStatus {
   const [status, setStatus] = useState<TLiveStatus>("connecting");
   useEffect(() => {
     const socket = acquireSocket();
+    const invalidate = throttledInvalidation((key) => void queryClient.invalidateQueries({ queryKey: key }));
     if (socket.connected) setStatus("live");
     const onConnect = () => setStatus("live");
     const onDown = () => setStatus("offline");
     const onLive = (raw: unknown) => {
       const parsed = ZLiveEvent.safeParse(raw);
       if (!parsed.success) return;
-      for (const key of keysFor(parsed.data)) void queryClient.invalidateQueries({ queryKey: key });
+      for (const key of keysFor(parsed.data)) invalidate.push(key);
       onEvent?.(parsed.data);
     };
     socket.on("connect", onConnect);
@@ -52,6 +86,7 @@ export function useLiveEvents(onEvent?: (e: TLiveEvent) => void): TLiveStatus {
       socket.off("disconnect", onDown);
       socket.off("connect_error", onDown);
       socket.off(LIVE_EVENT, onLive);
+      invalidate.stop();
       releaseSocket();
     };
   }, [queryClient, onEvent]);

@@ -54,3 +54,7 @@ export const ZHandOff = ZSessionRef.extend({
   toUsername: ZUsername,
   reason: z.string().trim().min(3, "say why (at least 3 characters), e.g. a ticket number").max(500, "must be at most 500 characters"),
 });
+
+export const ZTakeOver = ZSessionRef.extend({
+  reason: z.string().trim().min(3, "say why (at least 3 characters)").max(500, "must be at most 500 characters"),
+});

@@ -12,8 +12,8 @@ import {
   runCommand,
   targetOf,
 } from "@/lib/sessions/operations";
-import { handOffSession, markHandoffAccepted } from "@/lib/sessions/handoff";
-import { ZDisconnect, ZHandOff, ZNewSession, ZPreviewBulk, ZRunCommand, ZSessionRef, ZStartBulk } from "@/lib/sessions/schemas";
+import { handOffSession, markHandoffAccepted, takeOverSession } from "@/lib/sessions/handoff";
+import { ZDisconnect, ZHandOff, ZNewSession, ZPreviewBulk, ZRunCommand, ZSessionRef, ZStartBulk, ZTakeOver } from "@/lib/sessions/schemas";
 
 // Each action: the wrapper checks session, role and input and writes the audit event; the
 // operation checks the session's scope and ownership, then asks the agent.
@@ -118,5 +118,16 @@ export const startBulkAction = defineAction({
       idleTimeoutSec: input.idleTimeoutSec,
       outputBufferingMode: input.outputBufferingMode,
     });
+  },
+});
+
+export const takeOverSessionAction = defineAction({
+  name: "session.take-over",
+  roles: ["manager", "admin"],
+  input: ZTakeOver,
+  handler: async ({ user, input, setTarget }) => {
+    const record = await loadActionable(user, input.sessionId);
+    setTarget(targetOf(record));
+    return takeOverSession({ actor: user, record, reason: input.reason });
   },
 });

@@ -130,6 +130,7 @@ export function toSessionRow(r: TSessionRecord, viewer: TSessionUser, maxIdleTim
       remove: act && r.state !== "Closed",
       run: act && live && r.state === "Opened" && mine,
       handoff: act && live && (r.state !== "Opened" || mine),
+      takeOver: (viewer.role === "manager" || viewer.role === "admin") && r.state === "Opened" && !!r.holderId && !mine,
     },
   };
 }
