@@ -68,7 +68,9 @@ describe("Block mode", () => {
     const s = await agent.client.newSession(alice, { name: "BlockPause", configurationName: "SmallBlock" });
     const line = "y".repeat(100);
     const { commandId } = await agent.client.run(alice, s.id, {
-      command: `for ((i=1;i<=20000;i++)); do echo "$i ${line}"; echo $i > ${progress}; done`,
+      // Append, never truncate: bash may flush the pending terminal line (and block there) after it
+      // has opened the redirection target, so a truncated file could read empty while blocked.
+      command: `for ((i=1;i<=20000;i++)); do echo "$i ${line}"; echo $i >> ${progress}; done`,
       inDisconnectedSession: true,
     });
     const blocked = await until(async () => {
@@ -79,12 +81,9 @@ describe("Block mode", () => {
     expect(blocked.bufferedBytes).toBeLessThan(BUFFER + 64 * 1024);
     // After the agent stops reading, the kernel's PTY buffer and Node's socket buffer still take
     // some lines; then the loop stalls. Wait for the stall, then watch it hold.
-    let lastRead = 0;
     const progressNow = () => {
-      // `echo $i > file` truncates first: an empty read is the moment in between, not zero.
-      const text = fs.readFileSync(progress, "utf8").trim();
-      if (text) lastRead = Number(text);
-      return lastRead;
+      const lines = fs.readFileSync(progress, "utf8").trim().split("\n");
+      return Number(lines[lines.length - 1] || 0);
     };
     let last = -1;
     let stableSince = Date.now();
