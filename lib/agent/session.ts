@@ -252,6 +252,8 @@ export class Session {
   /** Ends the shell and every process it started. The state changes at once; the shell exits shortly after. */
   terminate(state: "Closed" | "Broken", reason: string, opts: { alreadyKilled?: boolean } = {}): void {
     if (!this.live) return;
+    // Output already read goes where it was headed (the stream, or the buffer a Broken session keeps).
+    this.flushLive();
     this.ending = true;
     this.clearIdleTimer();
     this.state = state;
