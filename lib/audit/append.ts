@@ -1,6 +1,8 @@
 import { db } from "@/lib/db/client";
+import { env, isPostgresUrl } from "@/lib/env";
 import { logger } from "@/lib/logger";
 import { eventHash, GENESIS_HASH } from "@/lib/audit/chain";
+import { publish } from "@/lib/realtime/publish";
 
 export type TAuditOutcome = "ok" | "refused" | "error";
 export type TAuditInput = {
@@ -29,7 +31,10 @@ export function redactParams(params: Record<string, unknown> | undefined): strin
 export async function appendAuditEvent(input: TAuditInput): Promise<{ seq: number; hash: string }> {
   for (let attempt = 0; ; attempt++) {
     try {
-      return await db.$transaction(async (tx) => {
+      const appended = await db.$transaction(async (tx) => {
+        // PostgreSQL: appenders queue on one transaction-scoped lock (across console instances
+        // too) instead of racing for the tail. SQLite already serialises writers.
+        if (isPostgresUrl(env().DATABASE_URL)) await tx.$executeRawUnsafe("SELECT 1 FROM pg_advisory_xact_lock(7242001)");
         const last = await tx.auditEvent.findFirst({ orderBy: { seq: "desc" }, select: { seq: true, hash: true } });
         const fields = {
           seq: (last?.seq ?? 0) + 1,
@@ -50,6 +55,9 @@ export async function appendAuditEvent(input: TAuditInput): Promise<{ seq: numbe
         await tx.auditEvent.create({ data: { ...fields, prevHash, hash } });
         return { seq: fields.seq, hash };
       });
+      // After the commit: an auditor's page never hears of an event it cannot read yet.
+      publish({ type: "audit.appended", seq: appended.seq }, { roles: ["auditor", "admin"] });
+      return appended;
     } catch (err) {
       const code = (err as { code?: string }).code;
       if ((code === "P2002" || code === "P2034") && attempt < 20) continue;

@@ -40,7 +40,7 @@ describe("migrations", () => {
     ).not.toThrow();
   });
 
-  it("creates the same tables and columns on SQLite and PostgreSQL from scratch", async () => {
+  it("creates the same tables and columns on SQLite and PostgreSQL from scratch", { timeout: 120_000 }, async () => {
     const file = path.join(tmp, "fresh.db");
     expect(migrate(`file:${file}`, "deploy")).toMatch(/Applied: \d+_init, \d+_audit_append_only/);
     expect(migrate(`file:${file}`, "deploy")).toMatch(/No pending migrations/);
