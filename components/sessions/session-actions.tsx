@@ -1,20 +1,21 @@
 "use client";
 import { useQueryClient } from "@tanstack/react-query";
-import Link from "next/link";
 import { useState, useTransition } from "react";
 import { connectSessionAction, receiveSessionAction } from "@/app/(console)/sessions/actions";
 import { ActionError, type TActionFailure } from "@/components/sessions/action-error";
 import { DisconnectDialog } from "@/components/sessions/disconnect-dialog";
+import { HandoffDialog } from "@/components/sessions/handoff-dialog";
 import { ReceiveDialog } from "@/components/sessions/receive-dialog";
 import { RemoveDialog } from "@/components/sessions/remove-dialog";
-import { buttonVariants, Button } from "@/components/ui/button";
+import { TakeOverDialog } from "@/components/sessions/take-over-dialog";
+import { Button } from "@/components/ui/button";
 import type { TReceiveResult, TSessionRow } from "@/lib/dto/sessions";
 import { queryKeys } from "@/lib/queries/keys";
 import { cn } from "@/lib/utils/cn";
 
 export type SessionActionsProps = {
   session: TSessionRow;
-  /** The list's compact form: an "Open" link, and Receive only where there is something to collect. */
+  /** The list's compact form: small buttons, and Receive only where there is something to collect. */
   compact?: boolean;
   minIdleTimeoutSec?: number;
   size?: "sm" | "md";
@@ -25,7 +26,7 @@ export type SessionActionsProps = {
 // checks again on every action). Nothing is rendered for a viewer who may not act.
 export function SessionActions({ session, compact = false, minIdleTimeoutSec, size = "sm", className }: SessionActionsProps) {
   const queryClient = useQueryClient();
-  const [dialog, setDialog] = useState<"disconnect" | "remove" | "receive" | null>(null);
+  const [dialog, setDialog] = useState<"disconnect" | "remove" | "receive" | "handoff" | "takeOver" | null>(null);
   const [failure, setFailure] = useState<TActionFailure | null>(null);
   const [received, setReceived] = useState<{ result: TReceiveResult | null; failure: TActionFailure | null }>({ result: null, failure: null });
   const [pending, startTransition] = useTransition();
@@ -59,8 +60,10 @@ export function SessionActions({ session, compact = false, minIdleTimeoutSec, si
   // In the list, Receive is offered where output waits for it: a session that is not attached
   // to anyone. An attached session's output goes to its terminal (its page still offers Receive).
   const canReceive = can.receive && (!compact || session.agentState !== "Opened");
-  const any = can.disconnect || can.connect || canReceive || can.remove;
-  if (!any && !compact) return null;
+  // Handing off is offered on the session's page, where the context for a reason is.
+  const canHandOff = can.handoff && !compact;
+  const any = can.disconnect || can.connect || canReceive || can.remove || canHandOff || can.takeOver;
+  if (!any) return null;
   const btn = compact ? "h-7 px-2 text-xs" : undefined;
   return (
     <div className={cn("flex flex-col items-end gap-1", className)}>
@@ -80,15 +83,20 @@ export function SessionActions({ session, compact = false, minIdleTimeoutSec, si
             {busy === "receive" ? "Receiving…" : "Receive"}
           </Button>
         ) : null}
+        {can.takeOver ? (
+          <Button size={size} className={btn} variant="secondary" aria-label={`Take over ${on}`} onClick={() => setDialog("takeOver")} disabled={pending}>
+            Take over
+          </Button>
+        ) : null}
+        {canHandOff ? (
+          <Button size={size} className={btn} variant="secondary" aria-label={`Hand off ${on}`} onClick={() => setDialog("handoff")} disabled={pending}>
+            Hand off
+          </Button>
+        ) : null}
         {can.remove ? (
           <Button size={size} variant="ghost" className={cn("text-red-700 hover:bg-red-50", btn)} aria-label={`Remove ${on}`} onClick={() => setDialog("remove")} disabled={pending}>
             Remove
           </Button>
-        ) : null}
-        {compact ? (
-          <Link href={`/sessions/${session.id}`} aria-label={`Open ${on}`} className={cn(buttonVariants({ size, variant: "ghost" }), btn, "text-sky-700")}>
-            Open
-          </Link>
         ) : null}
       </div>
       <ActionError failure={failure} className="max-w-sm text-left text-xs" />
@@ -98,6 +106,8 @@ export function SessionActions({ session, compact = false, minIdleTimeoutSec, si
         onOpenChange={(o) => setDialog(o ? "disconnect" : null)}
         minIdleTimeoutSec={minIdleTimeoutSec}
       />
+      <TakeOverDialog session={session} open={dialog === "takeOver"} onOpenChange={(o) => setDialog(o ? "takeOver" : null)} />
+      <HandoffDialog session={session} open={dialog === "handoff"} onOpenChange={(o) => setDialog(o ? "handoff" : null)} />
       <RemoveDialog session={session} open={dialog === "remove"} onOpenChange={(o) => setDialog(o ? "remove" : null)} />
       <ReceiveDialog
         session={session}

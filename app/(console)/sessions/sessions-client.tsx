@@ -2,6 +2,7 @@
 import { useQuery } from "@tanstack/react-query";
 import Link from "next/link";
 import { useEffect, useMemo, useState } from "react";
+import { useLiveEvent } from "@/lib/realtime/use-live-events";
 import { BulkBar } from "@/app/(console)/sessions/_components/bulk-bar";
 import { BulkDialog, type TBulkSelection } from "@/app/(console)/sessions/_components/bulk-dialog";
 import { NewSessionDialog } from "@/app/(console)/sessions/_components/new-session-dialog";
@@ -33,6 +34,11 @@ export function SessionsClient({ initial, initialComputers, viewer }: SessionsCl
   const [bulk, setBulk] = useState<{ operation: TBulkOperation; selection: TBulkSelection; throttleLimit: number | undefined } | null>(null);
   const [creating, setCreating] = useState(false);
   const [created, setCreated] = useState<TSessionRow | null>(null);
+  const [notice, setNotice] = useState<{ id: string; text: string } | null>(null);
+  useLiveEvent((e) => {
+    if (e.type === "handoff.received") setNotice({ id: e.id, text: `${e.from} handed you ${e.name} on ${e.computerName}: “${e.reason}”.` });
+    if (e.type === "session.taken-over") setNotice({ id: e.id, text: `${e.by} took over ${e.name} on ${e.computerName}: “${e.reason}”.` });
+  });
 
   // A selection belongs to the view it was made in.
   const viewKey = sessionFiltersToParams(filters).toString();
@@ -41,7 +47,7 @@ export function SessionsClient({ initial, initialComputers, viewer }: SessionsCl
     setAllMatching(false);
   }, [viewKey]);
 
-  const filtered = !!(filters.computer || filters.name || filters.state || filters.availability || filters.owner);
+  const filtered = !!(filters.computer || filters.name || filters.state || filters.availability || filters.owner || filters.handed);
   const rows = data?.rows ?? [];
   const total = data?.total ?? 0;
   const pickable = rows.filter(selectable);
@@ -70,7 +76,7 @@ export function SessionsClient({ initial, initialComputers, viewer }: SessionsCl
     <div className="space-y-4">
       <div className="flex flex-wrap items-start gap-3">
         <div className="min-w-0 flex-1">
-          <SessionFilters filters={filters} computerNames={computerNames} onChange={setFilters} />
+          <SessionFilters filters={filters} computerNames={computerNames} onChange={setFilters} showHanded={viewer.canAct} />
         </div>
         {viewer.canAct ? (
           <Button onClick={() => setCreating(true)} className="self-center">
@@ -92,6 +98,14 @@ export function SessionsClient({ initial, initialComputers, viewer }: SessionsCl
         </Alert>
       ) : null}
 
+      {notice ? (
+        <Alert tone="info">
+          {notice.text}{" "}
+          <Link href={`/sessions/${notice.id}`} className="font-medium underline">
+            View the session
+          </Link>
+        </Alert>
+      ) : null}
       {viewer.canAct && (selected.size > 0 || allMatching) ? (
         <BulkBar
           count={allMatching ? total : selected.size}

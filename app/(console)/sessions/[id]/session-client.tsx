@@ -1,5 +1,6 @@
 "use client";
 import { useQuery } from "@tanstack/react-query";
+import { useState } from "react";
 import { NotAttached } from "@/app/(console)/sessions/[id]/_components/not-attached";
 import { RunCommandForm } from "@/app/(console)/sessions/[id]/_components/run-command-form";
 import { CommandsTable, StateHistory } from "@/app/(console)/sessions/[id]/_components/session-history";
@@ -13,12 +14,18 @@ import type { TViewer } from "@/components/sessions/viewer";
 import { Alert, Card } from "@/components/ui/card";
 import type { TSessionDetail } from "@/lib/dto/sessions";
 import { sessionDetailQuery } from "@/lib/queries/sessions";
+import { useLiveEvent } from "@/lib/realtime/use-live-events";
 
 export function SessionClient({ initialDetail, viewer }: { initialDetail: TSessionDetail; viewer: TViewer }) {
   const { data, error } = useQuery(sessionDetailQuery(initialDetail.session.id, initialDetail));
   const { session: s, configuration, commands, events } = data ?? initialDetail;
   const label = `${s.name} on ${s.computerName}`;
   const holding = viewer.canAct && s.agentState === "Opened" && s.holderId === viewer.id;
+  const [notice, setNotice] = useState<string | null>(null);
+  useLiveEvent((e) => {
+    if (e.type === "session.taken-over" && e.id === s.id) setNotice(`${e.by} took over this session: “${e.reason}”.`);
+    if (e.type === "handoff.received" && e.id === s.id) setNotice(`${e.from} handed this session to you: “${e.reason}”.`);
+  });
 
   return (
     <div className="space-y-6">
@@ -31,6 +38,7 @@ export function SessionClient({ initialDetail, viewer }: { initialDetail: TSessi
         <IdleTimeoutFlag session={s} />
       </div>
       {error ? <Alert>Could not refresh this session: {error.message}</Alert> : null}
+      {notice ? <Alert tone="info">{notice}</Alert> : null}
 
       <div className="grid gap-6 xl:grid-cols-[minmax(0,1fr)_27rem]">
         <section aria-labelledby="terminal-heading" className="min-w-0 space-y-3">

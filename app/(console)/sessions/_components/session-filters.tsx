@@ -1,6 +1,7 @@
 "use client";
 import { useEffect, useRef, useState } from "react";
 import { Button } from "@/components/ui/button";
+import { Checkbox } from "@/components/ui/checkbox";
 import { Input, Label, Select } from "@/components/ui/input";
 import { AVAILABILITIES, SESSION_STATES, type TSessionFilters } from "@/lib/dto/sessions";
 
@@ -37,15 +38,18 @@ export function SessionFilters({
   filters,
   computerNames,
   onChange,
+  showHanded,
 }: {
   filters: TSessionFilters;
   computerNames: string[];
   onChange: (patch: Partial<TSessionFilters>) => void;
+  /** "Handed to me" only means something to roles that may receive a handoff. */
+  showHanded: boolean;
 }) {
   const text = (key: TTextKey) => (v: string | undefined) => onChange({ [key]: v });
   const name = useDraft(filters.name, useStableCallback(text("name")));
   const owner = useDraft(filters.owner, useStableCallback(text("owner")));
-  const active = !!(filters.computer || filters.name || filters.state || filters.availability || filters.owner);
+  const active = !!(filters.computer || filters.name || filters.state || filters.availability || filters.owner || filters.handed);
   const computers = filters.computer && !computerNames.includes(filters.computer) ? [filters.computer, ...computerNames] : computerNames;
 
   return (
@@ -135,11 +139,17 @@ export function SessionFilters({
           autoComplete="off"
         />
       </div>
+      {showHanded ? (
+        <label className="inline-flex h-9 items-center gap-2 text-sm text-slate-700">
+          <Checkbox checked={filters.handed === "me"} onChange={(e) => onChange({ handed: e.target.checked ? "me" : undefined })} />
+          Handed to me
+        </label>
+      ) : null}
       <button type="submit" hidden />
       {active ? (
         <Button
           variant="ghost"
-          onClick={() => onChange({ computer: undefined, name: undefined, state: undefined, availability: undefined, owner: undefined })}
+          onClick={() => onChange({ computer: undefined, name: undefined, state: undefined, availability: undefined, owner: undefined, handed: undefined })}
         >
           Clear filters
         </Button>

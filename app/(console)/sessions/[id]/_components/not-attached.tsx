@@ -7,11 +7,14 @@ export function notAttachedReason(s: TSessionRow, viewer: TViewer): { title: str
   if (heldElsewhere) {
     return {
       title: `Attached to ${s.holderName ?? "another user"}`,
-      detail: `It reads Disconnected and Busy to you, as in PowerShell: only one user is attached at a time. Once ${s.holderName ?? "they"} disconnect, it can be connected here.`,
+      detail: `It reads Disconnected and Busy to you, as in PowerShell: only one user is attached at a time. Once it is disconnected, it can be connected here${s.can.takeOver ? "; as a manager you may also take it over, with a reason" : ""}.`,
     };
   }
   switch (s.agentState) {
     case "Disconnected":
+      if (s.handedTo?.id === viewer.id && s.can.connect) {
+        return { title: "Handed to you", detail: `${s.handedTo.by} handed it to you: “${s.handedTo.reason}”. Connect to pick it up where they left it, or Receive to collect its output first.` };
+      }
       return viewer.canAct && s.can.connect
         ? {
             title: "Disconnected",

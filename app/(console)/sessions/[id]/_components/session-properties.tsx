@@ -23,6 +23,7 @@ export function SessionProperties({ s, viewerId }: { s: TSessionRow; viewerId: s
     ["Reason", s.reason ?? dash],
     ["Owner", s.ownerName],
     ["Holder", s.holderName ? (s.holderId === viewerId ? `${s.holderName} (you)` : s.holderName) : dash],
+    ["Handed to", s.handedTo ? `${s.handedTo.id === viewerId ? "you" : s.handedTo.name}, by ${s.handedTo.by} at ${formatTime(s.handedTo.at)}: ${s.handedTo.reason}` : dash],
     [
       "IdleTimeoutSec",
       <span key="idle" className="inline-flex items-center gap-1.5">
@@ -33,7 +34,7 @@ export function SessionProperties({ s, viewerId }: { s: TSessionRow; viewerId: s
     ["Max idle timeout", s.maxIdleTimeoutSec === null ? dash : `${s.maxIdleTimeoutSec} s (${formatDuration(s.maxIdleTimeoutSec)}), from ${s.configurationName}`],
     ["OutputBufferingMode", s.outputBufferingMode],
     ["Disconnected on", formatTime(s.disconnectedOn)],
-    ["Expires", s.expiresOn ? <span key="exp">{formatTime(s.expiresOn)} · <IdleCountdown session={s} /></span> : dash],
+    ["Expires", s.expiresOn ? <span key="exp">{formatTime(s.expiresOn)} · in <IdleCountdown session={s} /></span> : dash],
     ["Output buffer", <BufferMeter key="buf" session={s} wide />],
     ["Buffered", `${formatBytes(s.bufferedBytes)} of ${formatBytes(s.bufferSizeBytes)}${s.outputBlocked ? " (full: the shell is blocked)" : ""}`],
     ["Dropped since last Receive", `${s.droppedBytes.toLocaleString("en-US")} bytes`],
