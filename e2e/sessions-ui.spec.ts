@@ -18,7 +18,7 @@ async function newSession(page: Page, { computer, name }: { computer: string; na
 }
 
 const row = (page: Page, name: string, computer: string) =>
-  page.getByTestId("session-row").filter({ has: page.getByRole("link", { name, exact: true }) }).filter({ hasText: computer });
+  page.getByTestId("session-row").filter({ has: page.getByRole("link", { name: `Open ${name} on ${computer}`, exact: true }) });
 
 test("filters, sort and page live in the URL and survive a reload", async ({ pageAs }) => {
   const page = await pageAs("manager");

@@ -13,7 +13,7 @@ export function BufferMeter({ session, wide = false }: { session: TBufferFields;
   const tone = session.outputBlocked || ratio >= 0.9 ? "bad" : ratio >= 0.6 ? "warn" : "info";
   const valueText = `${formatBytes(used)} of ${formatBytes(size)}`;
   return (
-    <div className={wide ? "w-full space-y-1" : "w-20 space-y-1"}>
+    <div className={wide ? "w-full space-y-1" : "w-[4.5rem] space-y-1"}>
       <Progress value={used} max={size} tone={tone} label={`Output buffer of ${session.name}`} valueText={valueText} />
       <div className="flex flex-wrap items-center gap-1 text-[11px] leading-4 text-slate-500">
         <span className="tabular-nums">{size > 0 ? `${Math.round(ratio * 100)}%` : "—"}</span>

@@ -16,10 +16,11 @@ export function IdleCountdown({ session }: { session: Pick<TSessionRow, "expires
   return (
     <time
       dateTime={session.expiresOn}
+      aria-label={left <= 0 ? "expiring" : `expires in ${formatClock(left)}`}
       title={title}
       className={cn("whitespace-nowrap font-mono text-xs tabular-nums", left < 60 ? "font-semibold text-red-700" : left < 600 ? "text-amber-700" : "text-slate-700")}
     >
-      {left <= 0 ? "expiring…" : `in ${formatClock(left)}`}
+      {left <= 0 ? "expiring…" : formatClock(left)}
     </time>
   );
 }

@@ -72,10 +72,10 @@ export function SessionsTable({ rows, filters, viewer, onSort, selected, onSelec
           <TH>Availability</TH>
           <SortHeader label="Owner" sort="owner" {...sortProps} />
           <TH>Holder</TH>
-          <SortHeader label="Idle expiry" sort="expires" {...sortProps} />
+          <SortHeader label="Expires in" sort="expires" {...sortProps} />
           <TH>Buffer</TH>
           <TH>Running command</TH>
-          <TH className={cn("text-right", STICKY, "bg-slate-50")}>Actions</TH>
+          {viewer.canAct ? <TH className={cn("text-right", STICKY, "bg-slate-50")}>Actions</TH> : null}
         </tr>
       </THead>
       <TBody>
@@ -94,7 +94,8 @@ export function SessionsTable({ rows, filters, viewer, onSort, selected, onSelec
             <TD className="font-mono text-xs tabular-nums text-slate-500">{r.agentSessionId}</TD>
             <TD>
               <span className="inline-flex items-center gap-1.5">
-                <Link href={`/sessions/${r.id}`} className="font-medium text-slate-900 hover:underline">
+                {/* The row's "Open" action: the name opens the session's page. */}
+                <Link href={`/sessions/${r.id}`} aria-label={`Open ${r.name} on ${r.computerName}`} className="font-medium text-sky-800 hover:underline">
                   {r.name}
                 </Link>
                 <IdleTimeoutFlag session={r} />
@@ -118,6 +119,11 @@ export function SessionsTable({ rows, filters, viewer, onSort, selected, onSelec
             <TD className="text-slate-600">{r.ownerName}</TD>
             <TD className="text-slate-600">
               {r.holderName ? (r.holderId === viewer.id ? <span className="font-medium text-emerald-700">you</span> : r.holderName) : <span className="text-slate-400">—</span>}
+              {r.handedTo ? (
+                <span className="block text-[11px] text-violet-700" title={`${r.handedTo.by} handed it over: ${r.handedTo.reason}`}>
+                  → {r.handedTo.id === viewer.id ? "you" : r.handedTo.name}
+                </span>
+              ) : null}
             </TD>
             <TD>
               <IdleCountdown session={r} />
@@ -125,7 +131,7 @@ export function SessionsTable({ rows, filters, viewer, onSort, selected, onSelec
             <TD>
               <BufferMeter session={r} />
             </TD>
-            <TD className="max-w-32">
+            <TD className="max-w-28">
               {r.runningCommand ? (
                 <div title={r.runningCommand}>
                   <code className="block truncate font-mono text-xs text-slate-800">{r.runningCommand}</code>
@@ -135,9 +141,11 @@ export function SessionsTable({ rows, filters, viewer, onSort, selected, onSelec
                 <span className="text-slate-400">—</span>
               )}
             </TD>
-            <TD className={cn("whitespace-nowrap text-right", STICKY, selected.has(r.id) ? "bg-sky-50" : "bg-white")}>
-              <SessionActions session={r} compact />
-            </TD>
+            {viewer.canAct ? (
+              <TD className={cn("whitespace-nowrap text-right", STICKY, selected.has(r.id) ? "bg-sky-50" : "bg-white")}>
+                <SessionActions session={r} compact />
+              </TD>
+            ) : null}
           </TR>
         ))}
       </TBody>
