@@ -6,7 +6,7 @@ import { visibleSessionsWhere } from "@/lib/data/sessions/session-scope";
 import { AppError } from "@/lib/errors";
 import { fleet } from "@/lib/fleet/fleet";
 import type { TOutputFrame } from "@/lib/protocol";
-import { actAs } from "@/lib/sessions/operations";
+import { actAs } from "@/lib/fleet/act-as";
 
 // A browser terminal for a session the user is attached to: output frames from the agent's
 // stream go to that user's socket; keystrokes and resizes go to the agent as that user.

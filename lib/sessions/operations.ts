@@ -1,5 +1,5 @@
 import "server-only";
-import type { ActAs } from "@/lib/fleet/agent-client";
+import { actAs } from "@/lib/fleet/act-as";
 import type { TSessionUser } from "@/lib/auth/session-store";
 import { db } from "@/lib/db/client";
 import { maxIdleByConfiguration } from "@/lib/data/sessions/list-sessions";
@@ -15,7 +15,7 @@ import type { TAuditTarget } from "@/lib/actions/run-action";
 // Session operations as the console performs them: scope and role check against the store,
 // then the agent (whose verdict is final), then the store updated from the agent's answer.
 
-export const actAs = (u: TSessionUser): ActAs => ({ id: u.id, name: u.username, roles: [u.role] });
+export { actAs };
 
 export async function loadActionable(actor: TSessionUser, sessionId: string): Promise<TSessionRecord> {
   const record = await db.session.findFirst({ where: { AND: [{ id: sessionId }, visibleSessionsWhere(actor)] }, select: sessionRowSelect });
