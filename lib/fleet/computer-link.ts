@@ -105,7 +105,14 @@ export class ComputerLink extends EventEmitter<{ output: [TOutputFrame]; status:
     this.brokenTimer = null;
     const hello = stream.hello!;
     let lastHeard = Date.now();
-    stream.ws.on("ping", () => (lastHeard = Date.now()));
+    let lastRecorded = Date.now();
+    stream.ws.on("ping", () => {
+      lastHeard = Date.now();
+      // "Last heartbeat" on the computers page: recorded at most every 10 s, not on every ping.
+      if (lastHeard - lastRecorded < 10_000) return;
+      lastRecorded = lastHeard;
+      this.enqueue(() => db.computer.update({ where: { id: this.computer.id }, data: { lastSeenAt: new Date(lastHeard) } }));
+    });
     stream.on("message", (m) => {
       lastHeard = Date.now();
       this.enqueue(() => this.apply(m));
