@@ -1,12 +1,12 @@
-import { z } from "zod";
 import { listAuditEvents } from "@/lib/data/audit/list-audit-events";
+import { parseAuditQuery } from "@/lib/data/audit/schemas";
+import { AREA_ROLES } from "@/lib/auth/roles";
 import { AppError } from "@/lib/errors";
 import { readRoute } from "@/lib/http/route-handler";
 
-const ZQuery = z.object({ before: z.coerce.number().int().positive().optional() });
-
-export const GET = readRoute(["auditor", "admin"], ({ user, url }) => {
-  const q = ZQuery.safeParse(Object.fromEntries(url.searchParams));
-  if (!q.success) throw new AppError("INVALID_INPUT", "before must be a positive event number");
-  return listAuditEvents({ actor: user, before: q.data.before });
+// GET /api/audit?actor=&computer=&session=&action=&outcome=&from=&to=&before=|after=&size=
+export const GET = readRoute(AREA_ROLES.audit, ({ user, url }) => {
+  const parsed = parseAuditQuery(url.searchParams);
+  if (!parsed.ok) throw new AppError("INVALID_INPUT", parsed.problems.join(" "));
+  return listAuditEvents({ actor: user, query: parsed.query });
 });

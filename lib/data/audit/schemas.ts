@@ -24,6 +24,7 @@ export const KNOWN_AUDIT_ACTIONS = [
   "session.receive",
   "session.remove",
   "session.run",
+  "session.take-over",
   "user.create",
 ] as const;
 
@@ -80,7 +81,9 @@ export const ZAuditFilters = z.object({
   from: time,
   to: time,
 });
-export type TAuditFilters = z.infer<typeof ZAuditFilters>;
+/** Optional keys (zod's output marks transformed keys as present-but-undefined). */
+type TLoose<T> = { [K in keyof T]?: Exclude<T[K], undefined> };
+export type TAuditFilters = TLoose<z.infer<typeof ZAuditFilters>>;
 
 const ZAuditQueryShape = ZAuditFilters.extend({
   before: cursor, // older than this event (the "Older" link)
@@ -97,7 +100,7 @@ export const ZAuditQuery = ZAuditQueryShape.superRefine((q, ctx) => {
   const range = auditTimeRange(q);
   if (range.gte && range.lt && range.gte >= range.lt) ctx.addIssue({ code: "custom", path: ["to"], message: "must not be earlier than from" });
 });
-export type TAuditQuery = z.infer<typeof ZAuditQuery>;
+export type TAuditQuery = TLoose<z.infer<typeof ZAuditQuery>> & { size: number };
 
 export const AUDIT_FILTER_KEYS = Object.keys(ZAuditFilters.shape) as (keyof TAuditFilters)[];
 const QUERY_KEYS = Object.keys(ZAuditQueryShape.shape) as (keyof TAuditQuery)[];
@@ -165,7 +168,7 @@ export const ZCommandSearch = z
   .superRefine((q, ctx) => {
     if (q.before && q.after) ctx.addIssue({ code: "custom", path: ["after"], message: "cannot be combined with before" });
   });
-export type TCommandSearch = z.infer<typeof ZCommandSearch>;
+export type TCommandSearch = TLoose<z.infer<typeof ZCommandSearch>> & { size: number };
 
 export function parseCommandSearch(raw: TRawParams): { ok: true; query: TCommandSearch } | { ok: false; problems: string[] } {
   const entries: Record<string, string> = {};
