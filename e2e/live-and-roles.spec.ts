@@ -15,12 +15,12 @@ test("a manager's browser sees the technician's disconnect and removal live, wit
   await expect(manager.locator("[data-live-status=live]")).toBeVisible();
   const seen = rowOf(manager, id);
   // Attached to the technician, it reads Disconnected and Busy to anyone else (PowerShell's view).
-  await expectRow(manager, seen, { Name: name, ComputerName: "Srv30", State: "Disconnected", Availability: "Busy", Holder: "tech", "Idle expiry": "—" });
+  await expectRow(manager, seen, { Name: name, ComputerName: "Srv30", State: "Disconnected", Availability: "Busy", Holder: "tech", "Expires in": "—" });
   await manager.evaluate(() => ((window as unknown as { __noReload: boolean }).__noReload = true));
 
   await filterSessions(tech, { name });
   await disconnectFromRow(tech, rowOf(tech, id), `${name} on Srv30`);
-  await expectRow(manager, seen, { State: "Disconnected", Availability: "None", Holder: "—", "Idle expiry": /^in 1:59:\d\d$|^in 2:00:00$/ });
+  await expectRow(manager, seen, { State: "Disconnected", Availability: "None", Holder: "—", "Expires in": /^(in )?(1:59:\d\d|2:00:00)$/ });
 
   await rowOf(tech, id).getByRole("button", { name: `Remove ${name} on Srv30` }).click();
   await tech.getByRole("dialog").getByRole("button", { name: "Remove session" }).click();
