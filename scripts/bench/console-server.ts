@@ -15,7 +15,31 @@ export type TConsole = {
   stop: () => Promise<void>;
   /** Synchronous last resort for process "exit": SIGKILL to the whole group. */
   kill: () => void;
+  /** CPU time (user + system) used so far by the console's process group, in ms; NaN without /proc. */
+  cpuMs: () => number;
 };
+
+const TICK_MS = 10; // USER_HZ is 100 on Linux
+
+/** Sums utime + stime of every process in a process group (Linux /proc). */
+function groupCpuMs(pgid: number): number {
+  if (!fs.existsSync("/proc/self/stat")) return Number.NaN;
+  let ticks = 0;
+  for (const entry of fs.readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    let stat: string;
+    try {
+      stat = fs.readFileSync(`/proc/${entry}/stat`, "utf8");
+    } catch {
+      continue; // exited meanwhile
+    }
+    // Fields after the parenthesised command name: state ppid pgrp ... utime(14) stime(15).
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    if (Number(fields[2]) !== pgid) continue;
+    ticks += Number(fields[11]) + Number(fields[12]);
+  }
+  return ticks * TICK_MS;
+}
 
 function canListen(port: number): Promise<boolean> {
   return new Promise((resolve) => {
@@ -97,5 +121,5 @@ export async function startConsole({ root, env, timeoutMs = 120_000 }: { root: s
     }
     await new Promise((r) => setTimeout(r, 100));
   }
-  return { baseUrl, agentBasePort: Number(env.BATON_DEMO_AGENT_PORT), output: () => output, stop, kill: () => signal("SIGKILL") };
+  return { baseUrl, agentBasePort: Number(env.BATON_DEMO_AGENT_PORT), output: () => output, stop, kill: () => signal("SIGKILL"), cpuMs: () => groupCpuMs(child.pid!) };
 }
