@@ -225,7 +225,6 @@ test.describe("Example 4", () => {
   });
 
   test("the disconnect at 172800 s is refused with a message naming the session, 172800, 43200 and 60; then 43200 succeeds", async ({ pageAs }, testInfo) => {
-    test.fixme(true, "agent refusals reach the browser as \"Something went wrong on the server\": run-action's `instanceof AppError` fails for errors thrown by the fleet links that server.ts (tsx) created");
     const admin = await pageAs("admin");
     const tech = await pageAs("technician");
     const created: { id: string | null } = { id: null };

@@ -14,7 +14,16 @@ export const ERROR_STATUS = {
 } as const;
 export type TErrorCode = keyof typeof ERROR_STATUS;
 
+// The console loads this module twice: once in server.ts (tsx) and once in Next's bundle. An
+// AppError thrown by the fleet links (server.ts's copy) must still be recognised by the action
+// wrapper (the bundle's copy), so identity is a registered symbol, not the class object.
+const APP_ERROR = Symbol.for("baton.AppError");
+
 export class AppError extends Error {
+  readonly [APP_ERROR] = true;
+  static [Symbol.hasInstance](value: unknown): boolean {
+    return typeof value === "object" && value !== null && (value as Record<symbol, unknown>)[APP_ERROR] === true;
+  }
   readonly code: TErrorCode;
   readonly fieldErrors?: Record<string, string[]>;
   constructor(code: TErrorCode, message: string, fieldErrors?: Record<string, string[]>) {
