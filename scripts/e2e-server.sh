@@ -3,8 +3,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mkdir -p data
-rm -f data/e2e.db data/e2e.db-journal data/e2e.db-wal data/e2e.db-shm
-export DATABASE_URL="file:./data/e2e.db"
+# One database per port, so two runs in one checkout do not wipe each other's.
+db="data/e2e-${PORT:-3210}.db"
+rm -f "$db" "$db-journal" "$db-wal" "$db-shm"
+export DATABASE_URL="file:./$db"
 export NODE_ENV=production BATON_DEMO=1 NEXT_TELEMETRY_DISABLED=1
 export BATON_SECRET="${BATON_SECRET:-e2e-secret-not-for-production-0123456789abcdef}"
 export HOST=127.0.0.1 PORT="${PORT:-3210}" LOG_LEVEL="${LOG_LEVEL:-warn}"

@@ -56,6 +56,9 @@ describe("console fleet link", () => {
     expect(row).toMatchObject({ name: "UpdateSession", computerName: "Srv1", state: "Opened", availability: "Available", ownerName: "tech1", holderName: "tech1" });
     expect(row.can).toMatchObject({ disconnect: true, remove: true, connect: false });
     expect(await db.session.count({ where: { instanceId: row.instanceId } })).toBe(1);
+    // Quota headroom follows the sessions, not only the agent's occasional configuration reports.
+    const { liveUsage, usageKey } = await import("@/lib/data/computers/usage");
+    expect((await liveUsage([computerId])).get(usageKey(computerId, "Microsoft.PowerShell"))).toEqual({ shells: 1, users: 1 });
   });
 
   it("Example 1: disconnect by name gives Disconnected / None; others see the same", async () => {

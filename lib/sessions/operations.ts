@@ -3,6 +3,7 @@ import { actAs } from "@/lib/fleet/act-as";
 import type { TSessionUser } from "@/lib/auth/session-store";
 import { db } from "@/lib/db/client";
 import { maxIdleByConfiguration } from "@/lib/data/sessions/list-sessions";
+import { liveUsage, usageKey } from "@/lib/data/computers/usage";
 import { visibleSessionsWhere } from "@/lib/data/sessions/session-scope";
 import { mayActOn, sessionRowSelect, toSessionRow, type TSessionRecord } from "@/lib/data/sessions/to-session-row";
 import type { TReceiveResult, TSessionRow } from "@/lib/dto/sessions";
@@ -58,8 +59,9 @@ export async function newSession({
       idleTimeoutSec: [`must be between ${config.minIdleTimeoutSec} and ${maxSec}`],
     });
   }
-  if (config.activeShells >= config.maxShells) {
-    throw new AppError("QUOTA_EXCEEDED", `${computer.name} already runs ${config.activeShells} of ${config.maxShells} shells allowed by ${config.name} (MaxShells).`);
+  const inUse = (await liveUsage([computer.id])).get(usageKey(computer.id, config.name))?.shells ?? 0;
+  if (inUse >= config.maxShells) {
+    throw new AppError("QUOTA_EXCEEDED", `${computer.name} already runs ${inUse} of ${config.maxShells} shells allowed by ${config.name} (MaxShells).`);
   }
   const mine = await db.session.count({
     where: { computerId: computer.id, configurationName: config.name, ownerId: actor.id, state: { notIn: ["Closed", "Broken"] } },

@@ -7,6 +7,7 @@ import { AppError } from "@/lib/errors";
 import { configurationRowSelect, toConfigurationRow } from "@/lib/data/computers/to-configuration-row";
 import { visibleSessionsWhere } from "@/lib/data/sessions/session-scope";
 import { viewOf } from "@/lib/data/sessions/to-session-row";
+import { liveUsage, usageKey } from "@/lib/data/computers/usage";
 
 export async function listComputers({ actor }: { actor: TSessionUser }): Promise<TComputerRow[]> {
   if (!canSee(actor.role, "computers")) throw new AppError("FORBIDDEN", "Your role may not see computers.");
@@ -41,6 +42,7 @@ export async function listComputers({ actor }: { actor: TSessionUser }): Promise
     av[view.availability] = (av[view.availability] ?? 0) + 1;
     availability.set(s.computerId, av);
   }
+  const usage = await liveUsage(computers.map((c) => c.id));
   return computers.map((c) => ({
     id: c.id,
     name: c.name,
@@ -52,6 +54,6 @@ export async function listComputers({ actor }: { actor: TSessionUser }): Promise
     lastError: actor.role === "admin" ? c.lastError : c.lastError ? "not answering" : null,
     sessionsByState: byComputer.get(c.id) ?? {},
     sessionsByAvailability: availability.get(c.id) ?? {},
-    configurations: c.configurations.map(toConfigurationRow),
+    configurations: c.configurations.map((cfg) => toConfigurationRow(cfg, usage.get(usageKey(c.id, cfg.name)))),
   }));
 }

@@ -20,9 +20,12 @@ export const configurationRowSelect = {
 
 type TRecord = Omit<TConfigurationRow, "allowedRoles" | "enforcement"> & { allowedRoles: string; enforcement: string };
 
-export function toConfigurationRow(r: TRecord): TConfigurationRow {
+/** `usage`: live counts from the store (lib/data/computers/usage.ts); without it, the agent's last report. */
+export function toConfigurationRow(r: TRecord, usage?: { shells: number; users: number }): TConfigurationRow {
   return {
     ...r,
+    activeShells: usage ? usage.shells : r.activeShells,
+    activeUsers: usage ? usage.users : r.activeUsers,
     allowedRoles: JSON.parse(r.allowedRoles) as string[],
     enforcement: JSON.parse(r.enforcement) as Record<string, TLimitEnforcementRow>,
   };

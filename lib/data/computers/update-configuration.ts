@@ -10,6 +10,7 @@ import { upsertConfiguration } from "@/lib/fleet/ingest";
 import { publish } from "@/lib/realtime/publish";
 import { actAs } from "@/lib/sessions/operations";
 import { configurationRowSelect, toConfigurationRow } from "@/lib/data/computers/to-configuration-row";
+import { liveUsage, usageKey } from "@/lib/data/computers/usage";
 import type { ZUpdateConfiguration } from "@/lib/data/computers/schemas";
 
 /** Set-PSSessionConfiguration: new operations obey the new limits; running sessions keep running. */
@@ -39,5 +40,5 @@ export async function updateConfiguration({
     where: { computerId_name: { computerId: computer.id, name: input.configurationName } },
     select: configurationRowSelect,
   });
-  return toConfigurationRow(row);
+  return toConfigurationRow(row, (await liveUsage([computer.id])).get(usageKey(computer.id, row.name)) ?? { shells: 0, users: 0 });
 }

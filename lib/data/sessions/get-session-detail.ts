@@ -4,6 +4,7 @@ import { db } from "@/lib/db/client";
 import type { TSessionDetail, TSessionStateName } from "@/lib/dto/sessions";
 import { AppError } from "@/lib/errors";
 import { configurationRowSelect, toConfigurationRow } from "@/lib/data/computers/to-configuration-row";
+import { liveUsage, usageKey } from "@/lib/data/computers/usage";
 import { visibleSessionsWhere } from "@/lib/data/sessions/session-scope";
 import { sessionRowSelect, toSessionRow, type TSessionRecord } from "@/lib/data/sessions/to-session-row";
 
@@ -28,7 +29,7 @@ export async function getSessionDetail({ actor, id }: { actor: TSessionUser; id:
   ]);
   return {
     session: toSessionRow(record as TSessionRecord, actor, configuration?.maxIdleTimeoutMs ?? null),
-    configuration: configuration ? toConfigurationRow(configuration) : null,
+    configuration: configuration ? toConfigurationRow(configuration, (await liveUsage([record.computerId])).get(usageKey(record.computerId, configuration.name)) ?? { shells: 0, users: 0 }) : null,
     commands: commands.map((c) => ({
       id: c.id,
       command: c.command,
