@@ -115,7 +115,7 @@ export function DisconnectDialog({ session, open, onOpenChange, onDone, minIdleT
         </div>
         <div>
           <Label htmlFor={`${id}-mode`}>Output buffering mode</Label>
-          <Select id={`${id}-mode`} value={mode} onChange={(e) => setMode(e.target.value as typeof mode)} className="mt-1 w-72" aria-describedby={`${id}-mode-hint`}>
+          <Select id={`${id}-mode`} value={mode} onChange={(e) => setMode(e.target.value as typeof mode)} className="mt-1 w-full" aria-describedby={`${id}-mode-hint`}>
             <option value="">Keep the session&apos;s ({session.outputBufferingMode})</option>
             <option value="Block">Block: pause the command when the buffer is full</option>
             <option value="Drop">Drop: keep the newest output, drop the oldest</option>
