@@ -14,7 +14,8 @@ const ZAttach = z.object({ sessionId: z.string().regex(/^[a-z0-9]{20,40}$/) });
 const ZInput = ZAttach.extend({ data: z.string().min(1).max(16 * 1024) });
 const ZResize = ZAttach.extend({ cols: z.number().int().min(10).max(1000), rows: z.number().int().min(2).max(500) });
 
-type TSub = { instanceId: string; computerId: string; off: () => void };
+// `chain`: keystrokes and resizes go to the agent one after another, in the order typed.
+type TSub = { instanceId: string; computerId: string; off: () => void; chain: Promise<unknown> };
 type TAck = (r: { ok: true; cols?: number; rows?: number } | { ok: false; error: string }) => void;
 
 export function attachTerminalRelay(socket: Socket, user: TSessionUser): void {
@@ -41,7 +42,7 @@ export function attachTerminalRelay(socket: Socket, user: TSessionUser): void {
         if (frame.instanceId === record.instanceId) socket.emit("terminal.output", { sessionId, data: frame.data });
       };
       link.on("output", onOutput);
-      subs.set(sessionId, { instanceId: record.instanceId, computerId: record.computerId, off: () => link.off("output", onOutput) });
+      subs.set(sessionId, { instanceId: record.instanceId, computerId: record.computerId, off: () => link.off("output", onOutput), chain: Promise.resolve() });
       const view = await link.request(actAs(user), (c) => c.getSession(actAs(user), record.instanceId));
       if (typeof ack === "function") (ack as TAck)({ ok: true, cols: view.cols, rows: view.rows });
     } catch (err) {
@@ -49,14 +50,10 @@ export function attachTerminalRelay(socket: Socket, user: TSessionUser): void {
     }
   });
 
-  const forward = async (sessionId: string, work: (sub: TSub) => Promise<unknown>) => {
+  const forward = (sessionId: string, work: (sub: TSub) => Promise<unknown>) => {
     const sub = subs.get(sessionId);
     if (!sub) return socket.emit("terminal.closed", { sessionId, reason: "not attached" });
-    try {
-      await work(sub);
-    } catch (err) {
-      socket.emit("terminal.closed", { sessionId, reason: errorText(err) });
-    }
+    sub.chain = sub.chain.then(() => work(sub)).catch((err) => socket.emit("terminal.closed", { sessionId, reason: errorText(err) }));
   };
 
   socket.on("terminal.input", (raw: unknown) => {
