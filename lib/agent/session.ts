@@ -38,6 +38,7 @@ const STREAM_LOW_WATER = 128 * 1024;
 const LIVE_FLUSH_BYTES = 64 * 1024;
 /** Longest a byte of live output waits for company; well below what a typist notices. */
 const LIVE_FLUSH_MS = 3;
+const BUFFER_REPORT_MS = 2000;
 
 type PauseReason = "buffer" | "stream";
 
@@ -75,6 +76,8 @@ export class Session {
   private pendingLive: Buffer[] = [];
   private pendingBytes = 0;
   private pendingOffset = 0;
+  private bufferReportTimer: NodeJS.Timeout | null = null;
+  private lastBufferReport = 0;
   private idleTimer: NodeJS.Timeout | null = null;
   private commandSeq = 0;
   private ending = false;
@@ -340,12 +343,25 @@ export class Session {
   private bufferOutput(data: Buffer): void {
     const droppedBefore = this.buffer.droppedSinceDrain;
     this.buffer.push(data, this.outputBufferingMode);
+    this.reportBuffered();
     if (this.outputBufferingMode === "Block" && this.buffer.isFull() && !this.pauses.has("buffer")) {
       this.pause("buffer");
       this.hooks.emit(this, "buffer.full", { reason: "output buffer full; the command is blocked until Receive" });
     } else if (this.outputBufferingMode === "Drop" && droppedBefore === 0 && this.buffer.droppedSinceDrain > 0) {
       this.hooks.emit(this, "buffer.full", { reason: "output buffer full; dropping the oldest output" });
     }
+  }
+
+  /** Lets consoles show the buffer filling while nobody is attached, at most every 2 s. */
+  private reportBuffered(): void {
+    if (this.bufferReportTimer) return;
+    const wait = Math.max(0, this.lastBufferReport + BUFFER_REPORT_MS - Date.now());
+    this.bufferReportTimer = setTimeout(() => {
+      this.bufferReportTimer = null;
+      this.lastBufferReport = Date.now();
+      if (this.live && this.state !== "Opened") this.hooks.emit(this, "buffered");
+    }, wait);
+    this.bufferReportTimer.unref();
   }
 
   /**

@@ -109,20 +109,23 @@ describe("console fleet link", () => {
   it("runs a command, keeps it running while disconnected, and receives its output", async () => {
     const row = await newSession(tech, "Runner");
     let record = await ops.loadActionable(tech, row.id);
-    await ops.runCommand({ actor: tech, record, command: "for i in 1 2 3 4 5; do echo tick$i; sleep 0.3; done" });
+    await ops.runCommand({ actor: tech, record, command: "for i in 1 2 3 4 5 6 7 8; do echo tick$i; sleep 0.3; done" });
     record = await ops.loadActionable(tech, row.id);
     await ops.disconnectSession({ actor: tech, record });
+    // The buffer's fill reaches the store while nobody is attached (the list's fill bar).
+    await until(async () => ((await db.session.findUniqueOrThrow({ where: { id: row.id } })).bufferedBytes > 0 ? true : null), { what: "buffer fill reported", timeoutMs: 10_000 });
+    expect((await db.sessionCommand.findFirstOrThrow({ where: { sessionId: row.id } })).exitCode).toBeNull(); // reported before the command ended
     await until(async () => (await db.sessionCommand.findFirst({ where: { sessionId: row.id, exitCode: { not: null } } })) ?? null, { what: "command finished", timeoutMs: 15_000 });
     const got = await ops.receiveSession({ actor: tech, record: await ops.loadActionable(tech, row.id) });
     // What was printed while attached went to the console; Receive returns what came after.
-    expect(got.output).toContain("tick4");
-    expect(got.output).toContain("tick5");
+    expect(got.output).toContain("tick7");
+    expect(got.output).toContain("tick8");
     expect(got.droppedBytes).toBe(0);
     expect(got.session).toMatchObject({ state: "Opened", availability: "Available" });
     const cmd = await db.sessionCommand.findFirstOrThrow({ where: { sessionId: row.id } });
     expect(cmd.exitCode).toBe(0);
     // The transcript has all of it: live output while attached, and what Receive returned.
-    for (let i = 1; i <= 5; i++) expect(cmd.output).toContain(`tick${i}`);
+    for (let i = 1; i <= 8; i++) expect(cmd.output).toContain(`tick${i}`);
     expect(cmd.output).not.toMatch(/\x1b/);
     const history = await db.sessionEvent.findMany({ where: { sessionId: row.id }, orderBy: { id: "asc" } });
     expect(history.map((h) => h.change)).toEqual(expect.arrayContaining(["disconnected", "command.finished"]));

@@ -56,7 +56,8 @@ export async function ingestSession({
     update: data,
     select: { id: true, state: true, ownerId: true, holderId: true },
   });
-  if (change && change !== "resized") {
+  // Fill updates and resizes refresh the row but are not state history.
+  if (change && change !== "resized" && change !== "buffered") {
     await db.sessionEvent.create({
       data: { sessionId: row.id, at: at ?? new Date(), change, state: snapshot.state, reason: reason ?? snapshot.reason ?? null },
     });

@@ -13,6 +13,8 @@ export const ZSessionChange = z.enum([
   "command.finished",
   "buffer.full",
   "buffer.resumed",
+  /** While disconnected: the buffer's fill changed (sent at most every 2 s per session). */
+  "buffered",
   "resized",
   "broken",
   "closed",
