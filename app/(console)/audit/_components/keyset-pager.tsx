@@ -1,6 +1,6 @@
 import Link from "next/link";
 import { Label, Select } from "@/components/ui/input";
-import { AUDIT_PAGE_SIZES } from "@/lib/data/audit/schemas";
+import { AUDIT_DEFAULT_PAGE_SIZE, AUDIT_PAGE_SIZES } from "@/lib/data/audit/schemas";
 import { cn } from "@/lib/utils/cn";
 
 type TProps = {
@@ -20,6 +20,8 @@ const off = "pointer-events-none opacity-50";
 // Keyset paging: no page numbers or totals (counting a million rows per page view is what
 // keyset paging avoids), only the neighbours of the page on screen.
 export function KeysetPager({ newerHref, olderHref, newestHref, size, onSize, label }: TProps) {
+  // Everything fits on one page of the default size: nothing to page through.
+  if (!newerHref && !olderHref && !newestHref && size === AUDIT_DEFAULT_PAGE_SIZE) return null;
   return (
     <nav aria-label={label} className="flex flex-wrap items-center gap-2 text-sm text-slate-600">
       {newestHref ? (
