@@ -7,13 +7,13 @@ export const usageKey = (computerId: string, configurationName: string) => `${co
 /**
  * Live shells and distinct users per configuration, from the store (kept current by agent
  * events), keyed by usageKey. The agent reports the same counts only when its configuration
- * changes, so quota headroom is computed here.
+ * changes, so quota headroom is computed here. Without `computerIds`: every computer.
  */
-export async function liveUsage(computerIds: string[]): Promise<Map<string, TUsage>> {
-  if (computerIds.length === 0) return new Map();
+export async function liveUsage(computerIds?: string[]): Promise<Map<string, TUsage>> {
+  if (computerIds?.length === 0) return new Map();
   const groups = await db.session.groupBy({
     by: ["computerId", "configurationName", "ownerId"],
-    where: { computerId: { in: computerIds }, state: { in: [...LIVE] } },
+    where: { ...(computerIds ? { computerId: { in: computerIds } } : {}), state: { in: [...LIVE] } },
     _count: { _all: true },
   });
   const usage = new Map<string, TUsage>();
