@@ -66,6 +66,15 @@ test("an auditor filters by action, outcome and actor; the URL keeps them throug
   expect(lines).toHaveLength(3);
   for (const line of lines.slice(1)) expect(line).toMatch(new RegExp(`^\\d+,"[^"]+",,"${intruder}","none","auth\\.sign-in","refused",`));
 
+  // JSON: the same rows, exactly as hashed, so the set can be re-verified elsewhere.
+  const json = await page.request.get(`/api/audit/export?format=json&action=auth.sign-in&outcome=refused&actor=${intruder}`);
+  expect(json.headers()["content-disposition"]).toMatch(/^attachment; filename="baton-audit-\d{8}T\d{6}Z\.json"$/);
+  const body = (await json.json()) as { filters: Record<string, string>; count: number; events: { actorName: string; hash: string; prevHash: string }[] };
+  expect(body.filters).toEqual({ actor: intruder, action: "auth.sign-in", outcome: "refused" });
+  expect(body.count).toBe(2);
+  expect(body.events.map((e) => e.actorName)).toEqual([intruder, intruder]);
+  expect(body.events[0].hash).toMatch(/^[0-9a-f]{64}$/);
+
   // The export itself is in the trail.
   await page.goto("/audit?action=audit.export");
   await expect(auditRows(page).first()).toContainText(intruder);
