@@ -39,6 +39,14 @@ async function main() {
     fail("database migrations failed (see the error above); DATABASE_URL must point to a reachable database");
   }
 
+  if (env.DATABASE_URL.startsWith("file:")) {
+    // WAL: readers never wait for the writer, and a commit is one append to the log (kept
+    // durable: synchronous stays FULL, so no acknowledged action loses its audit event).
+    const { default: Database } = await import("better-sqlite3");
+    const sqlite = new Database(path.resolve(env.DATABASE_URL.slice("file:".length)));
+    sqlite.pragma("journal_mode = WAL");
+    sqlite.close();
+  }
   const { logger } = await import("./lib/logger");
   const { seedDemoUsers, usersWithDemoPasswords, DEMO_USERS } = await import("./lib/data/users/demo-users");
   const { attachRealtime } = await import("./lib/realtime/socket-server");

@@ -1,5 +1,4 @@
 import { db } from "@/lib/db/client";
-import { env, isPostgresUrl } from "@/lib/env";
 import { logger } from "@/lib/logger";
 import { eventHash, GENESIS_HASH } from "@/lib/audit/chain";
 import { publish } from "@/lib/realtime/publish";
@@ -26,43 +25,63 @@ export function redactParams(params: Record<string, unknown> | undefined): strin
   return json.length > MAX_PARAMS ? JSON.stringify({ truncated: true, head: json.slice(0, MAX_PARAMS) }) : json;
 }
 
-// Appends one event to the chain. prevHash is unique, so two writers racing for the same
-// predecessor cannot both win: the loser re-reads the tail and tries again.
-export async function appendAuditEvent(input: TAuditInput): Promise<{ seq: number; hash: string }> {
+type TTail = { seq: number; hash: string };
+// The chain's tail and the append queue live on globalThis: server.ts and Next's bundle each
+// load this module, and both must append to one chain in order.
+const g = globalThis as typeof globalThis & { __batonAuditTail?: TTail; __batonAuditQueue?: Promise<unknown> };
+
+/** Drops the cached tail (tests that empty the table behind the app's back). */
+export function forgetAuditTail(): void {
+  g.__batonAuditTail = undefined;
+}
+
+async function readTail(): Promise<TTail> {
+  const last = await db.auditEvent.findFirst({ orderBy: { seq: "desc" }, select: { seq: true, hash: true } });
+  return last ?? { seq: 0, hash: GENESIS_HASH };
+}
+
+/**
+ * Appends one event to the chain. Appends in this process run one at a time against a cached
+ * tail, so each is a single INSERT. seq and prevHash are unique, so a writer elsewhere (another
+ * console instance, a script) that moved the tail makes the INSERT fail instead of forking the
+ * chain: the tail is re-read and the append retried.
+ */
+export function appendAuditEvent(input: TAuditInput): Promise<{ seq: number; hash: string }> {
+  const run = (g.__batonAuditQueue ?? Promise.resolve()).then(() => appendNow(input));
+  g.__batonAuditQueue = run.catch(() => undefined);
+  return run;
+}
+
+async function appendNow(input: TAuditInput): Promise<{ seq: number; hash: string }> {
+  const params = redactParams(input.params);
   for (let attempt = 0; ; attempt++) {
+    const tail = (g.__batonAuditTail ??= await readTail());
+    const fields = {
+      seq: tail.seq + 1,
+      at: new Date(),
+      actorId: input.actor.id,
+      actorName: input.actor.name,
+      actorRole: input.actor.role,
+      action: input.action,
+      outcome: input.outcome,
+      computerName: input.computerName ?? null,
+      sessionId: input.sessionId ?? null,
+      sessionName: input.sessionName ?? null,
+      params,
+      error: input.error ?? null,
+    };
+    const hash = eventHash(tail.hash, fields);
     try {
-      const appended = await db.$transaction(async (tx) => {
-        // PostgreSQL: appenders queue on one transaction-scoped lock (across console instances
-        // too) instead of racing for the tail. SQLite already serialises writers.
-        if (isPostgresUrl(env().DATABASE_URL)) await tx.$executeRawUnsafe("SELECT 1 FROM pg_advisory_xact_lock(7242001)");
-        const last = await tx.auditEvent.findFirst({ orderBy: { seq: "desc" }, select: { seq: true, hash: true } });
-        const fields = {
-          seq: (last?.seq ?? 0) + 1,
-          at: new Date(),
-          actorId: input.actor.id,
-          actorName: input.actor.name,
-          actorRole: input.actor.role,
-          action: input.action,
-          outcome: input.outcome,
-          computerName: input.computerName ?? null,
-          sessionId: input.sessionId ?? null,
-          sessionName: input.sessionName ?? null,
-          params: redactParams(input.params),
-          error: input.error ?? null,
-        };
-        const prevHash = last?.hash ?? GENESIS_HASH;
-        const hash = eventHash(prevHash, fields);
-        await tx.auditEvent.create({ data: { ...fields, prevHash, hash } });
-        return { seq: fields.seq, hash };
-      });
-      // After the commit: an auditor's page never hears of an event it cannot read yet.
-      publish({ type: "audit.appended", seq: appended.seq }, { roles: ["auditor", "admin"] });
-      return appended;
+      await db.auditEvent.create({ data: { ...fields, prevHash: tail.hash, hash }, select: { seq: true } });
     } catch (err) {
-      const code = (err as { code?: string }).code;
-      if ((code === "P2002" || code === "P2034") && attempt < 20) continue;
+      g.__batonAuditTail = undefined;
+      if ((err as { code?: string }).code === "P2002" && attempt < 50) continue;
       logger.error({ err, action: input.action }, "audit append failed");
       throw err;
     }
+    g.__batonAuditTail = { seq: fields.seq, hash };
+    // After the commit: an auditor's page never hears of an event it cannot read yet.
+    publish({ type: "audit.appended", seq: fields.seq }, { roles: ["auditor", "admin"] });
+    return { seq: fields.seq, hash };
   }
 }

@@ -5,7 +5,7 @@ import { beforeEach, describe, expect, it } from "vitest";
 import { prepareTestDatabase } from "@/lib/testing/test-db";
 
 const url = prepareTestDatabase();
-const { appendAuditEvent } = await import("@/lib/audit/append");
+const { appendAuditEvent, forgetAuditTail } = await import("@/lib/audit/append");
 const { verifyAuditChain } = await import("@/lib/audit/verify");
 const { db } = await import("@/lib/db/client");
 
@@ -23,6 +23,7 @@ describe("audit hash chain", () => {
     const d = raw();
     d.exec('DELETE FROM "AuditEvent"');
     d.close();
+    forgetAuditTail();
     for (let i = 1; i <= 5; i++) await appendAuditEvent({ actor, action: `test.step${i}`, outcome: "ok", params: { i } });
   });
 
@@ -68,6 +69,22 @@ describe("audit hash chain", () => {
     d.exec("UPDATE AuditEvent SET seq = 100 WHERE seq = 4; UPDATE AuditEvent SET seq = 4 WHERE seq = 3; UPDATE AuditEvent SET seq = 3 WHERE seq = 100;");
     d.close();
     expect(await verifyAuditChain()).toMatchObject({ ok: false, brokenAt: 3 });
+  });
+
+  it("does not fork the chain when another writer moved the tail behind this process's back", async () => {
+    // Another console instance appends #6 directly; this process still caches #5 as the tail.
+    const d = raw();
+    const last = d.prepare('SELECT "hash" FROM "AuditEvent" WHERE "seq" = 5').get() as { hash: string };
+    d.prepare(`INSERT INTO "AuditEvent" ("seq","at","actorName","actorRole","action","outcome","params","prevHash","hash") VALUES (6, ?, 'other', 'admin', 'x', 'ok', '{}', ?, ?)`).run(
+      new Date().toISOString(),
+      last.hash,
+      "f".repeat(64),
+    );
+    d.close();
+    const { seq } = await appendAuditEvent({ actor, action: "after.other", outcome: "ok" });
+    expect(seq).toBe(7);
+    const rows = await db.auditEvent.findMany({ orderBy: { seq: "asc" } });
+    expect(rows[6].prevHash).toBe(rows[5].hash);
   });
 
   it("keeps one chain under concurrent appends", async () => {
