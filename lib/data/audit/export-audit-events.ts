@@ -1,4 +1,5 @@
 import "server-only";
+import type { TChainFields } from "@/lib/audit/chain";
 import type { TSessionUser } from "@/lib/auth/session-store";
 import { db } from "@/lib/db/client";
 import { assertAuditReader } from "@/lib/data/audit/access";
@@ -24,22 +25,8 @@ export const AUDIT_EXPORT_COLUMNS = [
   "hash",
 ] as const;
 
-export type TAuditExportRow = {
-  seq: number;
-  at: string;
-  actorId: string | null;
-  actorName: string;
-  actorRole: string;
-  action: string;
-  outcome: string;
-  computerName: string | null;
-  sessionId: string | null;
-  sessionName: string | null;
-  params: string;
-  error: string | null;
-  prevHash: string;
-  hash: string;
-};
+/** The chain's own fields (lib/audit/chain.ts), with the time as ISO text and both hashes. */
+export type TAuditExportRow = Omit<TChainFields, "at"> & { at: string; prevHash: string; hash: string };
 
 /**
  * The whole filtered set, newest first, one keyset page at a time: memory stays at one batch
