@@ -10,7 +10,9 @@ import {
   ZActingUser,
   ZConfigurationUpdate,
   ZDisconnectRequest,
+  ZAckRequest,
   ZInputRequest,
+  ZOutputQuery,
   ZListSessionsQuery,
   ZNewSessionRequest,
   ZReceiveRequest,
@@ -159,6 +161,12 @@ export function createAgentServer(opts: AgentServerOptions): AgentServer {
     }
 
     const sessionRef = decodeRef(ref);
+    if (action === "output") {
+      allow(method, ["GET"]);
+      await drain(req);
+      const query = parse(ZOutputQuery, Object.fromEntries(url.searchParams), "query");
+      return { status: 200, body: m.readOutput(actor, sessionRef, query) };
+    }
     if (!action) {
       if (method === "GET") {
         await drain(req);
@@ -182,6 +190,11 @@ export function createAgentServer(opts: AgentServerOptions): AgentServer {
         return { status: 200, body: m.receive(actor, streamId, sessionRef) };
       case "input":
         return { status: 200, body: { session: m.input(actor, sessionRef, (await body(req, ZInputRequest)).data) } };
+      case "ack":
+        return { status: 200, body: m.ack(actor, sessionRef, await body(req, ZAckRequest)) };
+      case "redraw":
+        await body(req, ZReceiveRequest);
+        return { status: 200, body: m.redraw(actor, sessionRef) };
       case "resize":
         return { status: 200, body: { session: m.resize(actor, sessionRef, await body(req, ZResizeRequest)) } };
       default:

@@ -3,7 +3,12 @@ import {
   idleTimeoutOutOfRangeMessage,
   toView,
   ZConfigurationLimits,
+  OUTPUT_READ_MAX_BYTES,
+  type TAckRequest,
+  type TAckResponse,
   type TActingUser,
+  type TOutputQuery,
+  type TOutputResponse,
   type TConfigurationUpdate,
   type TConfigurationView,
   type TConnectRequest,
@@ -31,6 +36,7 @@ export type StreamPort = {
   has(streamId: string): boolean;
   broadcast(msg: TStreamServerMessage): void;
   deliver(streamId: string, header: Buffer, data: Buffer, done: () => void): boolean;
+  acks(streamId: string): boolean;
 };
 
 export type SessionManagerOptions = {
@@ -152,6 +158,7 @@ export class SessionManager {
         idleTimeoutSec,
         outputBufferingMode: resolveMode(req.outputBufferingMode, config),
         bufferSizeBytes: config.outputBufferSizeBytes,
+        retainBytes: config.outputRetainBytes,
         cols: req.cols ?? 120,
         rows: req.rows ?? 30,
       },
@@ -163,6 +170,7 @@ export class SessionManager {
         readyTimeoutMs: this.opts.readyTimeoutMs,
         emit: (s, change, extra) => this.emit(s, change, extra),
         deliver: (sid, header, data, done) => this.stream?.deliver(sid, header, data, done) ?? false,
+        acks: (sid) => this.stream?.acks(sid) ?? false,
         ended: (s) => this.onEnded(s),
       },
     );
@@ -277,6 +285,42 @@ export class SessionManager {
     return toView(s.snapshot(), actor.id);
   }
 
+  /** The holder's terminal showed every byte before `offset` (the output buffer shrinks; a held command resumes). */
+  ack(actor: TActingUser, ref: string, req: TAckRequest): TAckResponse {
+    const s = this.resolve(ref);
+    this.requireHeldBy(actor, s, "acknowledge output of");
+    s.ack(req.offset);
+    return { seenOffset: s.history.seen, outputOffset: s.history.end };
+  }
+
+  /**
+   * Retained output from an offset, for a terminal that attaches, reloads or reconnects, and for
+   * watchers: the holder, or a manager, admin or help desk user. Changes nothing.
+   */
+  readOutput(actor: TActingUser, ref: string, query: TOutputQuery): TOutputResponse {
+    const s = this.resolve(ref);
+    this.requireReader(actor, s, "read the output of");
+    const r = s.readOutput(query.from, query.max ?? OUTPUT_READ_MAX_BYTES);
+    return {
+      offset: r.offset,
+      output: r.data.toString("base64"),
+      outputBytes: r.data.length,
+      end: r.end,
+      droppedBytes: r.droppedBytes,
+      expiredBytes: r.expiredBytes,
+      retainedFromOffset: s.history.start,
+      seenOffset: s.history.seen,
+      state: s.state,
+    };
+  }
+
+  /** Asks a full-screen program in the session to draw its screen again (for a terminal that just attached). */
+  redraw(actor: TActingUser, ref: string): { redrawn: boolean } {
+    const s = this.resolve(ref);
+    this.requireReader(actor, s, "redraw");
+    return { redrawn: s.redraw() };
+  }
+
   resize(actor: TActingUser, ref: string, req: TResizeRequest): TSessionView {
     const s = this.resolve(ref);
     this.requireHeldBy(actor, s, "resize");
@@ -364,6 +408,12 @@ export class SessionManager {
     if (!s.holder || s.holder.id !== actor.id) {
       throw new AgentError("ATTACHED_TO_OTHER", `Cannot ${verb} session ${s.name} because it is connected to another user${s.holder ? ` (${s.holder.name})` : ""}.`);
     }
+  }
+
+  private requireReader(actor: TActingUser, s: Session, verb: string): void {
+    if (s.holder?.id === actor.id) return;
+    if (actor.roles.some((r) => r === "manager" || r === "admin" || r === "helpdesk")) return;
+    throw new AgentError("FORBIDDEN", `User ${actor.name} may not ${verb} session ${s.name}: only its holder, a manager, an admin or help desk may.`);
   }
 
   private requireStream(streamId: string | null): void {

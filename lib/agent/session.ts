@@ -16,7 +16,8 @@ import {
 import { killPids, processTreePids, type LimitsController, type SessionCgroups } from "./limits";
 import type { Logger } from "./logger";
 import { MarkerParser } from "./marker-parser";
-import { OutputBuffer } from "./output-buffer";
+import fs from "node:fs";
+import { OutputHistory, type TOutputRead } from "./output-history";
 import { ansiCQuote, LAUNCHER, shellEnv } from "./shell";
 
 export type SessionHooks = {
@@ -28,6 +29,11 @@ export type SessionHooks = {
   emit(session: Session, change: TSessionChange, extra?: { command?: TFinishedCommand; reason?: string }): void;
   /** Sends output to a stream; returns false when the stream is gone. `done` runs once the bytes left the agent. */
   deliver(streamId: string, frameHeader: Buffer, data: Buffer, done: () => void): boolean;
+  /**
+   * True when the stream acknowledges what its viewers were shown (`ack`); on other streams,
+   * output counts as seen once it is handed to the stream.
+   */
+  acks(streamId: string): boolean;
   /** Called once the session is Closed or Broken and its shell is gone. */
   ended(session: Session): void;
 };
@@ -39,6 +45,8 @@ const LIVE_FLUSH_BYTES = 64 * 1024;
 /** Longest a byte of live output waits for company; well below what a typist notices. */
 const LIVE_FLUSH_MS = 3;
 const BUFFER_REPORT_MS = 2000;
+/** A Block-mode hold while attached is reported only if it lasts this long. */
+const BLOCKED_REPORT_MS = 1000;
 
 type PauseReason = "buffer" | "stream";
 
@@ -59,9 +67,8 @@ export class Session {
   cwd: string | null = null;
   cols: number;
   rows: number;
-  /** Total output bytes produced so far (the offset of the next byte). */
-  outputOffset = 0;
-  readonly buffer: OutputBuffer;
+  /** The output stream by offset: retained window, the holder's cursor, the output buffer. */
+  readonly history: OutputHistory;
 
   private proc: pty.IPty | null = null;
   private cgroups: SessionCgroups = { dirs: [], pids: false };
@@ -76,6 +83,10 @@ export class Session {
   private pendingLive: Buffer[] = [];
   private pendingBytes = 0;
   private pendingOffset = 0;
+  /** The pending live bytes were counted as seen when queued (a stream without acks). */
+  private pendingAcked = false;
+  private blockedTimer: NodeJS.Timeout | null = null;
+  private blockedReported = false;
   private bufferReportTimer: NodeJS.Timeout | null = null;
   private lastBufferReport = 0;
   private idleTimer: NodeJS.Timeout | null = null;
@@ -92,6 +103,7 @@ export class Session {
       idleTimeoutSec: number;
       outputBufferingMode: TEffectiveBufferingMode;
       bufferSizeBytes: number;
+      retainBytes: number;
       cols: number;
       rows: number;
     },
@@ -101,7 +113,7 @@ export class Session {
     this.streamId = opts.streamId;
     this.idleTimeoutSec = opts.idleTimeoutSec;
     this.outputBufferingMode = opts.outputBufferingMode;
-    this.buffer = new OutputBuffer(opts.bufferSizeBytes);
+    this.history = new OutputHistory(opts.retainBytes, opts.bufferSizeBytes);
     this.cols = opts.cols;
     this.rows = opts.rows;
   }
@@ -112,6 +124,11 @@ export class Session {
 
   get live(): boolean {
     return this.state !== "Closed" && this.state !== "Broken";
+  }
+
+  /** Total output bytes produced so far (the offset of the next byte). */
+  get outputOffset(): number {
+    return this.history.end;
   }
 
   get outputBlocked(): boolean {
@@ -171,12 +188,15 @@ export class Session {
       createdOn: this.createdOn.toISOString(),
       disconnectedOn: this.disconnectedOn?.toISOString() ?? null,
       expiresOn: this.expiresOn?.toISOString() ?? null,
-      bufferedBytes: this.buffer.size,
-      bufferSizeBytes: this.buffer.limit,
+      bufferedBytes: this.history.unseen,
+      bufferSizeBytes: this.history.limit,
       outputBlocked: this.outputBlocked,
-      droppedBytes: this.buffer.droppedSinceDrain,
-      totalDroppedBytes: this.buffer.totalDropped,
-      outputOffset: this.outputOffset,
+      droppedBytes: this.history.droppedSinceReceive,
+      totalDroppedBytes: this.history.totalDropped,
+      outputOffset: this.history.end,
+      seenOffset: this.history.seen,
+      retainedFromOffset: this.history.start,
+      retainBytes: this.history.capacity,
       command: this.running,
       lastCommand: this.lastCommand,
       cwd: this.cwd,
@@ -200,6 +220,8 @@ export class Session {
 
   detach(opts: { idleTimeoutSec: number; mode: TEffectiveBufferingMode }): void {
     this.flushLive();
+    // A hold that was waiting for an attached viewer is now a buffer full while disconnected.
+    if (this.blockedTimer) this.reportBlocked();
     this.state = "Disconnected";
     this.holder = null;
     this.streamId = null;
@@ -214,23 +236,60 @@ export class Session {
     this.idleTimer.unref();
   }
 
-  /** Connect: output buffered while disconnected goes out on the attaching stream first, in order. */
+  /**
+   * Connect: on a stream that does not acknowledge, the output buffered while disconnected goes
+   * out on it first, in order. A stream that acknowledges leaves it unseen: its viewers replay it
+   * by offset (`readOutput`) and ack what they showed.
+   */
   flushToStream(): void {
     this.flushLive();
-    if (!this.streamId || this.buffer.size === 0) return;
-    const offset = this.outputOffset - this.buffer.size;
-    const { data } = this.buffer.drain();
+    if (!this.streamId || this.hooks.acks(this.streamId) || this.history.unseen === 0) return;
+    const { offset, data } = this.history.read(this.history.seen);
     this.deliverLive(offset, data);
-    this.resumeAfterDrain();
+    this.maybeResume();
   }
 
-  /** Receive: hand over everything buffered, and let a blocked command continue. */
+  /** Receive: hand over every unseen byte, and let a blocked command continue. */
   drainForReceive(): { offset: number; data: Buffer; dropped: number } {
     this.flushLive();
-    const offset = this.outputOffset - this.buffer.size;
-    const { data, dropped } = this.buffer.drain();
-    this.resumeAfterDrain();
-    return { offset, data, dropped };
+    const taken = this.history.takeUnseen();
+    this.maybeResume();
+    return taken;
+  }
+
+  /** The holder was shown everything before `offset`. */
+  ack(offset: number): void {
+    if (this.history.ack(offset)) this.maybeResume();
+  }
+
+  /** Any viewer: retained output from `from`, at most `max` bytes (coalesced live output included). */
+  readOutput(from: number, max: number): TOutputRead {
+    return this.history.read(from, max);
+  }
+
+  /**
+   * Makes a full-screen program (vim, top, less) draw its whole screen again, for a terminal
+   * that just attached: SIGWINCH to the terminal's foreground process group when that is not
+   * the shell itself. Returns whether a program was asked.
+   */
+  redraw(): boolean {
+    const pid = this.pid;
+    if (!pid || !this.live) return false;
+    let tpgid: number;
+    try {
+      const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+      // Fields after the command name "(…)": state ppid pgrp session tty_nr tpgid …
+      tpgid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[5]);
+    } catch {
+      return false;
+    }
+    if (!(tpgid > 0) || tpgid === pid) return false;
+    try {
+      process.kill(-tpgid, "SIGWINCH");
+      return true;
+    } catch {
+      return false;
+    }
   }
 
   startCommand(command: string): TCommandInfo {
@@ -265,7 +324,7 @@ export class Session {
     this.streamId = null;
     this.running = null;
     // A Broken session keeps its last output for a Receive; a Closed one has nothing left to give.
-    if (state === "Closed") this.buffer.clear();
+    if (state === "Closed") this.history.clear();
     if (!opts.alreadyKilled) this.killProcesses();
     this.hooks.emit(this, state === "Closed" ? "closed" : "broken", { reason });
   }
@@ -329,25 +388,27 @@ export class Session {
     }
   }
 
+  /**
+   * Every byte of output is retained by offset first; an attached session also sends it live.
+   * The bytes the holder has not been shown are the output buffer: Block stops the shell when
+   * they reach the buffer size, Drop discards the oldest of them.
+   */
   private route(data: Buffer): void {
     if (this.state === "Closed") return;
-    const offset = this.outputOffset;
-    this.outputOffset += data.length;
-    if (this.state === "Opened" && this.streamId && this.buffer.size === 0) {
-      this.deliverLive(offset, data);
-      return;
-    }
-    this.bufferOutput(data);
-  }
-
-  private bufferOutput(data: Buffer): void {
-    const droppedBefore = this.buffer.droppedSinceDrain;
-    this.buffer.push(data, this.outputBufferingMode);
-    this.reportBuffered();
-    if (this.outputBufferingMode === "Block" && this.buffer.isFull() && !this.pauses.has("buffer")) {
+    const offset = this.history.end;
+    const droppedBefore = this.history.droppedSinceReceive;
+    this.history.push(data, this.outputBufferingMode);
+    if (this.state === "Opened" && this.streamId) this.deliverLive(offset, data);
+    if (this.state !== "Opened") this.reportBuffered();
+    if (this.outputBufferingMode === "Block" && this.history.isFull() && !this.pauses.has("buffer")) {
       this.pause("buffer");
-      this.hooks.emit(this, "buffer.full", { reason: "output buffer full; the command is blocked until Receive" });
-    } else if (this.outputBufferingMode === "Drop" && droppedBefore === 0 && this.buffer.droppedSinceDrain > 0) {
+      // Attached through a live stream, a full buffer is usually a terminal catching up (its
+      // acks resume the shell within milliseconds): only a hold that lasts is reported.
+      if (this.state === "Opened" && this.streamId) {
+        this.blockedTimer = setTimeout(() => this.reportBlocked(), BLOCKED_REPORT_MS);
+        this.blockedTimer.unref();
+      } else this.reportBlocked();
+    } else if (this.outputBufferingMode === "Drop" && droppedBefore === 0 && this.history.droppedSinceReceive > 0) {
       this.hooks.emit(this, "buffer.full", { reason: "output buffer full; dropping the oldest output" });
     }
   }
@@ -369,7 +430,11 @@ export class Session {
    * WebSocket frame per read costs more CPU (agent and console) than the bytes themselves.
    */
   private deliverLive(offset: number, data: Buffer): void {
+    // On a stream without acks, handing bytes over is showing them (undone if the stream is gone).
+    const acked = !!this.streamId && !this.hooks.acks(this.streamId);
+    if (acked) this.history.ack(offset + data.length);
     if (this.pendingLive.length === 0) {
+      this.pendingAcked = acked;
       this.pendingOffset = offset;
       setTimeout(() => this.flushLive(), LIVE_FLUSH_MS);
     }
@@ -378,7 +443,7 @@ export class Session {
     if (this.pendingBytes >= LIVE_FLUSH_BYTES) this.flushLive();
   }
 
-  /** Sends coalesced live output; if the stream is gone it lands in the buffer instead, so nothing is lost. */
+  /** Sends coalesced live output; if the stream is gone the bytes stay unseen, so nothing is lost. */
   private flushLive(): void {
     if (this.pendingLive.length === 0) return;
     const data = this.pendingLive.length === 1 ? this.pendingLive[0] : Buffer.concat(this.pendingLive, this.pendingBytes);
@@ -400,14 +465,23 @@ export class Session {
       }
       this.inflight -= data.length;
     }
-    if (this.state !== "Closed") this.bufferOutput(data);
+    if (this.pendingAcked) this.history.unsee(offset);
   }
 
-  private resumeAfterDrain(): void {
-    if (this.pauses.has("buffer")) {
-      this.unpause("buffer");
-      this.hooks.emit(this, "buffer.resumed");
-    }
+  private reportBlocked(): void {
+    this.blockedTimer = null;
+    if (!this.pauses.has("buffer") || this.blockedReported || !this.live) return;
+    this.blockedReported = true;
+    this.hooks.emit(this, "buffer.full", { reason: "output buffer full; the command is blocked until its output is received" });
+  }
+
+  private maybeResume(): void {
+    if (!this.pauses.has("buffer") || this.history.isFull()) return;
+    this.unpause("buffer");
+    if (this.blockedTimer) clearTimeout(this.blockedTimer);
+    this.blockedTimer = null;
+    if (this.blockedReported) this.hooks.emit(this, "buffer.resumed");
+    this.blockedReported = false;
   }
 
   private pause(reason: PauseReason): void {

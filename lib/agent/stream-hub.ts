@@ -6,7 +6,8 @@ import { STREAM_MAX_CLIENT_FRAME_BYTES, ZStreamClientMessage, type TStreamServer
 import type { Logger } from "./logger";
 import type { SessionManager, StreamPort } from "./session-manager";
 
-type Stream = { id: string; ws: WebSocket; alive: boolean };
+/** `acks`: the client acknowledges what its viewers were shown (`?acks=1` on the upgrade). */
+type Stream = { id: string; ws: WebSocket; alive: boolean; acks: boolean };
 
 /**
  * The authenticated WebSocket streams (normally one per console instance). Text frames carry
@@ -33,6 +34,10 @@ export class StreamHub implements StreamPort {
     return this.streams.has(streamId);
   }
 
+  acks(streamId: string): boolean {
+    return this.streams.get(streamId)?.acks ?? false;
+  }
+
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     this.wss.handleUpgrade(req, socket, head, (ws) => this.onConnection(ws, req));
   }
@@ -57,10 +62,11 @@ export class StreamHub implements StreamPort {
   }
 
   private onConnection(ws: WebSocket, req: IncomingMessage): void {
-    const stream: Stream = { id: crypto.randomUUID(), ws, alive: true };
+    const acks = new URL(req.url ?? "/", "http://agent").searchParams.get("acks") === "1";
+    const stream: Stream = { id: crypto.randomUUID(), ws, alive: true, acks };
     this.streams.set(stream.id, stream);
     const log = this.opts.log.child({ streamId: stream.id });
-    log.info({ remote: req.socket.remoteAddress }, "stream opened");
+    log.info({ remote: req.socket.remoteAddress, acks }, "stream opened");
     ws.on("pong", () => {
       stream.alive = true;
     });

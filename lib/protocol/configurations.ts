@@ -9,6 +9,11 @@ export const ZConfigurationLimits = z.strictObject({
   maxIdleTimeoutMs: positiveInt.max(2_147_483_647),
   outputBufferingMode: ZEffectiveBufferingMode,
   outputBufferSizeBytes: positiveInt.min(4096).max(256 * 1024 * 1024),
+  /**
+   * Output retained per session for terminals that attach, reload or reconnect (the scrollback
+   * they replay by offset). The agent retains at least the output buffer size.
+   */
+  outputRetainBytes: positiveInt.min(4096).max(256 * 1024 * 1024),
   maxShells: positiveInt.max(100_000),
   maxShellsPerUser: positiveInt.max(100_000),
   maxConcurrentUsers: positiveInt.max(100_000),
@@ -31,6 +36,7 @@ export const DEFAULT_CONFIGURATION: TSessionConfiguration = {
   maxIdleTimeoutMs: 43_200_000,
   outputBufferingMode: "Block",
   outputBufferSizeBytes: 1024 * 1024,
+  outputRetainBytes: 1024 * 1024,
   maxShells: 25,
   maxShellsPerUser: 25,
   maxConcurrentUsers: 5,

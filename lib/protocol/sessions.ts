@@ -82,6 +82,12 @@ export const ZSessionSnapshot = z.object({
   totalDroppedBytes: z.number().int().nonnegative(),
   /** Total output bytes the shell produced (offset of the next byte). */
   outputOffset: z.number().int().nonnegative(),
+  /** The holder's cursor: output before it was shown to the holder (acked or received) or dropped. */
+  seenOffset: z.number().int().nonnegative().optional(),
+  /** Offset of the oldest output still retained for replay. */
+  retainedFromOffset: z.number().int().nonnegative().optional(),
+  /** How much output the session retains for replay (the configuration's outputRetainBytes, at least the buffer size). */
+  retainBytes: z.number().int().nonnegative().optional(),
   command: ZCommandInfo.nullable(),
   lastCommand: ZFinishedCommand.nullable(),
   cwd: z.string().nullable(),
@@ -184,3 +190,50 @@ export const ZReceiveResponse = z.object({
   droppedBytes: z.number().int().nonnegative(),
 });
 export type TReceiveResponse = z.infer<typeof ZReceiveResponse>;
+
+/** Offsets: decimal digits only in a query string (no signs, hex, exponents or arrays). */
+const offsetParam = z
+  .string()
+  .regex(/^\d{1,15}$/, "must be a non-negative decimal integer")
+  .transform(Number);
+
+/** Most output one GET /v1/sessions/:ref/output returns; a client reads on from `offset + outputBytes`. */
+export const OUTPUT_READ_MAX_BYTES = 4 * 1024 * 1024;
+
+/** Query string of GET /v1/sessions/:ref/output. */
+export const ZOutputQuery = z.strictObject({
+  from: offsetParam,
+  max: offsetParam.pipe(z.number().int().min(1).max(OUTPUT_READ_MAX_BYTES)).optional(),
+});
+export type TOutputQuery = z.infer<typeof ZOutputQuery>;
+
+export const ZOutputResponse = z.object({
+  /** Offset of the first returned byte (later than `from` when bytes before it are gone). */
+  offset: z.number().int().nonnegative(),
+  output: z.string(),
+  outputBytes: z.number().int().nonnegative(),
+  /** Offset of the next byte the shell will produce; live frames continue from here. */
+  end: z.number().int().nonnegative(),
+  /** Of the bytes between `from` and `offset`: discarded in Drop mode. */
+  droppedBytes: z.number().int().nonnegative(),
+  /** Of the bytes between `from` and `offset`: older than the retained window. */
+  expiredBytes: z.number().int().nonnegative(),
+  retainedFromOffset: z.number().int().nonnegative(),
+  seenOffset: z.number().int().nonnegative(),
+  state: ZSessionState,
+});
+export type TOutputResponse = z.infer<typeof ZOutputResponse>;
+
+export const ZAckRequest = z.strictObject({
+  /** Every byte before this offset was shown to the holder. */
+  offset: z.number().int().nonnegative(),
+});
+export type TAckRequest = z.infer<typeof ZAckRequest>;
+
+export const ZAckResponse = z.object({
+  seenOffset: z.number().int().nonnegative(),
+  outputOffset: z.number().int().nonnegative(),
+});
+export type TAckResponse = z.infer<typeof ZAckResponse>;
+
+export const ZRedrawResponse = z.object({ redrawn: z.boolean() });

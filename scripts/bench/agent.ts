@@ -116,7 +116,7 @@ async function sessionPathThroughput(bytes: number): Promise<number> {
     "Path",
     DEFAULT_CONFIGURATION.name,
     { id: user.id, name: user.name },
-    { streamId: "bench", idleTimeoutSec: 60, outputBufferingMode: "Block", bufferSizeBytes: 1 << 20, cols: 120, rows: 30 },
+    { streamId: "bench", idleTimeoutSec: 60, outputBufferingMode: "Block", bufferSizeBytes: 1 << 20, retainBytes: 1 << 20, cols: 120, rows: 30 },
     {
       log,
       limits: new LimitsController(log),
@@ -125,6 +125,7 @@ async function sessionPathThroughput(bytes: number): Promise<number> {
       readyTimeoutMs: 10_000,
       emit: () => {},
       ended: () => {},
+      acks: () => false,
       deliver: (_stream, _header, data, sent) => {
         got += data.length;
         setImmediate(sent);
