@@ -152,7 +152,7 @@ export function createAgentServer(opts: AgentServerOptions): AgentServer {
     if (!ref) {
       if (method === "GET") {
         await drain(req);
-        const query = parse(ZListSessionsQuery, Object.fromEntries(url.searchParams), "query");
+        const query = parse(ZListSessionsQuery, queryOf(url), "query");
         return { status: 200, body: { sessions: m.list(actor, query) } };
       }
       allow(method, ["GET", "POST"]);
@@ -164,7 +164,7 @@ export function createAgentServer(opts: AgentServerOptions): AgentServer {
     if (action === "output") {
       allow(method, ["GET"]);
       await drain(req);
-      const query = parse(ZOutputQuery, Object.fromEntries(url.searchParams), "query");
+      const query = parse(ZOutputQuery, queryOf(url), "query");
       return { status: 200, body: m.readOutput(actor, sessionRef, query) };
     }
     if (!action) {
@@ -216,6 +216,16 @@ export function createAgentServer(opts: AgentServerOptions): AgentServer {
 
 function pathOf(req: IncomingMessage): string {
   return (req.url ?? "/").split("?")[0];
+}
+
+/** The query string as an object; a parameter given twice is refused, not silently overwritten. */
+function queryOf(url: URL): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of url.searchParams) {
+    if (Object.hasOwn(out, k)) throw new AgentError("VALIDATION_FAILED", `Invalid query: parameter "${k.slice(0, 40)}" is given more than once.`);
+    out[k] = v;
+  }
+  return out;
 }
 
 function decodeRef(ref: string): string {

@@ -7,7 +7,10 @@ import {
   AGENT_HEADERS,
   AGENT_STREAM_PATH,
   decodeOutputFrame,
+  ZAckResponse,
   ZAgentErrorBody,
+  ZOutputResponse,
+  ZRedrawResponse,
   ZConfigurationListResponse,
   ZConfigurationResponse,
   ZHealthResponse,
@@ -22,7 +25,9 @@ import {
   type TDisconnectRequest,
   type THealthResponse,
   type TListSessionsQuery,
+  type TAckResponse,
   type TNewSessionRequest,
+  type TOutputResponse,
   type TOutputFrame,
   type TReceiveResponse,
   type TRunRequest,
@@ -63,6 +68,7 @@ export class AgentRequestError extends Error {
 }
 
 export type ReceiveResult = Omit<TReceiveResponse, "output"> & { output: Buffer };
+export type OutputResult = Omit<TOutputResponse, "output"> & { output: Buffer };
 
 export type RawResponse = { status: number; body: unknown };
 
@@ -134,6 +140,23 @@ export class AgentClient {
     return { ...r, output: Buffer.from(r.output, "base64") };
   }
 
+  /** Retained output from `from` (replay); changes nothing. */
+  async readOutput(as: ActAs, ref: string | number, from: number, max?: number): Promise<OutputResult> {
+    const q = `from=${Math.max(0, Math.floor(from))}${max ? `&max=${Math.floor(max)}` : ""}`;
+    const r = await this.call("GET", `/v1/sessions/${enc(ref)}/output?${q}`, { as, schema: ZOutputResponse });
+    return { ...r, output: Buffer.from(r.output, "base64") };
+  }
+
+  /** The holder was shown every byte before `offset`. */
+  async ack(as: ActAs, ref: string | number, offset: number): Promise<TAckResponse> {
+    return this.call("POST", `/v1/sessions/${enc(ref)}/ack`, { as, body: { offset }, schema: ZAckResponse });
+  }
+
+  /** Asks a full-screen program to draw its screen again. */
+  async redraw(as: ActAs, ref: string | number): Promise<boolean> {
+    return (await this.call("POST", `/v1/sessions/${enc(ref)}/redraw`, { as, body: {}, schema: ZRedrawResponse })).redrawn;
+  }
+
   async remove(as: ActAs, ref: string | number, opt: { force?: boolean } = {}): Promise<TSessionView> {
     return (await this.call("DELETE", `/v1/sessions/${enc(ref)}`, { as, body: opt.force ? { force: true } : {}, schema: ZSessionResponse })).session;
   }
@@ -146,9 +169,13 @@ export class AgentClient {
     return (await this.call("POST", `/v1/sessions/${enc(ref)}/resize`, { as, body: size, schema: ZSessionResponse })).session;
   }
 
-  /** Opens the stream; resolves after the agent's hello (which lists every session). */
-  openStream(opts: { autoPong?: boolean } = {}): Promise<AgentStream> {
+  /**
+   * Opens the stream; resolves after the agent's hello (which lists every session). `acks`: this
+   * client acknowledges what its viewers were shown (`ack`); until then output stays unseen.
+   */
+  openStream(opts: { autoPong?: boolean; acks?: boolean } = {}): Promise<AgentStream> {
     const wsUrl = new URL(AGENT_STREAM_PATH, this.url);
+    if (opts.acks) wsUrl.searchParams.set("acks", "1");
     wsUrl.protocol = this.url.protocol === "https:" ? "wss:" : "ws:";
     const ws = new WebSocket(wsUrl, {
       headers: { authorization: `Bearer ${this.opts.token}` },
