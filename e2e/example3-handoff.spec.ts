@@ -16,6 +16,7 @@ import {
   runCommand,
   SESSION_ACTION_BUTTON,
   terminal,
+  terminalLines,
 } from "./support/session-page";
 import { cellOf, disconnectFromRow, expectRow, filterSessions, keepScreenshot, newSession, property, removeSession, rowOf, unique } from "./support/sessions";
 
@@ -357,15 +358,11 @@ test("a technician's disconnect of a session the manager holds is refused by the
 });
 
 test("Connect shows the output produced while disconnected in the connecting user's terminal", async ({ pageAs }) => {
-  test.fixme(
-    true,
-    "on Connect the agent drains the buffer onto the console's stream at once (lib/agent/session.ts flushToStream, called by the session manager's connect), but the browser's terminal subscribes only later (TerminalView mounts after the action returns; lib/realtime/terminal-relay.ts subscribes to the link's output on terminal.attach): the output produced while disconnected reaches no browser and is gone from the buffer, so a later Receive cannot return it either (seen: a 0.5 s tick loop disconnected at tick 3 and connected again shows ticks from 27 on; 6-26 never appear)",
-  );
   const tech = await pageAs("technician");
   const name = unique("ConnTask");
   const label = `${name} on Srv2`;
   const id = await newSession(tech, { computer: "Srv2", name });
-  const ticks = async () => [...((await terminal(tech).textContent()) ?? "").matchAll(/tick-(\d+)/g)].map((m) => Number(m[1]));
+  const ticks = async () => (await terminalLines(tech)).flatMap((l) => [...l.matchAll(/tick-(\d+)/g)].map((m) => Number(m[1])));
   try {
     await tech.goto(`/sessions/${id}`);
     await expectTerminalAttached(tech);
@@ -384,6 +381,9 @@ test("Connect shows the output produced while disconnected in the connecting use
     await tech.getByRole("button", { name: `Connect ${label}` }).click();
     await expectTerminalAttached(tech);
     await expect.poll(ticks, { timeout: 20_000 }).toEqual(expect.arrayContaining([firstUnseen, firstUnseen + 1, firstUnseen + 2]));
+    // Everything from the first tick on, each once, in order: before, while and after the disconnect.
+    const all = await ticks();
+    expect(all).toEqual(all.map((_, i) => i + 1));
   } finally {
     await removeSession(tech, id, label).catch(() => undefined);
   }

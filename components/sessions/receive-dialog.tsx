@@ -29,7 +29,7 @@ export function ReceiveDialog({ session, open, onOpenChange, result, failure, on
       onOpenChange={onOpenChange}
       size="lg"
       title={`Output received from ${session.name} on ${session.computerName}`}
-      description="What the session produced while it was disconnected. The session is now connected to you."
+      description="The output you have not been shown yet (what the session produced while you were away), in order. The session is now connected to you."
       footer={
         <>
           {result && !onSessionPage ? (
@@ -53,6 +53,11 @@ export function ReceiveDialog({ session, open, onOpenChange, result, failure, on
         <>
           <div className="flex flex-wrap items-center gap-2 text-sm" data-testid="receive-summary">
             <Badge tone="info">{formatBytes(result.outputBytes)} received</Badge>
+            {result.outputBytes > 0 ? (
+              <span className="text-xs text-slate-500">
+                bytes {result.offset.toLocaleString("en-US")}–{(result.offset + result.outputBytes).toLocaleString("en-US")} of the session&apos;s output
+              </span>
+            ) : null}
             {result.droppedBytes > 0 ? (
               <Badge tone="warn">{result.droppedBytes.toLocaleString("en-US")} bytes dropped</Badge>
             ) : (
@@ -70,7 +75,7 @@ export function ReceiveDialog({ session, open, onOpenChange, result, failure, on
             tabIndex={0}
             className="max-h-96 overflow-auto rounded-md bg-slate-950 p-3 font-mono text-xs leading-5 whitespace-pre-wrap break-all text-slate-100"
           >
-            {text || <span className="text-slate-500">(no output was produced while disconnected)</span>}
+            {text || <span className="text-slate-500">(nothing new: your terminal has shown everything the session produced)</span>}
           </pre>
         </>
       ) : null}

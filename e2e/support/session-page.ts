@@ -110,3 +110,22 @@ export async function expectNoticeShown(page: Page, text: string): Promise<strin
     .toBe(true);
   return href;
 }
+
+/** Every line the browser terminal holds (scrollback included), as rendered text. */
+export async function terminalLines(page: Page): Promise<string[]> {
+  return terminal(page).evaluate((el) => (el as HTMLElement & { batonLines?: () => string[] }).batonLines?.() ?? []);
+}
+
+/** The numbers N of every line "<tag> N" in the terminal, top to bottom. */
+export async function numberedLines(page: Page, tag: string): Promise<number[]> {
+  const re = new RegExp(`^${tag} (\\d+)\\s*$`);
+  return (await terminalLines(page)).flatMap((l) => {
+    const m = l.match(re);
+    return m ? [Number(m[1])] : [];
+  });
+}
+
+/** Drops the page's live channel as a network blip would; socket.io reconnects by itself. */
+export async function blipLiveChannel(page: Page) {
+  await terminal(page).evaluate((el) => (el as HTMLElement & { batonBlip?: () => void }).batonBlip?.());
+}

@@ -412,8 +412,9 @@ export class SessionManager {
 
   private requireReader(actor: TActingUser, s: Session, verb: string): void {
     if (s.holder?.id === actor.id) return;
-    if (actor.roles.some((r) => r === "manager" || r === "admin" || r === "helpdesk")) return;
-    throw new AgentError("FORBIDDEN", `User ${actor.name} may not ${verb} session ${s.name}: only its holder, a manager, an admin or help desk may.`);
+    // Auditors read output for transcripts; help desk, managers and admins watch.
+    if (actor.roles.some((r) => r === "manager" || r === "admin" || r === "helpdesk" || r === "auditor")) return;
+    throw new AgentError("FORBIDDEN", `User ${actor.name} may not ${verb} session ${s.name}: only its holder, a manager, an admin, help desk or an auditor may.`);
   }
 
   private requireStream(streamId: string | null): void {

@@ -124,4 +124,5 @@ export type TBulkOutcome = {
  */
 export type TBulkProgress = { jobId: string; operation: TBulkOperation; total: number; done: number; outcomes: TBulkOutcome[]; finished: boolean };
 
-export type TReceiveResult = { session: TSessionRow; output: string; outputBytes: number; droppedBytes: number };
+/** Receive-PSSession's answer. `offset`: where the returned output starts in the session's output stream. */
+export type TReceiveResult = { session: TSessionRow; output: string; offset: number; outputBytes: number; droppedBytes: number };

@@ -7,7 +7,7 @@ import { logger } from "@/lib/logger";
 import { publish } from "@/lib/realtime/publish";
 import { appendAuditEvent } from "@/lib/audit/append";
 import { TranscriptRecorder } from "@/lib/fleet/transcripts";
-import type { TOutputFrame, TStreamServerMessage } from "@/lib/protocol";
+import { OUTPUT_READ_MAX_BYTES, type TOutputFrame, type TStreamServerMessage } from "@/lib/protocol";
 
 export type TLinkStatus = "connecting" | "online" | "offline";
 export type TLinkedComputer = { id: string; name: string; address: string };
@@ -15,6 +15,8 @@ export type TLinkedComputer = { id: string; name: string; address: string };
 const COMPUTER_AUDIENCE = { roles: ["technician", "manager", "helpdesk", "admin"] as const };
 const MAX_BACKOFF_MS = 15_000;
 const BROKEN_GRACE_MS = 2_000;
+/** The identity the console's transcript recorder reads output under (agents let auditors read). */
+const TRANSCRIPT_READER = { id: "baton-console", name: "Baton console (transcripts)", roles: ["auditor"] };
 
 /**
  * The console's connection to one agent host: one authenticated stream, kept open with
@@ -23,7 +25,7 @@ const BROKEN_GRACE_MS = 2_000;
  */
 export class ComputerLink extends EventEmitter<{ output: [TOutputFrame]; status: [TLinkStatus] }> {
   readonly client: AgentClient;
-  readonly transcripts = new TranscriptRecorder();
+  readonly transcripts = new TranscriptRecorder((instanceId, from, to) => this.readForTranscript(instanceId, from, to));
   status: TLinkStatus = "connecting";
   private stream: AgentStream | null = null;
   private stopped = false;
@@ -77,10 +79,16 @@ export class ComputerLink extends EventEmitter<{ output: [TOutputFrame]; status:
     }
   }
 
-  /** Adds output obtained outside the stream (Receive) to the transcript, in order with the stream's. */
-  recordOutput(instanceId: string, data: Buffer): Promise<void> {
-    this.transcripts.add(instanceId, data);
+  /** Adds output obtained outside the stream (Receive, a terminal's replay) to the transcript, by offset. */
+  recordOutputAt(instanceId: string, offset: number, data: Buffer): Promise<void> {
+    this.transcripts.add(instanceId, offset, data);
     return new Promise((resolve) => this.enqueue(() => this.transcripts.flush(instanceId).finally(resolve)));
+  }
+
+  private async readForTranscript(instanceId: string, from: number, to: number): Promise<{ offset: number; data: Buffer } | null> {
+    if (this.status !== "online") return null;
+    const r = await this.client.readOutput(TRANSCRIPT_READER, instanceId, from, Math.min(to - from, OUTPUT_READ_MAX_BYTES));
+    return { offset: r.offset, data: r.output };
   }
 
   private enqueue(work: () => Promise<unknown>): void {
@@ -92,7 +100,8 @@ export class ComputerLink extends EventEmitter<{ output: [TOutputFrame]; status:
     this.setStatus("connecting");
     let stream: AgentStream;
     try {
-      stream = await this.client.openStream();
+      // Output on this stream counts as seen only once a terminal acks it (the holder's cursor).
+      stream = await this.client.openStream({ acks: true });
     } catch (err) {
       this.lastError = (err as Error).message;
       return this.lost(this.lastError);
@@ -119,7 +128,7 @@ export class ComputerLink extends EventEmitter<{ output: [TOutputFrame]; status:
     });
     stream.on("output", (frame) => {
       lastHeard = Date.now();
-      this.transcripts.add(frame.instanceId, frame.data);
+      this.transcripts.add(frame.instanceId, frame.offset, frame.data);
       this.emit("output", frame);
     });
     const flusher = setInterval(() => this.enqueue(() => this.transcripts.flushAll()), 1000);
@@ -139,6 +148,8 @@ export class ComputerLink extends EventEmitter<{ output: [TOutputFrame]; status:
         where: { id: this.computer.id },
         data: { status: "online", lastSeenAt: new Date(), agentVersion: hello.agent.version, lastError: null },
       });
+      // Transcripts go on from what was unseen when this stream opened (a previous console recorded the rest).
+      for (const snap of hello.sessions) this.transcripts.start(snap.instanceId, snap.seenOffset ?? snap.outputOffset);
       for (const c of await reconcileComputer(this.computer.id, hello.sessions)) {
         await this.auditAgentChange(c.change, c.reason, { sessionId: c.sessionId, sessionName: c.sessionName });
       }
@@ -151,7 +162,10 @@ export class ComputerLink extends EventEmitter<{ output: [TOutputFrame]; status:
   private async apply(m: TStreamServerMessage): Promise<void> {
     switch (m.type) {
       case "session.updated": {
-        // Output that arrived before this event belongs to the command it may finish.
+        // Output produced before this event belongs to the command it may finish (read from the
+        // agent by offset if the stream did not carry it: a disconnected session's output).
+        if (m.change === "created") this.transcripts.start(m.session.instanceId, 0);
+        if (m.change !== "closed") this.transcripts.expect(m.session.instanceId, m.session.outputOffset);
         await this.transcripts.flush(m.session.instanceId);
         const id = await ingestSession({ computerId: this.computer.id, snapshot: m.session, change: m.change, reason: m.reason, at: new Date(m.at) });
         await this.auditAgentChange(m.change, m.reason, { sessionId: id, sessionName: m.session.name });

@@ -7,28 +7,56 @@ export const TRANSCRIPT_MAX_CHARS_PER_COMMAND = 64 * 1024;
 /** Output held in memory per session between flushes. */
 const PENDING_MAX_BYTES = 256 * 1024;
 
-type TPending = { decoder: StringDecoder; chunks: Buffer[]; bytes: number; overflow: boolean };
+/** Reads a range of a session's output from its agent (retained there by offset). */
+export type THoleReader = (instanceId: string, from: number, to: number) => Promise<{ offset: number; data: Buffer } | null>;
+
+type TSegment = { offset: number; data: Buffer };
+type TPending = {
+  decoder: StringDecoder;
+  /** Offset of the next byte to record. */
+  cursor: number;
+  /** Received output not yet written, in offset order; a segment after a hole waits for it. */
+  segments: TSegment[];
+  bytes: number;
+  /** The agent has output up to here: anything between the cursor and it is fetched at flush. */
+  expectTo: number;
+  overflow: boolean;
+};
 
 /**
  * Records what sessions print into their commands' transcripts: bounded per command, with
- * truncation recorded, escape sequences neutralised. Fed with the live output the console
- * receives for attached sessions and with what Receive returns.
+ * truncation recorded, escape sequences neutralised. Output is recorded by offset, once each:
+ * live frames, terminal replays and Receive results overlap freely; output the console never
+ * saw (produced while disconnected) is read from the agent to fill the hole, in order.
  */
 export class TranscriptRecorder {
   private readonly pending = new Map<string, TPending>();
 
-  add(instanceId: string, data: Buffer): void {
-    let p = this.pending.get(instanceId);
-    if (!p) {
-      p = { decoder: new StringDecoder("utf8"), chunks: [], bytes: 0, overflow: false };
-      this.pending.set(instanceId, p);
-    }
+  constructor(private readonly readHole: THoleReader) {}
+
+  /** Where recording starts for a session the console did not see begin (default: its first byte). */
+  start(instanceId: string, offset: number): void {
+    if (!this.pending.has(instanceId)) this.state(instanceId, offset);
+  }
+
+  add(instanceId: string, offset: number, data: Buffer): void {
+    const p = this.state(instanceId, offset);
+    const end = offset + data.length;
+    const known = Math.max(p.cursor, p.segments.length ? p.segments[p.segments.length - 1].offset + p.segments[p.segments.length - 1].data.length : 0);
+    if (end <= known) return;
     if (p.bytes + data.length > PENDING_MAX_BYTES) {
       p.overflow = true;
       return;
     }
-    p.chunks.push(data);
-    p.bytes += data.length;
+    const from = Math.max(offset, known);
+    p.segments.push({ offset: from, data: data.subarray(from - offset) });
+    p.bytes += end - from;
+  }
+
+  /** The agent reports output up to `offset`; what the console has not seen is fetched at the next flush. */
+  expect(instanceId: string, offset: number): void {
+    const p = this.pending.get(instanceId);
+    if (p) p.expectTo = Math.max(p.expectTo, offset);
   }
 
   async flushAll(): Promise<void> {
@@ -37,12 +65,39 @@ export class TranscriptRecorder {
 
   async flush(instanceId: string): Promise<void> {
     const p = this.pending.get(instanceId);
-    if (!p || (p.chunks.length === 0 && !p.overflow)) return;
-    const text = neutralise(p.decoder.write(Buffer.concat(p.chunks)));
-    const overflow = p.overflow;
-    p.chunks = [];
+    if (!p) return;
+    const parts: Buffer[] = [];
+    let notes = "";
+    const fill = async (to: number) => {
+      if (to <= p.cursor) return;
+      const got = await this.readHole(instanceId, p.cursor, to).catch(() => null);
+      const at = got ? got.offset : to;
+      if (at > p.cursor) notes += `\n[${(Math.min(at, to) - p.cursor).toLocaleString("en-US")} bytes of output were not recorded: dropped or no longer retained]\n`;
+      if (got && got.data.length) {
+        parts.push(got.data.subarray(0, Math.max(0, to - got.offset)));
+        p.cursor = Math.min(to, got.offset + got.data.length);
+      }
+      p.cursor = Math.max(p.cursor, Math.min(at, to));
+    };
+    const segments = p.segments;
+    p.segments = [];
     p.bytes = 0;
-    p.overflow = false;
+    for (const seg of segments) {
+      if (seg.offset > p.cursor) await fill(seg.offset);
+      const end = seg.offset + seg.data.length;
+      if (end <= p.cursor) continue;
+      parts.push(seg.data.subarray(Math.max(0, p.cursor - seg.offset)));
+      p.cursor = end;
+    }
+    if (p.expectTo > p.cursor && !p.overflow) await fill(p.expectTo);
+    const overflow = p.overflow;
+    if (overflow) {
+      // Live output came faster than it could be kept: the rest is fetched by offset next time.
+      p.overflow = false;
+      p.expectTo = Math.max(p.expectTo, p.cursor);
+    }
+    if (parts.length === 0 && !notes && !overflow) return;
+    const text = notes + neutralise(p.decoder.write(Buffer.concat(parts)));
     const session = await db.session.findUnique({ where: { instanceId }, select: { id: true } });
     if (!session) return;
     // The running command if there is one, else the one that ran last.
@@ -52,7 +107,7 @@ export class TranscriptRecorder {
       (await db.sessionCommand.findFirst({ where: { sessionId: session.id }, orderBy: { startedAt: "desc" }, select }));
     if (!command) return; // output before any command: the shell's banner and prompt
     const room = TRANSCRIPT_MAX_CHARS_PER_COMMAND - command.output.length;
-    const truncated = overflow || text.length > room;
+    const truncated = text.length > room;
     if (room <= 0 && command.outputTruncated) return;
     await db.sessionCommand.update({
       where: { id: command.id },
@@ -62,5 +117,14 @@ export class TranscriptRecorder {
 
   forget(instanceId: string): void {
     this.pending.delete(instanceId);
+  }
+
+  private state(instanceId: string, offset: number): TPending {
+    let p = this.pending.get(instanceId);
+    if (!p) {
+      p = { decoder: new StringDecoder("utf8"), cursor: offset, segments: [], bytes: 0, expectTo: offset, overflow: false };
+      this.pending.set(instanceId, p);
+    }
+    return p;
   }
 }

@@ -99,8 +99,8 @@ export async function connectSession({ actor, record }: TOp) {
 export async function receiveSession({ actor, record }: TOp): Promise<TReceiveResult> {
   const link = fleet().link(record.computerId);
   const r = await link.request(actAs(actor), (c, streamId) => c.receive(actAs(actor), record.instanceId, { streamId }));
-  await link.recordOutput(record.instanceId, r.output);
-  return { session: await rowAfter(actor, record.computerId, r.session), output: r.output.toString("utf8"), outputBytes: r.outputBytes, droppedBytes: r.droppedBytes };
+  await link.recordOutputAt(record.instanceId, r.offset, r.output);
+  return { session: await rowAfter(actor, record.computerId, r.session), output: r.output.toString("utf8"), offset: r.offset, outputBytes: r.outputBytes, droppedBytes: r.droppedBytes };
 }
 
 export async function removeSession({ actor, record }: TOp) {

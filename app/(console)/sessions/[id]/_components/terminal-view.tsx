@@ -2,17 +2,34 @@
 import "@xterm/xterm/css/xterm.css";
 import { useEffect, useRef, useState } from "react";
 import { acquireSocket, releaseSocket } from "@/lib/realtime/socket-client";
+import type { TTerminalNotice } from "@/lib/realtime/terminal-protocol";
 import { cn } from "@/lib/utils/cn";
 
 type TStatus = { kind: "attaching" } | { kind: "attached" } | { kind: "failed"; error: string } | { kind: "closed"; reason: string } | { kind: "offline" };
-type TAttachAck = { ok: true; cols?: number; rows?: number } | { ok: false; error: string };
-type TOutput = { sessionId: string; data: ArrayBuffer | Uint8Array | string };
+type TAttachAck = { ok: true; cols?: number; rows?: number; from: number; end: number } | { ok: false; error: string };
+type TOutput = { sessionId: string; offset: number; data: ArrayBuffer | Uint8Array };
+
+/** Scrollback lines kept in the browser; the agent retains the bytes behind them (outputRetainBytes). */
+const SCROLLBACK_LINES = 10_000;
+/** What the terminal has shown is acked at most this often. */
+const ACK_DEBOUNCE_MS = 100;
+
+/** The rendered buffer as text lines (scrollback included), for tests and "copy all". */
+export type TTerminalElement = HTMLDivElement & {
+  batonLines?: () => string[];
+  batonCursor?: () => number | null;
+  /** Closes the live channel's transport as a network blip would (socket.io then reconnects). */
+  batonBlip?: () => void;
+};
 
 // The server relays keystrokes as strings; its schema caps one message at 16 KB.
 const INPUT_CHUNK = 8 * 1024;
 
-// A live xterm.js terminal on the tab's shared socket: raw PTY bytes in, keystrokes and
-// resizes out. Mounted only while the viewer holds the session; unmounting detaches.
+// A live xterm.js terminal on the tab's shared socket: the session's output by offset in,
+// keystrokes and resizes out. Mounted only while the viewer holds the session; unmounting
+// detaches. On mount it replays the session's retained output (the screen as it is, with its
+// scrollback); after a lost connection it asks only for what came after its cursor. What it has
+// drawn it acks: that is what "seen" means for Receive and the output buffer.
 export function TerminalView({ sessionId, label }: { sessionId: string; label: string }) {
   const host = useRef<HTMLDivElement>(null);
   const [status, setStatus] = useState<TStatus>({ kind: "attaching" });
@@ -28,7 +45,7 @@ export function TerminalView({ sessionId, label }: { sessionId: string; label: s
         cursorBlink: true,
         fontSize: 13,
         fontFamily: 'ui-monospace, SFMono-Regular, Menlo, Consolas, "Liberation Mono", monospace',
-        scrollback: 5000,
+        scrollback: SCROLLBACK_LINES,
         theme: { background: "#020617", foreground: "#e2e8f0", cursor: "#38bdf8", selectionBackground: "#334155" },
       });
       const fit = new FitAddon();
@@ -45,6 +62,26 @@ export function TerminalView({ sessionId, label }: { sessionId: string; label: s
 
       const socket = acquireSocket();
       let attached = false;
+      /** Offset of the next byte this terminal needs; null until the first replay. */
+      let cursor: number | null = null;
+      let ackTo = 0;
+      let ackSent = 0;
+      let ackTimer: ReturnType<typeof setTimeout> | undefined;
+      const sendAck = () => {
+        ackTimer = undefined;
+        if (ackTo <= ackSent || !attached) return;
+        ackSent = ackTo;
+        socket.emit("terminal.ack", { sessionId, offset: ackTo });
+      };
+      const el = host.current as TTerminalElement;
+      el.batonCursor = () => cursor;
+      el.batonBlip = () => socket.io.engine?.close();
+      el.batonLines = () => {
+        const b = term.buffer.active;
+        const out: string[] = [];
+        for (let i = 0; i < b.length; i++) out.push(b.getLine(i)?.translateToString(true) ?? "");
+        return out;
+      };
       let resizeTimer: ReturnType<typeof setTimeout> | undefined;
       const sendResize = () => {
         clearTimeout(resizeTimer);
@@ -52,11 +89,13 @@ export function TerminalView({ sessionId, label }: { sessionId: string; label: s
       };
       const attach = () => {
         setStatus({ kind: "attaching" });
-        socket.emit("terminal.attach", { sessionId }, (ack: TAttachAck | undefined) => {
+        socket.emit("terminal.attach", { sessionId, from: cursor }, (ack: TAttachAck | undefined) => {
           if (disposed) return;
           if (ack?.ok) {
             attached = true;
             setStatus({ kind: "attached" });
+            // Acks that came due while attaching go out now.
+            ackTimer ??= setTimeout(sendAck, ACK_DEBOUNCE_MS);
             sendResize();
             term.focus();
           } else {
@@ -66,7 +105,24 @@ export function TerminalView({ sessionId, label }: { sessionId: string; label: s
       };
       const onOutput = (m: TOutput) => {
         if (m.sessionId !== sessionId) return;
-        term.write(typeof m.data === "string" || m.data instanceof Uint8Array ? m.data : new Uint8Array(m.data));
+        let bytes = m.data instanceof Uint8Array ? m.data : new Uint8Array(m.data);
+        let offset = m.offset;
+        // Each byte once: skip what this terminal already drew (a replay overlapping live output).
+        if (cursor !== null && offset < cursor) {
+          bytes = bytes.subarray(Math.min(bytes.length, cursor - offset));
+          offset = cursor;
+        }
+        if (bytes.length === 0) return;
+        const end = offset + bytes.length;
+        cursor = end;
+        term.write(bytes, () => {
+          ackTo = Math.max(ackTo, end);
+          ackTimer ??= setTimeout(sendAck, ACK_DEBOUNCE_MS);
+        });
+      };
+      const onNotice = (m: TTerminalNotice) => {
+        if (m.sessionId !== sessionId) return;
+        term.write(`\r\n\x1b[2;3m── ${m.text} ──\x1b[0m\r\n`);
       };
       const onClosed = (m: { sessionId: string; reason: string }) => {
         if (m.sessionId !== sessionId) return;
@@ -78,6 +134,7 @@ export function TerminalView({ sessionId, label }: { sessionId: string; label: s
         setStatus({ kind: "offline" });
       };
       socket.on("terminal.output", onOutput);
+      socket.on("terminal.notice", onNotice);
       socket.on("terminal.closed", onClosed);
       socket.on("connect", attach);
       socket.on("disconnect", onDown);
@@ -107,8 +164,11 @@ export function TerminalView({ sessionId, label }: { sessionId: string; label: s
       observer.observe(host.current);
 
       teardown = () => {
+        clearTimeout(ackTimer);
+        sendAck();
         if (attached) socket.emit("terminal.detach", { sessionId });
         socket.off("terminal.output", onOutput);
+        socket.off("terminal.notice", onNotice);
         socket.off("terminal.closed", onClosed);
         socket.off("connect", attach);
         socket.off("disconnect", onDown);

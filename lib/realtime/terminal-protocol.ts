@@ -1,0 +1,35 @@
+// The browser terminal's socket.io messages and the pure helpers both sides share.
+// Safe for client components: no Node or server imports.
+
+/** Largest replay piece sent to a browser in one message. */
+export const TERMINAL_CHUNK_BYTES = 256 * 1024;
+
+/** `terminal.output`: bytes of the session's output starting at `offset`. */
+export type TTerminalOutput = { sessionId: string; offset: number; data: Uint8Array };
+
+/** `terminal.notice`: a line the terminal shows (dimmed) where output is missing. */
+export type TTerminalNotice = { sessionId: string; text: string };
+
+const bytes = (n: number) => `${n.toLocaleString("en-US")} byte${n === 1 ? "" : "s"}`;
+
+/**
+ * Why the output a viewer gets starts later than where it asked: dropped in Drop mode, or older
+ * than the retained window. Null when nothing is missing.
+ */
+export function describeGap(g: { from: number; offset: number; droppedBytes: number; fresh: boolean }): string | null {
+  const missing = g.offset - g.from;
+  if (missing <= 0) return null;
+  const dropped = Math.min(g.droppedBytes, missing);
+  const expired = missing - dropped;
+  const parts: string[] = [];
+  if (dropped > 0) parts.push(`${bytes(dropped)} dropped while disconnected (OutputBufferingMode Drop)`);
+  if (expired > 0) parts.push(g.fresh ? `${bytes(expired)} of earlier output beyond the retained window` : `${bytes(expired)} older than the retained window`);
+  return `${parts.join("; ")}: not shown`;
+}
+
+/** Where a window that starts mid-stream can begin cleanly: after its first line break (if one is near). */
+export function startAtLine<T extends Uint8Array>(offset: number, data: T): { offset: number; data: T } {
+  const nl = data.subarray(0, 4096).indexOf(0x0a);
+  if (nl < 0) return { offset, data };
+  return { offset: offset + nl + 1, data: data.subarray(nl + 1) as T };
+}
