@@ -1,6 +1,6 @@
 import { expect, test } from "./fixtures";
-import { blipLiveChannel, expectTerminalAttached, numberedLines, runCommand, terminal, terminalLines } from "./support/session-page";
-import { disconnectFromRow, newSession, openSessionsList, removeSession, rowOf, unique } from "./support/sessions";
+import { blipLiveChannel, expectTerminalAttached, numberedLines, openSessionsList, runCommand, terminal, terminalLines } from "./support/session-page";
+import { disconnectFromRow, newSession, removeSession, rowOf, unique } from "./support/sessions";
 
 // Nothing lost between the shell and the screen: wherever the holder looks at a session, the
 // terminal shows its output from where they last saw it, each line once and in order.
