@@ -40,7 +40,7 @@ test("Connect from another browser shows all of what ran while disconnected, onc
     await expectTerminalAttached(second);
     await expect.poll(() => numberedLines(second, "tick"), { timeout: 20_000 }).toEqual(range(40));
     const received = await receiveHere(second, label);
-    expect(received.summary).toContain("0 B received");
+    expect(received.summary).toContain("0 bytes received");
     expect(received.output).not.toMatch(/tick \d+/);
   } finally {
     await removeSession(first, id, label).catch(() => undefined);
@@ -64,13 +64,13 @@ test("output printed while the holder is on another page is there when they come
     await expect.poll(() => numberedLines(tech, "w"), { timeout: 20_000 }).toEqual(range(20));
     expect((await terminalLines(tech)).filter((l) => l === "before")).toHaveLength(1);
     // The terminal showed it all, so Receive has nothing left to hand over.
-    await expect.poll(async () => (await receiveHere(tech, label)).summary, { timeout: 10_000 }).toContain("0 B received");
+    await expect.poll(async () => (await receiveHere(tech, label)).summary, { timeout: 10_000 }).toContain("0 bytes received");
   } finally {
     await removeSession(tech, id, label).catch(() => undefined);
   }
 });
 
-test("Receive hands over exactly what the terminal has not shown, with its place in the stream", async ({ pageAs }) => {
+test("lines printed between leaving the terminal and disconnecting from the list are what Receive hands over", async ({ pageAs }) => {
   const tech = await pageAs("technician");
   const name = unique("Unseen");
   const label = `${name} on Srv30`;
@@ -84,6 +84,7 @@ test("Receive hands over exactly what the terminal has not shown, with its place
     await runCommand(tech, "sleep 2; for i in $(seq 1 5); do echo later $i; done");
     await openSessionsList(tech);
     await tech.waitForTimeout(3500);
+    await disconnectFromRow(tech, rowOf(tech, id), label);
     await rowOf(tech, id).getByRole("button", { name: `Receive ${label}` }).click();
     const dialog = tech.getByRole("dialog", { name: `Output received from ${label}` });
     await expect(dialog.getByTestId("receive-summary")).toContainText("received", { timeout: 20_000 });

@@ -41,7 +41,7 @@ export async function startDemoFleet({ basePort, file = "scripts/demo-fleet/flee
   for (const a of agents) {
     const address = `http://127.0.0.1:${a.port}`;
     const client = new AgentClient({ baseUrl: address, token: a.token, timeoutMs: 2000 });
-    const deadline = Date.now() + 30_000;
+    const deadline = Date.now() + 60_000;
     for (;;) {
       try {
         const health = await client.health();
