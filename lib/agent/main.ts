@@ -1,6 +1,7 @@
 import fs from "node:fs";
 import { parseArgs } from "node:util";
 import { loadConfigurations, minIdleTimeoutSec } from "./config";
+import { endLeftovers, agentRun, startWatchdog } from "./isolation";
 import { LimitsController, killPids } from "./limits";
 import { createLogger } from "./logger";
 import { createAgentServer } from "./server";
@@ -86,8 +87,12 @@ function main(): void {
   const minIdle = minIdleTimeoutSec(process.env);
   if (minIdle.overridden) log.warn({ minIdleTimeoutSec: minIdle.value }, "test mode: minimum idle timeout lowered");
 
+  const self = agentRun(name);
   const limits = new LimitsController(log);
-  limits.probe(String(process.pid));
+  limits.probe(self);
+  // Before anything listens: what a killed previous run left behind is ended and reported.
+  const leftovers = endLeftovers({ self, limits, log });
+  startWatchdog({ self, limits, log });
   const rc = writeRcFile();
   const manager = new SessionManager({
     computerName: name,
@@ -99,7 +104,7 @@ function main(): void {
     closedRetentionMs: Number(values["closed-retention-ms"]),
     readyTimeoutMs: 10_000,
   });
-  const agent = createAgentServer({ name, version: VERSION, token, log, manager, heartbeatMs, tls });
+  const agent = createAgentServer({ name, version: VERSION, token, log, manager, heartbeatMs, tls, leftovers });
 
   agent.server.on("error", (err) => {
     log.fatal({ err: err.message }, "cannot listen");

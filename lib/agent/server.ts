@@ -20,6 +20,7 @@ import {
   ZRunRequest,
   type TActingUser,
   type THealthResponse,
+  type TLeftoverReport,
 } from "../protocol";
 import { AgentError } from "./errors";
 import type { Logger } from "./logger";
@@ -34,6 +35,8 @@ export type AgentServerOptions = {
   manager: SessionManager;
   heartbeatMs: number;
   tls?: { cert: Buffer; key: Buffer };
+  /** Session processes of a previous run ended at start (reported in health). */
+  leftovers?: TLeftoverReport | null;
 };
 
 export type AgentServer = {
@@ -121,6 +124,7 @@ export function createAgentServer(opts: AgentServerOptions): AgentServer {
         sessions: m.counts(),
         streams: hub.size,
         memory: { rss: mem.rss, heapUsed: mem.heapUsed, external: mem.external, arrayBuffers: mem.arrayBuffers },
+        leftovers: opts.leftovers ?? null,
       };
       return { status: 200, body };
     }
