@@ -69,6 +69,39 @@ function commandName(pid: number): string {
   }
 }
 
+/**
+ * Blanks a variable's value in the process's original environment block. `delete process.env[x]`
+ * does not touch that block, and /proc/<pid>/environ shows it to every process of the same user,
+ * session shells included. Returns false when the block could not be rewritten (no /proc).
+ */
+export function scrubEnvironBlock(name: string): boolean {
+  try {
+    const stat = fs.readFileSync("/proc/self/stat", "utf8");
+    // env_start and env_end are fields 50 and 51; the split starts at field 3.
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    const start = Number(fields[47]);
+    const end = Number(fields[48]);
+    if (!(start > 0 && end > start)) return false;
+    const fd = fs.openSync("/proc/self/mem", "r+");
+    try {
+      const block = Buffer.alloc(end - start);
+      fs.readSync(fd, block, 0, block.length, start);
+      const key = Buffer.from(`${name}=`);
+      for (let at = block.indexOf(key); at !== -1; at = block.indexOf(key, at + key.length)) {
+        if (at > 0 && block[at - 1] !== 0) continue;
+        const valueStart = at + key.length;
+        const valueEnd = block.indexOf(0, valueStart) === -1 ? block.length : block.indexOf(0, valueStart);
+        fs.writeSync(fd, Buffer.alloc(valueEnd - valueStart), 0, valueEnd - valueStart, start + valueStart);
+      }
+    } finally {
+      fs.closeSync(fd);
+    }
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 const MAX_LISTED = 100;
 
 /**

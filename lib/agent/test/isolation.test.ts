@@ -157,7 +157,12 @@ describe("no descriptor crosses from the agent or one session into another", () 
     expect((await agent.client.getSession(alice, victim.id)).lastCommand?.command).toBe("echo still-mine");
   });
 
-  it("the session's shells never see the agent's token, and carry only a non-secret owner mark", async () => {
+  it("the session's shells never see the agent's token, not even in /proc/<agent>/environ, and carry only a non-secret owner mark", async () => {
+    const fromProc = await runAndCollect(agent, alice, sessions[0].id, `echo ENV=$(base64 -w0 /proc/${agent.proc.pid}/environ)`);
+    const agentEnviron = Buffer.from(/ENV=([A-Za-z0-9+/=]+)/.exec(fromProc.output)![1], "base64").toString("latin1");
+    // The shell could read the agent's environment block (same user), but the token's value is blanked in it.
+    expect(agentEnviron).toContain("BATON_AGENT_TOKEN=\0");
+    expect(agentEnviron).not.toContain(agent.token);
     const r = await runAndCollect(agent, alice, sessions[0].id, "env | grep '^BATON_' ; true");
     expect(r.output).not.toContain(agent.token);
     const lines = r.output.split(/\r?\n/).filter((l) => l.startsWith("BATON_"));
