@@ -120,21 +120,15 @@ export function endLeftovers(opts: { self: AgentRun; limits: LimitsController; l
   // Forks racing the kills are caught by the next round; a round that finds nothing new ends it.
   for (let round = 0; round < 10; round++) {
     const fresh: number[] = [];
-    const note = (pid: number, foundBy: "cgroup" | "environment", owner: Owner | null) => {
+    const note = (pid: number, foundBy: "cgroup" | "environment", owner: Owner | null, agentPid: number) => {
       if (pid === process.pid || found.has(pid)) return;
-      found.set(pid, {
-        pid,
-        command: commandName(pid),
-        sessionInstanceId: owner?.sessionInstanceId ?? null,
-        previousAgentPid: owner?.pid ?? null,
-        foundBy,
-      });
+      found.set(pid, { pid, command: commandName(pid), sessionInstanceId: owner?.sessionInstanceId ?? null, previousAgentPid: agentPid, foundBy });
       fresh.push(pid);
     };
-    for (const pid of opts.limits.stalePids()) note(pid, "cgroup", ownerOf(pid));
+    for (const { pid, agentPid } of opts.limits.stalePids()) note(pid, "cgroup", ownerOf(pid), agentPid);
     for (const pid of procPids()) {
       const owner = ownerOf(pid);
-      if (owner && owner.name === opts.self.name && !runAlive(owner)) note(pid, "environment", owner);
+      if (owner && owner.name === opts.self.name && !runAlive(owner)) note(pid, "environment", owner, owner.pid);
     }
     if (!fresh.length) break;
     killPids(fresh);
@@ -162,6 +156,7 @@ export function endLeftovers(opts: { self: AgentRun; limits: LimitsController; l
  * environment names this run, then logs one line (pino's JSON shape) on the agent's stdout. A
  * shell's own processes get SIGHUP from their closing terminal anyway; this catches the ones
  * that double-forked and ignore it. After a graceful stop it finds nothing and stays silent.
+ * Its environment is built here (no BASH_ENV), so it needs no posix mode.
  */
 const WATCHDOG = String.raw`
 cd /proc/self/fd && for fd in *; do if ((fd > 2)); then exec {fd}>&-; fi; done
@@ -180,14 +175,12 @@ for round in 1 2 3 4 5 6 7 8 9 10; do
       done < "$f"
     done
   done
-  cd /proc
-  for p in [0-9]*; do
+  hits=$(grep -lsz -e "^$OWNER_VAR=$prefix" /proc/[0-9]*/environ)
+  for f in $hits; do
+    IFS=/ read -r _ _ p _ <<< "$f"
     if [ "$p" = "$$" ] || [[ -v seen[$p] ]]; then continue; fi
-    while IFS= read -r -d '' kv; do
-      case $kv in "$OWNER_VAR=$prefix"*) seen[$p]=1; kill -9 "$p" 2>/dev/null && n=$((n+1)); break;; esac
-    done < "$p/environ" 2>/dev/null
+    seen[$p]=1; kill -9 "$p" 2>/dev/null && n=$((n+1))
   done
-  cd /
   [ "$n" -eq 0 ] && break
   ended=$((ended+n))
 done
@@ -199,7 +192,9 @@ fi
 `;
 
 export function startWatchdog(opts: { self: AgentRun; limits: LimitsController; log: Logger }): void {
-  const child = spawn("/bin/bash", ["--posix", "--noprofile", "--norc", "-c", WATCHDOG, "baton-agent-watchdog", ownerPrefix(opts.self), ...opts.limits.baseDirs()], {
+  // The prefix goes to grep as a regular expression: only `.` of the name's characters is special.
+  const prefixPattern = ownerPrefix(opts.self).replace(/\./g, "\\.");
+  const child = spawn("/bin/bash", ["--noprofile", "--norc", "-c", WATCHDOG, "baton-agent-watchdog", prefixPattern, ...opts.limits.baseDirs()], {
     detached: true,
     stdio: ["pipe", "inherit", "ignore"],
     env: { NODE_ENV: process.env.NODE_ENV, PATH: process.env.PATH ?? "/usr/bin:/bin", OWNER_VAR: SESSION_OWNER_VAR, AGENT_NAME: opts.self.name, AGENT_PID: String(opts.self.pid) },

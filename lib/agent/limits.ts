@@ -135,15 +135,16 @@ export class LimitsController {
     return [...this.bases.values()].map((b) => b.dir);
   }
 
-  /** Processes still in the session cgroups of dead runs of this agent. */
-  stalePids(): number[] {
-    const pids = new Set<number>();
+  /** Processes still in the session cgroups of dead runs of this agent, with the pid of the run that made them. */
+  stalePids(): { pid: number; agentPid: number }[] {
+    const found = new Map<number, number>();
     for (const dir of this.stale) {
+      const agentPid = Number(/^baton-agent-(\d+)/.exec(path.basename(dir))?.[1]);
       for (const child of safeReaddir(dir)) {
-        if (/^s\d+$/.test(child)) for (const p of this.cgroupPids({ dirs: [path.join(dir, child)], pids: false })) pids.add(p);
+        if (/^s\d+$/.test(child)) for (const p of this.cgroupPids({ dirs: [path.join(dir, child)], pids: false })) found.set(p, agentPid);
       }
     }
-    return [...pids];
+    return [...found].map(([pid, agentPid]) => ({ pid, agentPid }));
   }
 
   /** Removes the dead runs' cgroups once their processes are gone (retrying while the kernel reaps them). */

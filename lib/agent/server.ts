@@ -60,7 +60,7 @@ function bearer(req: IncomingMessage): string | null {
 
 export function createAgentServer(opts: AgentServerOptions): AgentServer {
   const startedOn = new Date();
-  const hub = new StreamHub({ log: opts.log, manager: opts.manager, agentName: opts.name, version: opts.version, heartbeatMs: opts.heartbeatMs });
+  const hub = new StreamHub({ log: opts.log, manager: opts.manager, agentName: opts.name, version: opts.version, heartbeatMs: opts.heartbeatMs, leftovers: opts.leftovers });
   opts.manager.attachStreams(hub);
 
   const handler = (req: IncomingMessage, res: ServerResponse) => {

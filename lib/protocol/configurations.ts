@@ -95,7 +95,7 @@ export const ZLeftoverReport = z.object({
       pid: z.number().int(),
       command: z.string(),
       sessionInstanceId: z.string().nullable(),
-      previousAgentPid: z.number().int().nullable(),
+      previousAgentPid: z.number().int(),
       foundBy: z.enum(["cgroup", "environment"]),
     }),
   ),

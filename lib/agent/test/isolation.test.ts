@@ -204,46 +204,67 @@ describe("session processes do not outlive a SIGKILLed agent", () => {
 
     await agent.stop("SIGKILL");
     await until(() => all.every((pid) => !isAlive(pid)), { timeoutMs: 5000, what: "every session process gone" });
-    await until(() => /its watchdog ended \d+ session processes/.test(agent.logs()), { timeoutMs: 2000, what: "watchdog log line" });
-  });
+    await until(() => /its watchdog ended \d+ session processes/.test(agent.logs()), { timeoutMs: 5000, what: "watchdog log line" });
+  }, 60_000);
 
   it("when the watchdog is gone too, the next start of the same agent ends the leftovers and reports them in health", async () => {
     const name = `IsoRestart-${unique()}`;
     const first = await startAgent({ name });
+    const cgroups = (await first.client.getConfiguration("Microsoft.PowerShell")).enforcement.maxProcessesPerShell.enforced;
     const s = await first.client.newSession(alice, { name: "Leftover" });
     const file = path.join(tmp, "leftover");
     await runAndCollect(first, alice, s.id, orphanCommand(file));
     const orphan = await readPid(file);
+    // With a pids cgroup, even a process without the owner mark is found.
+    let unmarked: number | null = null;
+    if (cgroups) {
+      const envFile = path.join(tmp, "leftover-env");
+      await runAndCollect(first, alice, s.id, orphanCommand(envFile, true));
+      unmarked = await readPid(envFile);
+      expect(fs.readFileSync(`/proc/${unmarked}/environ`, "latin1")).not.toContain("BATON_SESSION_AGENT");
+    }
+    const leftovers = unmarked ? [orphan, unmarked] : [orphan];
 
     const watchdog = watchdogOf(first.proc.pid!);
     expect(watchdog).toBeDefined();
     process.kill(watchdog!, "SIGKILL");
     await first.stop("SIGKILL");
     await sleep(1000);
-    // The shell went with its terminal; the orphan did not.
+    // The shell went with its terminal; the orphans did not.
     expect(isAlive(s.pid!)).toBe(false);
-    expect(isAlive(orphan)).toBe(true);
+    for (const pid of leftovers) expect(isAlive(pid)).toBe(true);
 
-    // Another agent on the same host leaves it alone: it is not its leftover.
+    // Another agent on the same host leaves them alone: they are not its leftovers.
     const other = await startAgent({ name: `${name}-other` });
     try {
       expect((await other.client.health()).leftovers).toBeNull();
-      expect(isAlive(orphan)).toBe(true);
+      for (const pid of leftovers) expect(isAlive(pid)).toBe(true);
     } finally {
       await other.stop();
     }
 
     const second = await startAgent({ name });
     try {
-      await until(() => !isAlive(orphan), { timeoutMs: 2000, what: "leftover ended" });
+      await until(() => leftovers.every((pid) => !isAlive(pid)), { timeoutMs: 2000, what: "leftovers ended" });
       const report = (await second.client.health()).leftovers;
-      expect(report).toMatchObject({ count: 1, sessions: [s.instanceId] });
-      expect(report!.processes).toEqual([
+      expect(report).toMatchObject({ count: leftovers.length, sessions: [s.instanceId] });
+      const expected = [
         expect.objectContaining({ pid: orphan, command: "sleep", sessionInstanceId: s.instanceId, previousAgentPid: first.proc.pid }),
-      ]);
+      ];
+      if (unmarked) {
+        expected.push(
+          expect.objectContaining({ pid: unmarked, command: "sleep", sessionInstanceId: null, previousAgentPid: first.proc.pid, foundBy: "cgroup" }),
+        );
+      }
+      expect(report!.processes).toEqual(expect.arrayContaining(expected));
+      expect(report!.processes).toHaveLength(leftovers.length);
+      // A console sees it in the hello of every stream it opens to this run.
+      const stream = await second.client.openStream();
+      expect(stream.hello?.leftovers).toEqual(report);
+      stream.close();
       expect(second.logs()).toContain("ended session processes left behind by a previous run of this agent");
     } finally {
       await second.stop();
     }
-  });
+  }, 60_000);
 });
