@@ -14,15 +14,24 @@ type Controller = "pids" | "memory";
 /** `pids` is set when the session has its own pids cgroup, which then holds every process of the shell. */
 export type SessionCgroups = { dirs: string[]; pids: boolean };
 
+/**
+ * Who this agent run is, for naming its cgroups (`baton-agent-<pid>-<start time>-<name>`): the
+ * start time tells a dead run from a live process that reuses its pid, the name scopes the sweep
+ * of leftovers to runs of the same agent.
+ */
+export type AgentRun = { name: string; pid: number; startTime: string };
+
 export class LimitsController {
   private bases = new Map<Controller, { dir: string; v2: boolean }>();
+  /** Cgroup directories of dead runs of this agent (same name), kept until their processes are ended. */
+  private stale: string[] = [];
 
   constructor(private readonly log: Logger) {}
 
   /** Creates the agent's own cgroup directories where allowed. Never throws. */
-  probe(agentTag: string): void {
+  probe(run: AgentRun): void {
     for (const controller of ["pids", "memory"] as const) {
-      const dir = this.tryCreateBase(controller, agentTag);
+      const dir = this.tryCreateBase(controller, run);
       if (dir) this.bases.set(controller, dir);
     }
     this.log.info(
@@ -121,27 +130,55 @@ export class LimitsController {
     return pids;
   }
 
+  /** This run's cgroup directories (the watchdog ends what is left in them when the agent dies). */
+  baseDirs(): string[] {
+    return [...this.bases.values()].map((b) => b.dir);
+  }
+
+  /** Processes still in the session cgroups of dead runs of this agent, with the pid of the run that made them. */
+  stalePids(): { pid: number; agentPid: number }[] {
+    const found = new Map<number, number>();
+    for (const dir of this.stale) {
+      const agentPid = Number(/^baton-agent-(\d+)/.exec(path.basename(dir))?.[1]);
+      for (const child of safeReaddir(dir)) {
+        if (/^s\d+$/.test(child)) for (const p of this.cgroupPids({ dirs: [path.join(dir, child)], pids: false })) found.set(p, agentPid);
+      }
+    }
+    return [...found].map(([pid, agentPid]) => ({ pid, agentPid }));
+  }
+
+  /** Removes the dead runs' cgroups once their processes are gone (retrying while the kernel reaps them). */
+  removeStale(): void {
+    for (const dir of this.stale) removeTreeWithRetry(dir);
+    this.stale = [];
+  }
+
   shutdown(): void {
     for (const base of this.bases.values()) removeTree(base.dir);
   }
 
-  private sweepStale(parent: string): void {
-    for (const name of safeReaddir(parent)) {
-      const m = /^baton-agent-(\d+)$/.exec(name);
-      if (!m || Number(m[1]) === process.pid) continue;
-      // Left behind by an agent that was killed: remove it if that agent is gone.
-      if (fs.existsSync(`/proc/${m[1]}`)) continue;
-      removeTree(path.join(parent, name));
+  private sweepStale(parent: string, run: AgentRun): void {
+    for (const entry of safeReaddir(parent)) {
+      const m = /^baton-agent-(\d+)(?:-(\d+)-(.+))?$/.exec(entry);
+      if (!m) continue;
+      const pid = Number(m[1]);
+      const alive = m[2] ? processStartTime(pid) === m[2] : fs.existsSync(`/proc/${pid}`);
+      if (alive) continue;
+      const dir = path.join(parent, entry);
+      // A dead run of this same agent: its processes are ended (and reported) before the directory goes.
+      if (m[3] === run.name) this.stale.push(dir);
+      // Another agent's: remove what is empty; its own next start ends what is still inside.
+      else removeTree(dir);
     }
   }
 
-  private tryCreateBase(controller: Controller, agentTag: string): { dir: string; v2: boolean } | null {
+  private tryCreateBase(controller: Controller, run: AgentRun): { dir: string; v2: boolean } | null {
     try {
       const own = ownCgroupPath(controller);
       if (!own) return null;
       const parent = path.join(own.mount, own.path);
-      this.sweepStale(parent);
-      const dir = path.join(parent, `baton-agent-${agentTag}`);
+      this.sweepStale(parent, run);
+      const dir = path.join(parent, `baton-agent-${run.pid}-${run.startTime}-${run.name}`);
       fs.mkdirSync(dir, { recursive: false });
       if (own.v2) {
         // v2 needs the controller enabled for the children of our directory.
@@ -210,6 +247,11 @@ function removeTree(dir: string): void {
   }
 }
 
+function removeTreeWithRetry(dir: string, attempt = 0): void {
+  removeTree(dir);
+  if (fs.existsSync(dir) && attempt < 20) setTimeout(() => removeTreeWithRetry(dir, attempt + 1), 50 * (attempt + 1)).unref();
+}
+
 function removeDirWithRetry(dir: string, attempt = 0): void {
   try {
     fs.rmdirSync(dir);
@@ -217,6 +259,16 @@ function removeDirWithRetry(dir: string, attempt = 0): void {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === "ENOENT") return;
     if (attempt < 20) setTimeout(() => removeDirWithRetry(dir, attempt + 1), 100 * (attempt + 1)).unref();
+  }
+}
+
+/** A process's start time (clock ticks after boot, field 22 of /proc/<pid>/stat), or null when it is gone. */
+export function processStartTime(pid: number): string | null {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+    return stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19] ?? null;
+  } catch {
+    return null;
   }
 }
 

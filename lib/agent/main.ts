@@ -1,6 +1,7 @@
 import fs from "node:fs";
 import { parseArgs } from "node:util";
 import { loadConfigurations, minIdleTimeoutSec } from "./config";
+import { agentRun, endLeftovers, scrubEnvironBlock, startWatchdog } from "./isolation";
 import { LimitsController, killPids } from "./limits";
 import { createLogger } from "./logger";
 import { createAgentServer } from "./server";
@@ -64,6 +65,8 @@ function main(): void {
   if (!token) fail("refusing to start without a token: set BATON_AGENT_TOKEN or pass --token-file");
   if (token.length < 16) fail("the agent token must be at least 16 characters");
   delete process.env.BATON_AGENT_TOKEN;
+  // Same-user processes (the session shells) could otherwise read it from /proc/<agent pid>/environ.
+  const tokenScrubbed = scrubEnvironBlock("BATON_AGENT_TOKEN");
 
   let tls: { cert: Buffer; key: Buffer } | undefined;
   if (values["tls-cert"] || values["tls-key"]) {
@@ -84,10 +87,15 @@ function main(): void {
 
   const log = createLogger({ name, level: values["log-level"] });
   const minIdle = minIdleTimeoutSec(process.env);
+  if (!tokenScrubbed) log.warn("could not blank the token in /proc/self/environ; processes of the agent's user can read it there");
   if (minIdle.overridden) log.warn({ minIdleTimeoutSec: minIdle.value }, "test mode: minimum idle timeout lowered");
 
+  const self = agentRun(name);
   const limits = new LimitsController(log);
-  limits.probe(String(process.pid));
+  limits.probe(self);
+  // Before anything listens: what a killed previous run left behind is ended and reported.
+  const leftovers = endLeftovers({ self, limits, log });
+  startWatchdog({ self, limits, log });
   const rc = writeRcFile();
   const manager = new SessionManager({
     computerName: name,
@@ -99,7 +107,7 @@ function main(): void {
     closedRetentionMs: Number(values["closed-retention-ms"]),
     readyTimeoutMs: 10_000,
   });
-  const agent = createAgentServer({ name, version: VERSION, token, log, manager, heartbeatMs, tls });
+  const agent = createAgentServer({ name, version: VERSION, token, log, manager, heartbeatMs, tls, leftovers });
 
   agent.server.on("error", (err) => {
     log.fatal({ err: err.message }, "cannot listen");

@@ -22,6 +22,7 @@ import {
   ZRunRequest,
   type TActingUser,
   type THealthResponse,
+  type TLeftoverReport,
 } from "../protocol";
 import { AgentError } from "./errors";
 import type { Logger } from "./logger";
@@ -36,6 +37,8 @@ export type AgentServerOptions = {
   manager: SessionManager;
   heartbeatMs: number;
   tls?: { cert: Buffer; key: Buffer };
+  /** Session processes of a previous run ended at start (reported in health). */
+  leftovers?: TLeftoverReport | null;
 };
 
 export type AgentServer = {
@@ -59,7 +62,7 @@ function bearer(req: IncomingMessage): string | null {
 
 export function createAgentServer(opts: AgentServerOptions): AgentServer {
   const startedOn = new Date();
-  const hub = new StreamHub({ log: opts.log, manager: opts.manager, agentName: opts.name, version: opts.version, heartbeatMs: opts.heartbeatMs });
+  const hub = new StreamHub({ log: opts.log, manager: opts.manager, agentName: opts.name, version: opts.version, heartbeatMs: opts.heartbeatMs, leftovers: opts.leftovers });
   opts.manager.attachStreams(hub);
 
   const handler = (req: IncomingMessage, res: ServerResponse) => {
@@ -123,6 +126,7 @@ export function createAgentServer(opts: AgentServerOptions): AgentServer {
         sessions: m.counts(),
         streams: hub.size,
         memory: { rss: mem.rss, heapUsed: mem.heapUsed, external: mem.external, arrayBuffers: mem.arrayBuffers },
+        leftovers: opts.leftovers ?? null,
       };
       return { status: 200, body };
     }

@@ -13,12 +13,13 @@ import {
   type TSessionState,
   type TUserRef,
 } from "../protocol";
+import { SESSION_OWNER_VAR, sessionOwner } from "./isolation";
 import { killPids, processTreePids, type LimitsController, type SessionCgroups } from "./limits";
 import type { Logger } from "./logger";
 import { MarkerParser } from "./marker-parser";
 import fs from "node:fs";
 import { OutputHistory, type TOutputRead } from "./output-history";
-import { ansiCQuote, LAUNCHER, shellEnv } from "./shell";
+import { ansiCQuote, LAUNCHER_ARGS, LAUNCHER_FILE, shellEnv } from "./shell";
 
 export type SessionHooks = {
   log: Logger;
@@ -138,7 +139,7 @@ export class Session {
   /** Starts the shell and resolves once bash has run its init file and printed the first marker. */
   start(config: TSessionConfiguration): Promise<void> {
     this.cgroups = this.hooks.limits.createForSession(this.id, config);
-    const proc = pty.spawn("/bin/sh", ["-c", LAUNCHER], {
+    const proc = pty.spawn(LAUNCHER_FILE, LAUNCHER_ARGS, {
       name: "xterm-256color",
       cols: this.cols,
       rows: this.rows,
@@ -149,6 +150,7 @@ export class Session {
         BATON_RC: this.hooks.rcPath,
         BATON_CGROUPS: this.cgroups.dirs.join(" "),
         BATON_ULIMIT_V: String(config.maxMemoryPerShellMB * 1024),
+        [SESSION_OWNER_VAR]: sessionOwner(this.instanceId),
       }),
     });
     this.proc = proc;

@@ -27,14 +27,24 @@ PROMPT_COMMAND='__baton_rc=$?; printf "\033]777;%s;E;%s;%s\007" "$__baton_nonce"
 `;
 
 /**
- * The launcher joins the session's cgroups and sets RLIMIT_AS before bash starts, so every
- * process of the shell inherits both.
+ * The launcher runs in bash (`LAUNCHER_ARGS`) between node-pty's fork and the session's shell.
+ * It first closes every descriptor above 2: node-pty 1.1 does not mark PTY masters
+ * close-on-exec, so without this each shell would inherit the terminals of every session alive
+ * when it started (and anything else the agent holds open without close-on-exec), and could
+ * type into them. It refuses to start a shell when it cannot list its descriptors. Then it joins
+ * the session's cgroups and sets RLIMIT_AS, so every process of the shell inherits both.
+ * Posix mode keeps bash from sourcing $BASH_ENV before the descriptors are closed.
  */
 export const LAUNCHER = [
+  '[ -d /proc/self/fd ] || { echo "baton: /proc/self/fd is missing; refusing to start a shell that could inherit the agent\'s descriptors" >&2; exit 126; }',
+  "for fd in /proc/self/fd/*; do fd=${fd##*/}; if ((fd > 2)); then exec {fd}>&-; fi; done",
   'for d in $BATON_CGROUPS; do echo $$ > "$d/cgroup.procs" 2>/dev/null; done',
   '[ -n "$BATON_ULIMIT_V" ] && ulimit -v "$BATON_ULIMIT_V"',
   'exec /bin/bash --noprofile --rcfile "$BATON_RC" -i',
 ].join("\n");
+
+export const LAUNCHER_FILE = "/bin/bash";
+export const LAUNCHER_ARGS = ["--posix", "--noprofile", "--norc", "-c", LAUNCHER];
 
 export function writeRcFile(): { path: string; dir: string } {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "baton-agent-"));

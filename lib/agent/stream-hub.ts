@@ -2,7 +2,7 @@ import crypto from "node:crypto";
 import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
 import { WebSocketServer, type WebSocket } from "ws";
-import { STREAM_MAX_CLIENT_FRAME_BYTES, ZStreamClientMessage, type TStreamServerMessage } from "../protocol";
+import { STREAM_MAX_CLIENT_FRAME_BYTES, ZStreamClientMessage, type TLeftoverReport, type TStreamServerMessage } from "../protocol";
 import type { Logger } from "./logger";
 import type { SessionManager, StreamPort } from "./session-manager";
 
@@ -20,7 +20,14 @@ export class StreamHub implements StreamPort {
   private readonly heartbeat: NodeJS.Timeout;
 
   constructor(
-    private readonly opts: { log: Logger; manager: SessionManager; agentName: string; version: string; heartbeatMs: number },
+    private readonly opts: {
+      log: Logger;
+      manager: SessionManager;
+      agentName: string;
+      version: string;
+      heartbeatMs: number;
+      leftovers?: TLeftoverReport | null;
+    },
   ) {
     this.heartbeat = setInterval(() => this.beat(), opts.heartbeatMs);
     this.heartbeat.unref();
@@ -100,6 +107,7 @@ export class StreamHub implements StreamPort {
         agent: { name: this.opts.agentName, version: this.opts.version },
         heartbeatMs: this.opts.heartbeatMs,
         sessions: this.opts.manager.allSnapshots(),
+        leftovers: this.opts.leftovers ?? null,
       } satisfies TStreamServerMessage),
     );
   }

@@ -86,6 +86,28 @@ export type TConfigurationView = z.infer<typeof ZConfigurationView>;
 export const ZConfigurationResponse = z.object({ configuration: ZConfigurationView });
 export const ZConfigurationListResponse = z.object({ configurations: z.array(ZConfigurationView) });
 
+/**
+ * Session processes a previous run of this agent left behind (it was killed before it could end
+ * them, and its watchdog could not either), ended when this run started.
+ */
+export const ZLeftoverReport = z.object({
+  endedOn: z.iso.datetime(),
+  count: z.number().int().positive(),
+  /** instanceIds of the previous run's sessions the processes belonged to, where known. */
+  sessions: z.array(z.string()),
+  /** At most 100 of them; `command` is the executable's name only (arguments may hold secrets). */
+  processes: z.array(
+    z.object({
+      pid: z.number().int(),
+      command: z.string(),
+      sessionInstanceId: z.string().nullable(),
+      previousAgentPid: z.number().int(),
+      foundBy: z.enum(["cgroup", "environment"]),
+    }),
+  ),
+});
+export type TLeftoverReport = z.infer<typeof ZLeftoverReport>;
+
 export const ZHealthResponse = z.object({
   ok: z.literal(true),
   name: z.string(),
@@ -95,5 +117,7 @@ export const ZHealthResponse = z.object({
   sessions: z.record(z.string(), z.number()),
   streams: z.number().int(),
   memory: z.object({ rss: z.number(), heapUsed: z.number(), external: z.number(), arrayBuffers: z.number() }),
+  /** What this run ended at start that a previous run left behind; null when nothing. Absent from older agents. */
+  leftovers: ZLeftoverReport.nullable().optional(),
 });
 export type THealthResponse = z.infer<typeof ZHealthResponse>;

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { ZAgentErrorBody } from "./errors";
-import { ZConfigurationView } from "./configurations";
+import { ZConfigurationView, ZLeftoverReport } from "./configurations";
 import { ZFinishedCommand, ZSessionSnapshot } from "./sessions";
 
 /** Why a session event was sent. */
@@ -30,6 +30,8 @@ export const ZStreamServerMessage = z.discriminatedUnion("type", [
     heartbeatMs: z.number().int(),
     /** All sessions at connect time, so a reconnecting console can reconcile at once. */
     sessions: z.array(ZSessionSnapshot),
+    /** Session processes a killed previous run left behind, ended at this run's start (as in health). Absent from older agents. */
+    leftovers: ZLeftoverReport.nullable().optional(),
   }),
   z.object({
     type: z.literal("session.updated"),
