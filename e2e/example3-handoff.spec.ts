@@ -243,6 +243,7 @@ test("Example 3: tech hands ITTask on Srv1 to the manager, who fixes it and hand
         "tech (technician) session.handoff ok",
         "manager (manager) session.connect ok",
         "tech (technician) session.handoff refused",
+        "manager (manager) terminal.interrupt ok",
         "manager (manager) session.run ok",
         "manager (manager) session.run ok",
         "manager (manager) session.run ok",

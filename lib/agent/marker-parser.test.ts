@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { MarkerParser, type TParsedPiece } from "./marker-parser";
+import { decodeStartMarker, MAX_REPORTED_LINE_BYTES, MarkerParser, type TParsedPiece } from "./marker-parser";
 
 const NONCE = "abc123";
 const marker = (body: string) => `\x1b]777;${NONCE};${body}\x07`;
@@ -41,5 +41,30 @@ describe("MarkerParser", () => {
     const p = new MarkerParser(NONCE);
     expect(collect(p.push(Buffer.from("x\x1b]7", "latin1"))).data).toBe("x");
     expect(collect(p.push(Buffer.from("0;not ours", "latin1"))).data).toBe("\x1b]70;not ours");
+  });
+});
+
+describe("decodeStartMarker", () => {
+  const b64 = (s: string | Buffer) => Buffer.from(s).toString("base64");
+
+  it("takes the newest history entry when it is the line just read", () => {
+    expect(decodeStartMarker(["1", "12", b64("   12  echo hi\n")])).toEqual({ command: "echo hi", truncated: false });
+    // A modified entry is marked with `*`; a multi-line entry keeps its newlines.
+    expect(decodeStartMarker(["1", "7", b64("    7* cat <<EOF\nx\nEOF\n")])).toEqual({ command: "cat <<EOF\nx\nEOF", truncated: false });
+  });
+
+  it("reports no line when the newest entry is an older one, history is off or empty", () => {
+    expect(decodeStartMarker(["1", "13", b64("   12  echo previous\n")]).command).toBeNull();
+    expect(decodeStartMarker(["0", "12", b64("   12  echo hi\n")]).command).toBeNull();
+    expect(decodeStartMarker(["1", "1", ""]).command).toBeNull();
+    expect(decodeStartMarker(["1", "", b64("    1  x\n")]).command).toBeNull();
+    expect(decodeStartMarker([]).command).toBeNull();
+  });
+
+  it("marks a line the shell cut at 64 KiB as truncated", () => {
+    const entry = Buffer.from(`    3  echo ${"x".repeat(MAX_REPORTED_LINE_BYTES)}\n`).subarray(0, MAX_REPORTED_LINE_BYTES);
+    const r = decodeStartMarker(["1", "3", b64(entry)]);
+    expect(r.truncated).toBe(true);
+    expect(r.command?.startsWith("echo xxx")).toBe(true);
   });
 });

@@ -2,7 +2,7 @@
  * Splits raw PTY output into data and Baton's in-band markers.
  *
  * The session's shell prints markers as OSC sequences, `ESC ] 777 ; <nonce> ; <fields> BEL`,
- * from PS0 (a command started), from the run wrapper (a `run` command's output starts) and
+ * from PS0 (a command started, with the line bash read; see `decodeStartMarker`), from the run wrapper (a `run` command's output starts) and
  * from PROMPT_COMMAND (a command ended, with its exit code and the working directory).
  * The nonce is random per session so command output cannot forge a marker by accident.
  * Markers can be split across reads, so a possible marker prefix at the end of a chunk is
@@ -12,8 +12,31 @@ export type TParsedPiece = { kind: "data"; data: Buffer } | { kind: "marker"; fi
 
 const BEL = 0x07;
 const ESC = 0x1b;
-/** A started marker longer than this is not ours; pass it through as data. */
-const MAX_MARKER_BYTES = 8192;
+/**
+ * A started marker longer than this is not ours; pass it through as data. The longest of ours
+ * is a start marker with a 64 KiB command line in base64 (about 87 KiB).
+ */
+const MAX_MARKER_BYTES = 128 * 1024;
+/** The shell reports at most this many bytes of `history 1` (see shell.ts). */
+export const MAX_REPORTED_LINE_BYTES = 65536;
+
+export type TStartMarker = { command: string | null; truncated: boolean };
+
+/**
+ * Reads the fields of a start marker, `B;<history on>;<expected history number>;<base64 of
+ * history 1>`. The line is the command just read only when history was on and the newest
+ * entry has the number the shell expected for it; otherwise the shell kept the line out of
+ * its history and `command` is null (never the previous entry's line).
+ */
+export function decodeStartMarker(rest: string[]): TStartMarker {
+  const [on, expected, b64] = rest;
+  if (on !== "1" || !/^\d+$/.test(expected ?? "") || !b64) return { command: null, truncated: false };
+  const raw = Buffer.from(b64, "base64");
+  const m = /^ *(\d+)[* ] ([\s\S]*)$/.exec(raw.toString("utf8"));
+  if (!m || m[1] !== expected) return { command: null, truncated: false };
+  const truncated = raw.length >= MAX_REPORTED_LINE_BYTES;
+  return { command: truncated ? m[2] : m[2].replace(/\n$/, ""), truncated };
+}
 
 export class MarkerParser {
   private readonly prefix: Buffer;

@@ -12,6 +12,7 @@ import {
   type TConfigurationUpdate,
   type TConfigurationView,
   type TConnectRequest,
+  type TControlInput,
   type TDisconnectRequest,
   type TEffectiveBufferingMode,
   type TFinishedCommand,
@@ -281,7 +282,7 @@ export class SessionManager {
   input(actor: TActingUser, ref: string, data: string): TSessionView {
     const s = this.resolve(ref);
     this.requireHeldBy(actor, s, "send input to");
-    s.write(data);
+    s.write(data, { id: actor.id, name: actor.name });
     return toView(s.snapshot(), actor.id);
   }
 
@@ -490,13 +491,14 @@ export class SessionManager {
     };
   }
 
-  private emit(s: Session, change: TSessionChange, extra?: { command?: TFinishedCommand; reason?: string }): void {
+  private emit(s: Session, change: TSessionChange, extra?: { command?: TFinishedCommand; reason?: string; control?: TControlInput }): void {
     this.stream?.broadcast({
       type: "session.updated",
       change,
       session: s.snapshot(),
       ...(extra?.command ? { command: extra.command } : {}),
       ...(extra?.reason ? { reason: extra.reason } : {}),
+      ...(extra?.control ? { control: extra.control } : {}),
       at: new Date().toISOString(),
     });
   }

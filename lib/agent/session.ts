@@ -5,6 +5,7 @@ import {
   encodeOutputHeader,
   uuidToBytes,
   type TCommandInfo,
+  type TControlInput,
   type TEffectiveBufferingMode,
   type TFinishedCommand,
   type TSessionChange,
@@ -16,8 +17,9 @@ import {
 import { SESSION_OWNER_VAR, sessionOwner } from "./isolation";
 import { killPids, processTreePids, type LimitsController, type SessionCgroups } from "./limits";
 import type { Logger } from "./logger";
-import { MarkerParser } from "./marker-parser";
 import fs from "node:fs";
+import { InputAttribution } from "./input-attribution";
+import { decodeStartMarker, MarkerParser } from "./marker-parser";
 import { OutputHistory, type TOutputRead } from "./output-history";
 import { ansiCQuote, LAUNCHER_ARGS, LAUNCHER_FILE, shellEnv } from "./shell";
 
@@ -27,7 +29,7 @@ export type SessionHooks = {
   rcPath: string;
   computerName: string;
   readyTimeoutMs: number;
-  emit(session: Session, change: TSessionChange, extra?: { command?: TFinishedCommand; reason?: string }): void;
+  emit(session: Session, change: TSessionChange, extra?: { command?: TFinishedCommand; reason?: string; control?: TControlInput }): void;
   /** Sends output to a stream; returns false when the stream is gone. `done` runs once the bytes left the agent. */
   deliver(streamId: string, frameHeader: Buffer, data: Buffer, done: () => void): boolean;
   /**
@@ -75,6 +77,8 @@ export class Session {
   private cgroups: SessionCgroups = { dirs: [], pids: false };
   private readonly nonce = crypto.randomBytes(12).toString("hex");
   private readonly parser = new MarkerParser(this.nonce);
+  /** Who sent the newest Enter, and control keys by name; never what was typed. */
+  private readonly typing = new InputAttribution((control) => this.hooks.emit(this, "input.control", { control }));
   /** True from writing a `run` line until its start marker: hides the echoed wrapper line. */
   private suppressEcho = false;
   private ready = false;
@@ -295,15 +299,17 @@ export class Session {
   }
 
   startCommand(command: string): TCommandInfo {
-    const info: TCommandInfo = { id: `c${++this.commandSeq}`, command, startedOn: new Date().toISOString() };
+    const info: TCommandInfo = { id: `c${++this.commandSeq}`, command, startedOn: new Date().toISOString(), source: "run" };
     this.running = info;
     this.suppressEcho = true;
-    // Ctrl-U clears anything typed but not entered; the leading space keeps the wrapper out of history.
+    // Ctrl-U clears anything typed but not entered; HISTIGNORE (shell.ts) keeps the wrapper out of history.
     this.proc?.write(`\x15 __baton_run ${info.id} ${ansiCQuote(command)}\r`);
     return info;
   }
 
-  write(data: string): void {
+  /** Keystrokes from `by`: noted for attribution (see InputAttribution), then passed to the shell. */
+  write(data: string, by: TUserRef): void {
+    this.typing.note(data, by, this.running);
     this.proc?.write(data);
   }
 
@@ -383,7 +389,16 @@ export class Session {
       this.hooks.emit(this, "command.finished", { command: finished });
     } else if (kind === "B") {
       if (!this.ready || this.running) return;
-      this.running = { id: `i${++this.commandSeq}`, command: null, startedOn: new Date().toISOString() };
+      // A line bash read at its prompt: typed by whoever sent the Enter that ended it.
+      const line = decodeStartMarker(rest);
+      this.running = {
+        id: `i${++this.commandSeq}`,
+        command: line.command,
+        startedOn: new Date().toISOString(),
+        source: "terminal",
+        typedBy: this.typing.lastEnterBy,
+        ...(line.truncated ? { commandTruncated: true } : {}),
+      };
       this.hooks.emit(this, "command.started");
     } else if (kind === "S") {
       this.suppressEcho = false;

@@ -6,16 +6,33 @@ import path from "node:path";
  * The bash init file every session starts with. It prints Baton's markers (see
  * marker-parser.ts) and turns off what would put noise into the output: no prompt (the
  * console draws its own from the `cwd` it gets), no bracketed-paste switches, no history file.
+ *
+ * Attribution: PS0 (printed after bash read a command line, before running it) reports the
+ * newest history entry, base64, with whether history is on and the number the next entry was
+ * to get (HISTCMD, saved at the prompt). The agent takes the line only when that entry is the
+ * one just read, so a line kept out of history (leading space under a user's
+ * HISTCONTROL=ignorespace, `set +o history`, HISTSIZE=0) is reported as missing instead of as
+ * the previous command. Only lines bash itself read at its prompt get there: what a program
+ * reads from the terminal (a password at `sudo` or `read -s`) never enters bash's history.
+ * The `run` wrapper line is kept out of history by HISTIGNORE; the wrapper adds the command.
  */
 const RC = String.raw`
 __baton_nonce="$BATON_NONCE"
 unset BATON_NONCE BATON_RC BATON_CGROUPS BATON_ULIMIT_V
 PS1=''
 PS2=''
-HISTCONTROL=ignorespace
+HISTCONTROL=
+HISTIGNORE=' __baton_run *'
 unset HISTFILE
 bind 'set enable-bracketed-paste off' 2>/dev/null
-printf -v PS0 '\033]777;%s;B\007' "$__baton_nonce"
+__baton_ps0() {
+  local on=0
+  [[ -o history ]] && on=1
+  builtin printf '\033]777;%s;B;%s;%s;' "$__baton_nonce" "$on" "$__baton_hnext"
+  HISTTIMEFORMAT= builtin history 1 | command -p head -c 65536 | command -p base64 -w0
+  builtin printf '\007'
+}
+PS0='$(__baton_ps0)'
 __baton_run() {
   local __baton_cmd="$2"
   history -s -- "$__baton_cmd"
@@ -23,7 +40,7 @@ __baton_run() {
   set --
   eval "$__baton_cmd"
 }
-PROMPT_COMMAND='__baton_rc=$?; printf "\033]777;%s;E;%s;%s\007" "$__baton_nonce" "$__baton_rc" "$PWD"'
+PROMPT_COMMAND='__baton_rc=$?; __baton_hnext=$HISTCMD; printf "\033]777;%s;E;%s;%s\007" "$__baton_nonce" "$__baton_rc" "$PWD"'
 `;
 
 /**

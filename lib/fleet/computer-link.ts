@@ -7,7 +7,7 @@ import { logger } from "@/lib/logger";
 import { publish } from "@/lib/realtime/publish";
 import { appendAuditEvent } from "@/lib/audit/append";
 import { TranscriptRecorder } from "@/lib/fleet/transcripts";
-import { OUTPUT_READ_MAX_BYTES, type TOutputFrame, type TStreamServerMessage } from "@/lib/protocol";
+import { OUTPUT_READ_MAX_BYTES, type TCommandInfo, type TControlInput, type TOutputFrame, type TStreamServerMessage, type TUserRef } from "@/lib/protocol";
 
 export type TLinkStatus = "connecting" | "online" | "offline";
 export type TLinkedComputer = { id: string; name: string; address: string };
@@ -17,6 +17,10 @@ const MAX_BACKOFF_MS = 15_000;
 const BROKEN_GRACE_MS = 2_000;
 /** The identity the console's transcript recorder reads output under (agents let auditors read). */
 const TRANSCRIPT_READER = { id: "baton-console", name: "Baton console (transcripts)", roles: ["auditor"] };
+/** What a typed line is recorded as when the shell kept it out of its history (see lib/agent/shell.ts). */
+export const COMMAND_NOT_REPORTED = "(command line not reported by the shell)";
+
+type TTarget = { sessionId: string; sessionName: string };
 
 /**
  * The console's connection to one agent host: one authenticated stream, kept open with
@@ -168,12 +172,10 @@ export class ComputerLink extends EventEmitter<{ output: [TOutputFrame]; status:
         if (m.change !== "closed") this.transcripts.expect(m.session.instanceId, m.session.outputOffset);
         await this.transcripts.flush(m.session.instanceId);
         const id = await ingestSession({ computerId: this.computer.id, snapshot: m.session, change: m.change, reason: m.reason, at: new Date(m.at) });
-        await this.auditAgentChange(m.change, m.reason, { sessionId: id, sessionName: m.session.name });
-        if (m.change === "command.started" && m.session.command && m.session.command.command === null) {
-          await db.sessionCommand.create({
-            data: { sessionId: id, command: `(typed in the terminal by ${m.session.holder?.name ?? "unknown"})`, startedAt: new Date(m.session.command.startedOn) },
-          });
-        }
+        const target = { sessionId: id, sessionName: m.session.name };
+        await this.auditAgentChange(m.change, m.reason, target);
+        if (m.change === "command.started" && m.session.command) await this.recordTypedCommand(m.session.command, m.session.holder, target);
+        if (m.change === "input.control" && m.control) await this.auditControlKey(m.control, target);
         if (m.change === "closed" || m.change === "broken") this.transcripts.forget(m.session.instanceId);
         if (m.change === "command.finished" && m.command) {
           await db.sessionCommand.updateMany({
@@ -195,8 +197,44 @@ export class ComputerLink extends EventEmitter<{ output: [TOutputFrame]; status:
     }
   }
 
+  /**
+   * A line typed in a terminal is recorded like a `run` command (whose row the run operation
+   * wrote already): a SessionCommand row with its typist, and an audit event in the chain. The
+   * typist is the user whose input ended the line, as the agent saw it.
+   */
+  private async recordTypedCommand(c: TCommandInfo, holder: TUserRef | null, target: TTarget): Promise<void> {
+    // Agents that predate attribution send neither source nor the line; their typed lines are the null ones.
+    const typed = c.source === "terminal" || (c.source === undefined && c.command === null);
+    if (!typed) return;
+    const typist = c.source === "terminal" ? (c.typedBy ?? null) : holder;
+    const actor = await this.consoleUser(typist);
+    const command =
+      c.command === null ? COMMAND_NOT_REPORTED : c.commandTruncated ? `${c.command}\n… (the shell reported only the first 64 KiB of this line)` : c.command;
+    await db.sessionCommand.create({ data: { sessionId: target.sessionId, actorId: actor.id, command, startedAt: new Date(c.startedOn) } });
+    await appendAuditEvent({ actor, action: "terminal.command", outcome: "ok", computerName: this.computer.name, ...target, params: { command, commandId: c.id } });
+  }
+
+  /** Control keys are input events by whom; the agent already aggregated repeats (one report a second per key and user). */
+  private async auditControlKey(control: TControlInput, target: TTarget): Promise<void> {
+    await appendAuditEvent({
+      actor: await this.consoleUser(control.by),
+      action: control.key === "Ctrl-C" ? "terminal.interrupt" : "terminal.control-key",
+      outcome: "ok",
+      computerName: this.computer.name,
+      ...target,
+      params: { key: control.key, count: control.count, command: control.command?.command ?? null, commandId: control.command?.id ?? null },
+    });
+  }
+
+  /** The console user an agent names (the console asserted it); a name the store does not know is kept as given. */
+  private async consoleUser(ref: TUserRef | null): Promise<{ id: string | null; name: string; role: string }> {
+    if (!ref) return { id: null, name: "(unknown typist)", role: "unknown" };
+    const user = await db.user.findUnique({ where: { id: ref.id }, select: { id: true, username: true, role: true } });
+    return user ? { id: user.id, name: user.username, role: user.role } : { id: null, name: ref.name, role: "unknown" };
+  }
+
   /** Changes the agent made on its own (not at a console user's request) are audited as the agent's. */
-  private async auditAgentChange(change: string, reason: string | undefined, target: { sessionId: string; sessionName: string }): Promise<void> {
+  private async auditAgentChange(change: string, reason: string | undefined, target: TTarget): Promise<void> {
     const action =
       change === "closed" && reason?.startsWith("IdleTimeout")
         ? "agent.idle-expired"

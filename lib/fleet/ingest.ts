@@ -56,8 +56,8 @@ export async function ingestSession({
     update: data,
     select: { id: true, state: true, ownerId: true, holderId: true },
   });
-  // Fill updates and resizes refresh the row but are not state history.
-  if (change && change !== "resized" && change !== "buffered") {
+  // Fill updates, resizes and control keys (audited as input events) refresh the row but are not state history.
+  if (change && change !== "resized" && change !== "buffered" && change !== "input.control") {
     await db.sessionEvent.create({
       data: { sessionId: row.id, at: at ?? new Date(), change, state: snapshot.state, reason: reason ?? snapshot.reason ?? null },
     });

@@ -37,11 +37,35 @@ export type TUserRef = z.infer<typeof ZUserRef>;
 
 export const ZCommandInfo = z.object({
   id: z.string(),
-  /** The command text for `run`; null for commands typed interactively through `input`. */
+  /**
+   * The command line: the text given to `run`, or the line bash read at its prompt from input
+   * typed through `input`. Null for a typed line the shell did not report (kept out of its history).
+   */
   command: z.string().nullable(),
   startedOn: z.iso.datetime(),
+  /** `run` (POST …/run) or `terminal` (typed through `input`). Absent from agents that predate it. */
+  source: z.enum(["run", "terminal"]).optional(),
+  /** Terminal lines: the user whose input ended the line (sent its Enter); null when unknown. */
+  typedBy: ZUserRef.nullable().optional(),
+  /** The shell reported only the first 64 KiB of the line. */
+  commandTruncated: z.boolean().optional(),
 });
 export type TCommandInfo = z.infer<typeof ZCommandInfo>;
+
+/** Control keys the agent records (by name only) when they arrive through `input`. */
+export const ZControlKey = z.enum(["Ctrl-C", "Ctrl-D", "Ctrl-Z", "Ctrl-\\"]);
+export type TControlKey = z.infer<typeof ZControlKey>;
+
+/** Control keys sent by one user, aggregated: at most one report per key, user and session per second. */
+export const ZControlInput = z.object({
+  key: ZControlKey,
+  /** Presses this report stands for (more than 1 when a key was held or repeated within the second). */
+  count: z.number().int().positive(),
+  by: ZUserRef,
+  /** The command running when the first of these presses arrived; null at the prompt. */
+  command: ZCommandInfo.nullable(),
+});
+export type TControlInput = z.infer<typeof ZControlInput>;
 
 export const ZFinishedCommand = ZCommandInfo.extend({
   exitCode: z.number().int(),

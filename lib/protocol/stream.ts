@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { ZAgentErrorBody } from "./errors";
 import { ZConfigurationView, ZLeftoverReport } from "./configurations";
-import { ZFinishedCommand, ZSessionSnapshot } from "./sessions";
+import { ZControlInput, ZFinishedCommand, ZSessionSnapshot } from "./sessions";
 
 /** Why a session event was sent. */
 export const ZSessionChange = z.enum([
@@ -18,6 +18,8 @@ export const ZSessionChange = z.enum([
   "resized",
   "broken",
   "closed",
+  /** A control key (Ctrl-C, Ctrl-D, Ctrl-Z, Ctrl-\) arrived through `input`; see `control`. */
+  "input.control",
 ]);
 export type TSessionChange = z.infer<typeof ZSessionChange>;
 
@@ -39,6 +41,8 @@ export const ZStreamServerMessage = z.discriminatedUnion("type", [
     session: ZSessionSnapshot,
     /** Present for command.finished. */
     command: ZFinishedCommand.optional(),
+    /** Present for input.control: which key, how often, from whom. */
+    control: ZControlInput.optional(),
     /** Human-readable cause (e.g. "idle timeout of 60 s expired", "stream lost"). */
     reason: z.string().optional(),
     at: z.iso.datetime(),

@@ -127,8 +127,8 @@ describe("interactive input and resize", () => {
     // The typed line is echoed like in any terminal, followed by the command's output.
     expect(all).toContain("echo typed-$((6*7))");
     const after = await agent.client.getSession(alice, s.id);
-    expect(after.lastCommand?.command).toBeNull();
-    expect(after.lastCommand?.exitCode).toBe(0);
+    // Reported like a run command, with the line bash read and who typed it (attribution.test.ts).
+    expect(after.lastCommand).toMatchObject({ command: "echo typed-$((6*7))", source: "terminal", typedBy: { id: alice.id }, exitCode: 0 });
     await agent.client.remove(alice, s.id);
   });
 });
