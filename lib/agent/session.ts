@@ -152,6 +152,7 @@ export class Session {
       env: shellEnv({
         BATON_NONCE: this.nonce,
         BATON_RC: this.hooks.rcPath,
+        BATON_COMPUTER: this.hooks.computerName,
         BATON_CGROUPS: this.cgroups.dirs.join(" "),
         BATON_ULIMIT_V: String(config.maxMemoryPerShellMB * 1024),
         [SESSION_OWNER_VAR]: sessionOwner(this.instanceId),

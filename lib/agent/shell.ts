@@ -4,8 +4,9 @@ import path from "node:path";
 
 /**
  * The bash init file every session starts with. It prints Baton's markers (see
- * marker-parser.ts) and turns off what would put noise into the output: no prompt (the
- * console draws its own from the `cwd` it gets), no bracketed-paste switches, no history file.
+ * marker-parser.ts), shows a prompt that names the computer (a terminal that attaches sees where
+ * it is at once), and turns off what would put noise into the output: no bracketed-paste
+ * switches, no history file.
  *
  * Attribution: PS0 (printed after bash read a command line, before running it) reports the
  * newest history entry, base64, with whether history is on and the number the next entry was
@@ -18,9 +19,12 @@ import path from "node:path";
  */
 const RC = String.raw`
 __baton_nonce="$BATON_NONCE"
-unset BATON_NONCE BATON_RC BATON_CGROUPS BATON_ULIMIT_V
-PS1=''
-PS2=''
+__baton_host="${"$"}{BATON_COMPUTER:-$HOSTNAME}"
+unset BATON_NONCE BATON_RC BATON_CGROUPS BATON_ULIMIT_V BATON_COMPUTER
+# A real prompt, so a terminal that attaches shows where it is at once. The computer's name is
+# expanded as a variable (never evaluated again), whatever it contains.
+PS1='\[\e[1;32m\]\u@${"$"}{__baton_host}\[\e[0m\]:\[\e[1;34m\]\w\[\e[0m\]\$ '
+PS2='> '
 HISTCONTROL=
 HISTIGNORE=' __baton_run *'
 unset HISTFILE
