@@ -2,7 +2,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { alice, sha256, sleep, startAgent, until, waitForCommand, type RunningAgent } from "./helpers";
+import { alice, sha256, sleep, startAgent, until, waitForCommand, withoutPrompts, type RunningAgent } from "./helpers";
 
 const BUFFER = 64 * 1024;
 let agent: RunningAgent;
@@ -55,9 +55,12 @@ describe("Block mode", () => {
       if (r.session.command) await agent.client.disconnect(alice, s.id);
       expect(receives).toBeLessThan(200);
     }
+    // Every byte the shell produced, in order (its prompts aside: before and after the command).
     const all = Buffer.concat(parts);
-    expect(all.length).toBe(expected.length);
-    expect(sha256(all)).toBe(sha256(expected));
+    expect(all.length).toBe(nextOffset);
+    const report = Buffer.from(withoutPrompts(all.toString("utf8")));
+    expect(report.length).toBe(expected.length);
+    expect(sha256(report)).toBe(sha256(expected));
     expect(sawBlocked).toBe(true);
     expect(receives).toBeGreaterThan(2);
     await agent.client.remove(alice, s.id);
@@ -129,9 +132,16 @@ describe("Drop mode", () => {
     expect(done.outputBlocked).toBe(false);
     expect(done.bufferedBytes).toBe(BUFFER);
     const r = await agent.client.receive(alice, s.id);
-    expect(r.outputBytes + r.droppedBytes).toBe(expected.length);
-    expect(r.droppedBytes).toBe(expected.length - BUFFER);
-    expect(sha256(r.output)).toBe(sha256(expected.subarray(expected.length - BUFFER)));
+    // Received + dropped = produced (the report and the prompts before and after it).
+    expect(r.outputBytes + r.droppedBytes).toBe(r.session.outputOffset);
+    expect(r.outputBytes).toBe(BUFFER);
+    const prompts = r.session.outputOffset - expected.length;
+    expect(prompts).toBeGreaterThan(0);
+    expect(prompts).toBeLessThan(200);
+    // The newest BUFFER bytes: the report's tail, then the prompt that followed it.
+    const tail = withoutPrompts(r.output.toString("utf8"));
+    expect(expected.toString("utf8").endsWith(tail)).toBe(true);
+    expect(tail.length).toBeGreaterThan(BUFFER - prompts);
     expect(r.offset).toBe(r.droppedBytes);
     expect(r.session.totalDroppedBytes).toBe(r.droppedBytes);
     expect(r.session.droppedBytes).toBe(0);

@@ -126,5 +126,13 @@ export async function runAndCollect(agent: RunningAgent, as: ActAs, ref: number,
   const { commandId } = await agent.client.run(as, ref, { command });
   const s = await waitForCommand(agent, as, ref, commandId);
   const r = await agent.client.receive(as, ref);
-  return { output: r.output.toString("utf8"), exitCode: s.lastCommand!.exitCode };
+  return { output: withoutPrompts(r.output.toString("utf8")), exitCode: s.lastCommand!.exitCode };
+}
+
+/** The prompt bash prints before each command line (`user@Computer:cwd$ `, coloured). */
+export const PROMPT_RE = /\x1b\[1;32m[^\x1b]*\x1b\[0m:\x1b\[1;34m[^\x1b]*\x1b\[0m[$#] /g;
+
+/** Output without the prompts: what the commands themselves printed. */
+export function withoutPrompts(text: string): string {
+  return text.replace(PROMPT_RE, "");
 }

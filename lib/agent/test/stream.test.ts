@@ -2,7 +2,7 @@ import WebSocket from "ws";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AgentClient, AgentRequestError, type AgentStream } from "../../fleet/agent-client";
 import type { TOutputFrame, TStreamServerMessage } from "../../protocol";
-import { alice, startAgent, until, waitForCommand, type RunningAgent } from "./helpers";
+import { alice, startAgent, until, waitForCommand, type RunningAgent, withoutPrompts } from "./helpers";
 
 let agent: RunningAgent;
 
@@ -49,12 +49,14 @@ describe("stream", () => {
     const { commandId } = await agent.client.run(alice, s.id, { command: "echo one; echo two" });
     const finished = await finishedEvent;
     expect(finished).toMatchObject({ command: { id: commandId, exitCode: 0 }, session: { state: "Opened", command: null } });
-    await until(() => out.text() === "one\r\ntwo\r\n", { what: "live output" });
-    expect(out.contiguousFrom(0)).toBe(10);
+    // The command's lines, then the prompt that follows them.
+    await until(() => withoutPrompts(out.text()) === "one\r\ntwo\r\n" && /[$#] $/.test(out.text()), { what: "live output" });
+    const end = out.contiguousFrom(out.frames[0].offset);
+    expect(end).toBe((await agent.client.getSession(alice, s.id)).outputOffset);
     // Nothing was buffered: it all went out live.
     const r = await agent.client.receive(alice, s.id, { streamId: stream.id });
     expect(r.outputBytes).toBe(0);
-    expect(r.offset).toBe(10);
+    expect(r.offset).toBe(end);
 
     await agent.client.disconnect(alice, s.id);
     // A console that connects now learns every session from the hello.
@@ -109,11 +111,11 @@ describe("stream", () => {
     const back = await agent.client.openStream();
     const done = await waitForCommand(agent, alice, s.id, commandId);
     expect(done.state).toBe("Disconnected");
-    const liveBytes = out.contiguousFrom(0);
+    const liveBytes = out.contiguousFrom(out.frames[0].offset);
     expect(liveBytes).not.toBe(false);
     const r = await agent.client.receive(alice, s.id, { streamId: back.id });
     expect(r.offset).toBe(liveBytes);
-    const all = out.text() + r.output.toString();
+    const all = withoutPrompts(out.text() + r.output.toString());
     expect(all).toBe(Array.from({ length: 15 }, (_, i) => `tick ${i + 1}\r\n`).join(""));
     expect(r.session).toMatchObject({ state: "Opened", holder: { id: alice.id } });
     await agent.client.remove(alice, s.id);
@@ -131,7 +133,7 @@ describe("stream", () => {
     }, { timeoutMs: 3000, what: "heartbeat disconnect" });
     expect(v.command?.id).toBe(commandId);
     await waitForCommand(agent, alice, s.id, commandId);
-    expect((await agent.client.receive(alice, s.id)).output.toString()).toBe("survived\r\n");
+    expect(withoutPrompts((await agent.client.receive(alice, s.id)).output.toString())).toBe("survived\r\n");
     await agent.client.remove(alice, s.id);
   });
 
@@ -143,8 +145,9 @@ describe("stream", () => {
     const out = collectOutput(stream, s.instanceId);
     const c = await agent.client.connect(alice, s.id, { streamId: stream.id });
     expect(c.bufferedBytes).toBe(0);
-    await until(() => out.text() === "early\r\nlate\r\n");
-    expect(out.contiguousFrom(0)).toBe(13);
+    // Everything since the session began: its first prompt, the two lines, the prompt after them.
+    await until(() => withoutPrompts(out.text()) === "early\r\nlate\r\n" && /[$#] $/.test(out.text()));
+    expect(out.contiguousFrom(0)).toBe(c.outputOffset);
     // Input typed afterwards comes back live on the same stream.
     await agent.client.input(alice, s.id, "echo again\r");
     await until(() => out.text().endsWith("again\r\n"));
@@ -158,8 +161,9 @@ describe("stream", () => {
     const out = collectOutput(stream, s.instanceId);
     const { commandId } = await agent.client.run(alice, s.id, { command: "head -c 3000000 /dev/zero | tr '\\0' 'z'; echo" });
     await waitForCommand(agent, alice, s.id, commandId, 30_000);
-    await until(() => out.contiguousFrom(0) === 3_000_002, { timeoutMs: 10_000, what: "all bytes" });
-    expect(/^z+\r\n$/.test(out.text())).toBe(true);
+    const total = (await agent.client.getSession(alice, s.id)).outputOffset;
+    await until(() => out.frames.length > 0 && out.contiguousFrom(out.frames[0].offset) === total, { timeoutMs: 10_000, what: "all bytes" });
+    expect(/^z{3000000}\r\n$/.test(withoutPrompts(out.text()))).toBe(true);
     await agent.client.remove(alice, s.id);
     await stream.close();
   });
