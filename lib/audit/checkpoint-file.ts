@@ -83,6 +83,28 @@ export function readCheckpoints(dir: string): TCheckpointRead {
   return { checkpoints, problem: null };
 }
 
+/** The newest checkpoint in `dir` alone (what the writer builds on), or null when there is none. */
+export function readNewestCheckpoint(dir: string): TCheckpoint | null {
+  let names: string[];
+  try {
+    names = fs.readdirSync(dir);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return null;
+    throw err;
+  }
+  const newest = names.filter((n) => FILE.test(n)).sort().at(-1);
+  if (!newest) return null;
+  const index = Number(FILE.exec(newest)![1]);
+  let parsed: TCheckpoint;
+  try {
+    parsed = ZCheckpoint.parse(JSON.parse(fs.readFileSync(path.join(dir, newest), "utf8")));
+  } catch {
+    throw new Error(`checkpoint ${index} (${newest}) is not a readable checkpoint file`);
+  }
+  if (parsed.index !== index) throw new Error(`checkpoint file ${newest} says it is checkpoint ${parsed.index}`);
+  return parsed;
+}
+
 /**
  * Checks the checkpoints among themselves: numbered 1, 2, 3… without a gap, each signed by a
  * trusted key and linked to the one before, none covering fewer events than its predecessor.

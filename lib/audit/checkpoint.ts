@@ -5,7 +5,7 @@ import { db } from "@/lib/db/client";
 import { auditPaths, env } from "@/lib/env";
 import { logger } from "@/lib/logger";
 import { GENESIS_HASH } from "@/lib/audit/chain";
-import { CHECKPOINT_FORMAT, checkpointFileName, checkpointLink, checkpointSignatureValid, readCheckpoints, signCheckpoint, type TCheckpoint } from "@/lib/audit/checkpoint-file";
+import { CHECKPOINT_FORMAT, checkpointFileName, checkpointLink, checkpointSignatureValid, readNewestCheckpoint, signCheckpoint, type TCheckpoint } from "@/lib/audit/checkpoint-file";
 import { auditKeyring } from "@/lib/audit/keys";
 import { verifyRange } from "@/lib/audit/verify";
 
@@ -58,13 +58,17 @@ export function writeAuditCheckpoint({ dir = auditPaths(env()).checkpointDir }: 
 
 async function writeNow(dir: string): Promise<TCheckpoint | null> {
   const keyring = auditKeyring();
-  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  // Checkpoints are not secret (auditors read them); only the console may write them.
+  fs.mkdirSync(dir, { recursive: true, mode: 0o755 });
   for (let attempt = 0; attempt < 20; attempt++) {
-    const read = readCheckpoints(dir);
-    if (read.problem) throw new CheckpointRefused(read.problem.reason);
     // The next checkpoint builds on the newest one, so that one's signature must hold; checking
     // the whole directory is the verifier's job.
-    const last = read.checkpoints.at(-1) ?? null;
+    let last: TCheckpoint | null;
+    try {
+      last = readNewestCheckpoint(dir);
+    } catch (err) {
+      throw new CheckpointRefused((err as Error).message);
+    }
     const lastKey = last && keyring.keys.get(last.keyId);
     if (last && !(lastKey && checkpointSignatureValid(last, lastKey.publicKey))) {
       throw new CheckpointRefused(`checkpoint ${last.index}'s signature is invalid: it was altered or forged`);

@@ -59,9 +59,16 @@ function parseKeyring(file: string, text: string): TAuditKeyring {
   }
   const keys = new Map<string, TAuditKey>();
   for (const k of parsed.keys) {
-    const signing = createPrivateKey(k.signingKey);
+    let signing: KeyObject;
+    try {
+      signing = createPrivateKey(k.signingKey);
+    } catch (err) {
+      throw new AuditKeyError(`audit keyring ${file}: key ${k.id} has an unreadable signing key (${(err as Error).message})`);
+    }
     const publicKey = createPublicKey(signing);
-    if (auditKeyId(publicKey) !== k.id) throw new AuditKeyError(`audit keyring ${file}: key ${k.id} does not match its signing key`);
+    if (signing.asymmetricKeyType !== "ed25519" || auditKeyId(publicKey) !== k.id) {
+      throw new AuditKeyError(`audit keyring ${file}: key ${k.id} does not match its signing key`);
+    }
     keys.set(k.id, { id: k.id, createdAt: k.createdAt, hmac: Buffer.from(k.hmacKey, "hex"), signing, publicKey });
   }
   const current = keys.get(parsed.current);
