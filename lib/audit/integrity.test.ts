@@ -278,7 +278,8 @@ describe("audit integrity: legacy events from before keyed auditing", () => {
   });
 });
 
-describe("npm run audit:verify", () => {
+// Each run starts a tsx process; on a loaded machine that alone can take tens of seconds.
+describe("npm run audit:verify", { timeout: 120_000 }, () => {
   it("verifies with only the public key and the checkpoints, and names what is wrong", () => {
     const { files } = auditorOptions();
     const args = [...files.flatMap((f) => ["--public-key", f]), "--checkpoints", checkpointDir];
