@@ -47,6 +47,17 @@ async function main() {
     sqlite.pragma("journal_mode = WAL");
     sqlite.close();
   }
+  // The audit keyring lives outside the database: made on first start in development and demo,
+  // required (npm run audit:keys -- init) in production. Checked before anything is audited.
+  const { auditKeyring, AuditKeyError } = await import("./lib/audit/keys");
+  try {
+    const keyring = auditKeyring();
+    console.log(`Audit key ${keyring.current.id} (${keyring.file})`);
+  } catch (err) {
+    if (err instanceof AuditKeyError) fail(err.message);
+    throw err;
+  }
+  const { startAuditCheckpoints, stopAuditCheckpoints } = await import("./lib/audit/checkpoint");
   const { logger } = await import("./lib/logger");
   const { seedDemoUsers, usersWithDemoPasswords, DEMO_USERS } = await import("./lib/data/users/demo-users");
   const { attachRealtime } = await import("./lib/realtime/socket-server");
@@ -83,13 +94,15 @@ async function main() {
     logger.info({ url: `http://${env.HOST}:${env.PORT}`, dev, demo: env.BATON_DEMO === "1" }, "console listening");
     console.log(`Baton console on http://${env.HOST}:${env.PORT}`);
   });
+  startAuditCheckpoints();
 
   const shutdown = (signal: string) => {
     logger.info({ signal }, "console shutting down");
     io.close();
     void fleet.stop();
     demoFleet?.stop();
-    server.close(() => process.exit(0));
+    // The last events get their signed checkpoint before the process goes.
+    void stopAuditCheckpoints().finally(() => server.close(() => process.exit(0)));
     setTimeout(() => process.exit(0), 5000).unref();
   };
   process.on("SIGTERM", () => shutdown("SIGTERM"));

@@ -62,7 +62,7 @@ test("an auditor filters by action, outcome and actor; the URL keeps them throug
   expect(download.suggestedFilename()).toMatch(/^baton-audit-\d{8}T\d{6}Z\.csv$/);
   const csv = fs.readFileSync((await download.path())!, "utf8");
   const lines = csv.trimEnd().split("\r\n");
-  expect(lines[0]).toBe('"seq","at","actorId","actorName","actorRole","action","outcome","computerName","sessionId","sessionName","params","error","prevHash","hash"');
+  expect(lines[0]).toBe('"seq","at","actorId","actorName","actorRole","action","outcome","computerName","sessionId","sessionName","params","error","prevHash","hash","keyId","mac"');
   expect(lines).toHaveLength(3);
   for (const line of lines.slice(1)) expect(line).toMatch(new RegExp(`^\\d+,"[^"]+",,"${intruder}","none","auth\\.sign-in","refused",`));
 

@@ -1,5 +1,6 @@
+import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { assertRuntimeEnv, parseEnv } from "@/lib/env";
+import { assertRuntimeEnv, auditPaths, parseEnv } from "@/lib/env";
 
 describe("env", () => {
   it("fills defaults for a bare environment", () => {
@@ -15,5 +16,17 @@ describe("env", () => {
   it("requires a long enough secret to run", () => {
     expect(() => parseEnv({ BATON_SECRET: "short" })).toThrow(/BATON_SECRET: must be at least 32 characters/);
     expect(() => assertRuntimeEnv(parseEnv({}))).toThrow(/BATON_SECRET: required/);
+  });
+
+  it("requires the audit keyring and checkpoint paths in production only", () => {
+    const secret = "x".repeat(32);
+    const prod = () => assertRuntimeEnv(parseEnv({ NODE_ENV: "production", BATON_SECRET: secret }));
+    expect(prod).toThrow(/BATON_AUDIT_KEY_FILE: required in production/);
+    expect(prod).toThrow(/BATON_AUDIT_CHECKPOINT_DIR: required in production/);
+    expect(() => assertRuntimeEnv(parseEnv({ NODE_ENV: "production", BATON_SECRET: secret, BATON_AUDIT_KEY_FILE: "/k.json", BATON_AUDIT_CHECKPOINT_DIR: "/cp" }))).not.toThrow();
+    // Development and the demo make their own under data/.
+    expect(() => assertRuntimeEnv(parseEnv({ NODE_ENV: "production", BATON_DEMO: "1", BATON_SECRET: secret }))).not.toThrow();
+    expect(auditPaths(parseEnv({}))).toEqual({ keyFile: path.resolve("data/audit-keys.json"), checkpointDir: path.resolve("data/audit-checkpoints") });
+    expect(() => parseEnv({ BATON_AUDIT_CHECKPOINT_EVERY: "0" })).toThrow(/BATON_AUDIT_CHECKPOINT_EVERY: Too small/);
   });
 });

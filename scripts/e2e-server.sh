@@ -6,7 +6,11 @@ mkdir -p data
 # One database per port, so two runs in one checkout do not wipe each other's.
 db="data/e2e-${PORT:-3210}.db"
 rm -f "$db" "$db-journal" "$db-wal" "$db-shm"
+# The trail's signed checkpoints belong to that database: a fresh one starts with none.
+checkpoints="data/e2e-${PORT:-3210}-audit-checkpoints"
+rm -rf "$checkpoints"
 export DATABASE_URL="file:./$db"
+export BATON_AUDIT_CHECKPOINT_DIR="$checkpoints" BATON_AUDIT_KEY_FILE="data/e2e-audit-keys.json"
 export NODE_ENV=production BATON_DEMO=1 NEXT_TELEMETRY_DISABLED=1
 export BATON_SECRET="${BATON_SECRET:-e2e-secret-not-for-production-0123456789abcdef}"
 export HOST=127.0.0.1 PORT="${PORT:-3210}" LOG_LEVEL="${LOG_LEVEL:-warn}"

@@ -1,6 +1,8 @@
 import { db } from "@/lib/db/client";
 import { logger } from "@/lib/logger";
-import { eventHash, GENESIS_HASH } from "@/lib/audit/chain";
+import { eventHash, eventMac, GENESIS_HASH } from "@/lib/audit/chain";
+import { forgetAuditCheckpointState, noteAuditAppended } from "@/lib/audit/checkpoint";
+import { auditKeyring } from "@/lib/audit/keys";
 import { publish } from "@/lib/realtime/publish";
 
 export type TAuditOutcome = "ok" | "refused" | "error";
@@ -33,6 +35,7 @@ const g = globalThis as typeof globalThis & { __batonAuditTail?: TTail; __batonA
 /** Drops the cached tail (tests that empty the table behind the app's back). */
 export function forgetAuditTail(): void {
   g.__batonAuditTail = undefined;
+  forgetAuditCheckpointState();
 }
 
 async function readTail(): Promise<TTail> {
@@ -41,10 +44,10 @@ async function readTail(): Promise<TTail> {
 }
 
 /**
- * Appends one event to the chain. Appends in this process run one at a time against a cached
- * tail, so each is a single INSERT. seq and prevHash are unique, so a writer elsewhere (another
- * console instance, a script) that moved the tail makes the INSERT fail instead of forking the
- * chain: the tail is re-read and the append retried.
+ * Appends one event to the chain, with its MAC under the current audit key. Appends in this
+ * process run one at a time against a cached tail, so each is a single INSERT. seq and prevHash
+ * are unique, so a writer elsewhere (another console instance, a script) that moved the tail
+ * makes the INSERT fail instead of forking the chain: the tail is re-read and the append retried.
  */
 export function appendAuditEvent(input: TAuditInput): Promise<{ seq: number; hash: string }> {
   const run = (g.__batonAuditQueue ?? Promise.resolve()).then(() => appendNow(input));
@@ -54,6 +57,7 @@ export function appendAuditEvent(input: TAuditInput): Promise<{ seq: number; has
 
 async function appendNow(input: TAuditInput): Promise<{ seq: number; hash: string }> {
   const params = redactParams(input.params);
+  const key = auditKeyring().current;
   for (let attempt = 0; ; attempt++) {
     const tail = (g.__batonAuditTail ??= await readTail());
     const fields = {
@@ -71,8 +75,9 @@ async function appendNow(input: TAuditInput): Promise<{ seq: number; hash: strin
       error: input.error ?? null,
     };
     const hash = eventHash(tail.hash, fields);
+    const mac = eventMac(key.hmac, key.id, hash);
     try {
-      await db.auditEvent.create({ data: { ...fields, prevHash: tail.hash, hash }, select: { seq: true } });
+      await db.auditEvent.create({ data: { ...fields, prevHash: tail.hash, hash, keyId: key.id, mac }, select: { seq: true } });
     } catch (err) {
       g.__batonAuditTail = undefined;
       if ((err as { code?: string }).code === "P2002" && attempt < 50) continue;
@@ -80,6 +85,7 @@ async function appendNow(input: TAuditInput): Promise<{ seq: number; hash: strin
       throw err;
     }
     g.__batonAuditTail = { seq: fields.seq, hash };
+    noteAuditAppended(fields.seq);
     // After the commit: an auditor's page never hears of an event it cannot read yet.
     publish({ type: "audit.appended", seq: fields.seq }, { roles: ["auditor", "admin"] });
     return { seq: fields.seq, hash };

@@ -1,6 +1,10 @@
-import { createHash } from "node:crypto";
+import { createHash, createHmac, timingSafeEqual } from "node:crypto";
 
-// The hash chain's definition, shared by the appender and the verifier.
+// The chain's definition, shared by the appender, the checkpoint writer and the verifier.
+// Two layers (docs/security.md, "Audit integrity"): `hash` is a plain SHA-256 chain that anyone
+// can recompute, anchored by signed checkpoints kept outside the database; `mac` is an HMAC
+// over the key id and `hash` (so over the whole chain up to the event) under a secret key, so
+// that a key holder can tell any event from one made without the key.
 export const GENESIS_HASH = "0".repeat(64);
 
 export type TChainFields = {
@@ -35,4 +39,14 @@ export function eventHash(prevHash: string, e: TChainFields): string {
     e.error,
   ]);
   return createHash("sha256").update(prevHash).update("\n").update(canonical).digest("hex");
+}
+
+export function eventMac(key: Buffer, keyId: string, hash: string): string {
+  return createHmac("sha256", key).update("baton-audit-mac/1\n").update(keyId).update("\n").update(hash).digest("hex");
+}
+
+export function macMatches(key: Buffer, keyId: string, hash: string, mac: string): boolean {
+  const expected = Buffer.from(eventMac(key, keyId, hash), "hex");
+  const given = Buffer.from(mac, "hex");
+  return given.length === expected.length && timingSafeEqual(given, expected);
 }

@@ -1,35 +1,157 @@
+import type { KeyObject } from "node:crypto";
 import { db } from "@/lib/db/client";
-import { eventHash, GENESIS_HASH } from "@/lib/audit/chain";
+import { auditPaths, env } from "@/lib/env";
+import { eventHash, GENESIS_HASH, macMatches } from "@/lib/audit/chain";
+import { checkCheckpoints, readCheckpoints, type TCheckpoint } from "@/lib/audit/checkpoint-file";
+import { readAuditKeyring } from "@/lib/audit/keys";
 
+export type TVerifySummary = {
+  /** Events checked before the verdict. */
+  count: number;
+  headHash: string;
+  /** Whether each event's MAC was checked (the verifier held the HMAC keys). */
+  macsChecked: boolean;
+  /** Events from before keyed auditing, protected only by the SHA-256 chain and checkpoints. */
+  legacy: number;
+  checkpoints: number;
+  lastCheckpoint: { index: number; seq: number; at: string } | null;
+  /** Events newer than the newest checkpoint: protected by the MACs only. */
+  unanchored: number;
+};
 export type TVerifyResult =
-  | { ok: true; count: number; headHash: string }
-  | { ok: false; count: number; brokenAt: number; reason: string };
+  | ({ ok: true } & TVerifySummary)
+  | ({ ok: false; brokenAt: number | null; checkpoint: number | null; reason: string } & TVerifySummary);
 
-// Walks the whole chain in seq order, in pages, and names the first link that does not hold.
-export async function verifyAuditChain({ pageSize = 5000 }: { pageSize?: number } = {}): Promise<TVerifyResult> {
-  let prevHash = GENESIS_HASH;
-  let expectedSeq = 1;
+export type TVerifyOptions = {
+  pageSize?: number;
+  /** HMAC keys by id; null verifies without secrets (an auditor's run). Default: the console's keyring. */
+  hmacKeys?: Map<string, Buffer> | null;
+  /** Public keys by id that checkpoints must be signed with. Default: the keyring's. */
+  trusted?: Map<string, KeyObject>;
+  /** Default: BATON_AUDIT_CHECKPOINT_DIR (or data/audit-checkpoints). */
+  checkpointDir?: string;
+};
+
+type TFailure = { brokenAt: number | null; checkpoint: number | null; reason: string };
+export type TRangeResult = { failure: TFailure | null; count: number; headSeq: number; headHash: string; legacy: number; lastLegacy: number; lastAt: Date | null };
+
+/**
+ * Walks events after `from` (seq and hash of the last trusted event) in seq order, in pages,
+ * through `through` if given, and names the first link that does not hold: a missing or
+ * reordered event, content that does not match its hash, a MAC that does not match (when the
+ * keys are held), a stripped MAC, or a head hash that differs from a signed checkpoint.
+ */
+export async function verifyRange(o: {
+  from: { seq: number; hash: string };
+  through?: number;
+  hmacKeys: Map<string, Buffer> | null;
+  /** Events after this seq must carry a MAC (from the checkpoints); null when unknown. */
+  legacyThrough: number | null;
+  checkpointsBySeq?: Map<number, TCheckpoint[]>;
+  pageSize?: number;
+}): Promise<TRangeResult> {
+  const pageSize = o.pageSize ?? 5000;
+  let prevHash = o.from.hash;
+  let expectedSeq = o.from.seq + 1;
   let count = 0;
+  let legacy = 0;
+  let lastLegacy = 0;
+  let firstKeyed: number | null = null;
+  let anchoredThrough = o.from.seq;
+  let lastAt: Date | null = null;
+  const done = (failure: TFailure | null): TRangeResult => ({ failure, count, headSeq: expectedSeq - 1, headHash: prevHash, legacy, lastLegacy, lastAt });
   for (;;) {
     const rows = await db.auditEvent.findMany({
-      where: { seq: { gte: expectedSeq } },
+      where: { seq: o.through === undefined ? { gte: expectedSeq } : { gte: expectedSeq, lte: o.through } },
       orderBy: { seq: "asc" },
       take: pageSize,
     });
-    if (rows.length === 0) return { ok: true, count, headHash: prevHash };
+    if (rows.length === 0) return done(null);
     for (const row of rows) {
+      const at = (reason: string, checkpoint: number | null = null) => done({ brokenAt: row.seq, checkpoint, reason });
       if (row.seq !== expectedSeq) {
-        return { ok: false, count, brokenAt: expectedSeq, reason: `event #${expectedSeq} is missing (next present is #${row.seq})` };
+        return done({ brokenAt: expectedSeq, checkpoint: null, reason: `event #${expectedSeq} is missing (next present is #${row.seq})` });
       }
-      if (row.prevHash !== prevHash) {
-        return { ok: false, count, brokenAt: row.seq, reason: `event #${row.seq} does not follow event #${row.seq - 1} (prevHash differs)` };
+      if (row.prevHash !== prevHash) return at(`event #${row.seq} does not follow event #${row.seq - 1} (prevHash differs)`);
+      if (eventHash(prevHash, row) !== row.hash) return at(`event #${row.seq} was modified (its content no longer matches its hash)`);
+      if (row.keyId === null || row.mac === null) {
+        if (row.keyId !== null || row.mac !== null) return at(`event #${row.seq} was modified (it has a key id or a MAC, not both)`);
+        if (firstKeyed !== null) return at(`event #${row.seq} carries no MAC although event #${firstKeyed} before it does: its MAC was stripped`);
+        if (o.legacyThrough !== null && row.seq > o.legacyThrough) {
+          return at(`event #${row.seq} carries no MAC, but the signed checkpoints say every event after #${o.legacyThrough} has one: its MAC was stripped`);
+        }
+        legacy++;
+        lastLegacy = row.seq;
+      } else {
+        firstKeyed ??= row.seq;
+        if (o.hmacKeys) {
+          const key = o.hmacKeys.get(row.keyId);
+          if (!key) return at(`event #${row.seq} names audit key ${row.keyId}, which is not in the keyring`);
+          if (!macMatches(key, row.keyId, row.hash, row.mac)) {
+            return at(`event #${row.seq}'s MAC does not match: it was changed and re-hashed by someone without the audit key`);
+          }
+        }
       }
-      if (eventHash(prevHash, row) !== row.hash) {
-        return { ok: false, count, brokenAt: row.seq, reason: `event #${row.seq} was modified (its content no longer matches its hash)` };
+      for (const c of o.checkpointsBySeq?.get(row.seq) ?? []) {
+        if (c.headHash !== row.hash) {
+          const span = anchoredThrough + 1 === row.seq ? `event #${row.seq}` : `events #${anchoredThrough + 1}–#${row.seq}`;
+          return at(`the chain was re-hashed: event #${row.seq} does not match checkpoint ${c.index} (signed ${c.at}); the change lies in ${span}`, c.index);
+        }
+        anchoredThrough = row.seq;
       }
       prevHash = row.hash;
+      lastAt = row.at;
       expectedSeq++;
       count++;
     }
   }
+}
+
+/**
+ * Verifies the whole trail: first the checkpoints among themselves (signatures, numbering,
+ * links), then every event against its predecessor, its MAC and the checkpoints, and finally
+ * that the trail still reaches the newest checkpoint (nothing cut off its end).
+ */
+export async function verifyAuditChain(options: TVerifyOptions = {}): Promise<TVerifyResult> {
+  const needsKeyring = options.hmacKeys === undefined || options.trusted === undefined;
+  const keyring = needsKeyring ? readAuditKeyring(auditPaths(env()).keyFile) : null;
+  const hmacKeys = options.hmacKeys !== undefined ? options.hmacKeys : keyring ? new Map([...keyring.keys].map(([id, k]) => [id, k.hmac])) : null;
+  const trusted = options.trusted ?? new Map([...(keyring?.keys ?? [])].map(([id, k]) => [id, k.publicKey]));
+  const read = readCheckpoints(options.checkpointDir ?? auditPaths(env()).checkpointDir);
+
+  const last = read.checkpoints.at(-1) ?? null;
+  const summary: TVerifySummary = {
+    count: 0,
+    headHash: GENESIS_HASH,
+    macsChecked: hmacKeys !== null,
+    legacy: 0,
+    checkpoints: read.checkpoints.length,
+    lastCheckpoint: last ? { index: last.index, seq: last.seq, at: last.at } : null,
+    unanchored: 0,
+  };
+  const fileProblem = read.problem ?? checkCheckpoints(read.checkpoints, trusted);
+  if (fileProblem) return { ok: false, ...summary, brokenAt: null, checkpoint: fileProblem.index, reason: fileProblem.reason };
+
+  const bySeq = new Map<number, TCheckpoint[]>();
+  for (const c of read.checkpoints) bySeq.set(c.seq, [...(bySeq.get(c.seq) ?? []), c]);
+  const r = await verifyRange({
+    from: { seq: 0, hash: GENESIS_HASH },
+    hmacKeys,
+    legacyThrough: read.checkpoints[0]?.legacyThrough ?? null,
+    checkpointsBySeq: bySeq,
+    pageSize: options.pageSize,
+  });
+  const result = { ...summary, count: r.count, headHash: r.headHash, legacy: r.legacy, unanchored: Math.max(0, r.headSeq - (last?.seq ?? 0)) };
+  if (r.failure) return { ok: false, ...result, ...r.failure };
+  if (last && r.headSeq < last.seq) {
+    const missing = last.seq - r.headSeq;
+    return {
+      ok: false,
+      ...result,
+      brokenAt: r.headSeq + 1,
+      checkpoint: last.index,
+      reason: `the newest ${missing} event${missing === 1 ? " is" : "s are"} missing since checkpoint ${last.index}: it covers the trail up to #${last.seq} (signed ${last.at}), which now ends at #${r.headSeq}`,
+    };
+  }
+  return { ok: true, ...result };
 }

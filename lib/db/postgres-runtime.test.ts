@@ -1,4 +1,6 @@
 import { execFileSync } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -13,6 +15,9 @@ type Mods = {
   db: typeof import("@/lib/db/client").db;
   appendAuditEvent: typeof import("@/lib/audit/append").appendAuditEvent;
   verifyAuditChain: typeof import("@/lib/audit/verify").verifyAuditChain;
+  writeAuditCheckpoint: typeof import("@/lib/audit/checkpoint").writeAuditCheckpoint;
+  auditKeyring: typeof import("@/lib/audit/keys").auditKeyring;
+  eventHash: typeof import("@/lib/audit/chain").eventHash;
   ingestSession: typeof import("@/lib/fleet/ingest").ingestSession;
   listSessions: typeof import("@/lib/data/sessions/list-sessions").listSessions;
   ZSessionFilters: typeof import("@/lib/dto/sessions").ZSessionFilters;
@@ -28,11 +33,17 @@ beforeAll(async () => {
   url = server.url("baton_rt");
   process.env.DATABASE_URL = url;
   process.env.LOG_LEVEL = "silent";
+  const auditDir = fs.mkdtempSync(path.join(os.tmpdir(), "baton-pg-audit-"));
+  process.env.BATON_AUDIT_KEY_FILE = path.join(auditDir, "audit-keys.json");
+  process.env.BATON_AUDIT_CHECKPOINT_DIR = path.join(auditDir, "checkpoints");
   execFileSync(process.execPath, ["scripts/prisma/migrate.mjs", "deploy"], { cwd: path.resolve(import.meta.dirname, "../.."), env: { ...process.env }, stdio: "pipe" });
   m = {
     db: (await import("@/lib/db/client")).db,
     appendAuditEvent: (await import("@/lib/audit/append")).appendAuditEvent,
     verifyAuditChain: (await import("@/lib/audit/verify")).verifyAuditChain,
+    writeAuditCheckpoint: (await import("@/lib/audit/checkpoint")).writeAuditCheckpoint,
+    auditKeyring: (await import("@/lib/audit/keys")).auditKeyring,
+    eventHash: (await import("@/lib/audit/chain")).eventHash,
     ingestSession: (await import("@/lib/fleet/ingest")).ingestSession,
     listSessions: (await import("@/lib/data/sessions/list-sessions")).listSessions,
     ZSessionFilters: (await import("@/lib/dto/sessions")).ZSessionFilters,
@@ -93,5 +104,35 @@ describe("on PostgreSQL", () => {
     expect(page.rows[0].totalDroppedBytes).toBe(5_000_000_000);
     const none = await m.listSessions({ actor: viewer, filters: m.ZSessionFilters.parse({ availability: "None" }) });
     expect(none.rows.map((r) => r.name)).toEqual(["UpdateSession"]);
+  });
+
+  it("detects a trail rewritten by the database owner, who drops the triggers but holds no audit key", async () => {
+    const actor = { id: null, name: "pg", role: "admin" };
+    await m.writeAuditCheckpoint();
+    const { seq: head } = await m.appendAuditEvent({ actor, action: "pg.after", outcome: "ok" });
+    await m.writeAuditCheckpoint();
+    expect(await m.verifyAuditChain()).toMatchObject({ ok: true, checkpoints: 2, unanchored: 0 });
+    const auditor = { hmacKeys: null, trusted: new Map([...m.auditKeyring().keys].map(([id, k]) => [id, k.publicKey])) };
+
+    const owner = new pg.Client({ connectionString: url });
+    await owner.connect();
+    await owner.query(`ALTER TABLE "AuditEvent" DISABLE TRIGGER USER`);
+    // Edit #5 and recompute every later SHA-256 link, as anyone can.
+    await owner.query(`UPDATE "AuditEvent" SET "outcome" = 'refused' WHERE "seq" = 5`);
+    await owner.query(`UPDATE "AuditEvent" SET "prevHash" = 'p' || "seq", "hash" = 'h' || "seq" WHERE "seq" >= 5`);
+    const rows = await m.db.auditEvent.findMany({ where: { seq: { gte: 4 } }, orderBy: { seq: "asc" } });
+    let prev = rows[0].hash;
+    for (const r of rows.slice(1)) {
+      const hash = m.eventHash(prev, r);
+      await owner.query(`UPDATE "AuditEvent" SET "prevHash" = $1, "hash" = $2 WHERE "seq" = $3`, [prev, hash, r.seq]);
+      prev = hash;
+    }
+    expect(await m.verifyAuditChain(auditor)).toMatchObject({ ok: false, brokenAt: 25, checkpoint: 1, reason: expect.stringContaining("the chain was re-hashed: event #25 does not match checkpoint 1") });
+    expect(await m.verifyAuditChain()).toMatchObject({ ok: false, brokenAt: 5, reason: expect.stringContaining("MAC does not match") });
+
+    // Cutting the re-hashed tail off instead leaves the newest events missing since checkpoint 2.
+    await owner.query(`DELETE FROM "AuditEvent" WHERE "seq" >= 5`);
+    await owner.end();
+    expect(await m.verifyAuditChain(auditor)).toMatchObject({ ok: false, brokenAt: 5, checkpoint: 2, reason: expect.stringContaining(`the newest ${head - 4} events are missing since checkpoint 2`) });
   });
 });

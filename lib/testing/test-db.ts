@@ -10,6 +10,9 @@ export function prepareTestDatabase(): string {
   const url = `file:${path.join(dir, "test.db")}`;
   process.env.DATABASE_URL = url;
   process.env.LOG_LEVEL = "silent";
+  // The audit keyring and checkpoints live outside the database: beside it, per test file.
+  process.env.BATON_AUDIT_KEY_FILE = path.join(dir, "audit-keys.json");
+  process.env.BATON_AUDIT_CHECKPOINT_DIR = path.join(dir, "audit-checkpoints");
   execFileSync(process.execPath, ["scripts/prisma/migrate.mjs", "deploy"], {
     cwd: path.resolve(import.meta.dirname, "../.."),
     env: { ...process.env, DATABASE_URL: url },

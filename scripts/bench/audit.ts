@@ -1,14 +1,15 @@
 /**
  * Audit trail benchmark (`npm run bench:audit`). Builds a temporary SQLite database with the
  * project's migrations (append-only triggers included) and prints:
- *  1. seeding: 1,000,000 events hashed exactly as the appender hashes them (lib/audit/chain.ts,
- *     redactParams), inserted in batches inside transactions (a setup step, not a goal);
+ *  1. seeding: 1,000,000 events hashed and MACed exactly as the appender does (lib/audit/chain.ts,
+ *     redactParams), inserted in batches inside transactions, then one signed checkpoint over
+ *     them, as a running console would have written (setup steps, not goals);
  *  2. ingest through the real appendAuditEvent, one event at a time and with 8 in flight
  *     (goal >= 1,000 events/s);
  *  3. filtered, keyset-paged queries through the page's own data function listAuditEvents
  *     (actor + time range, action + outcome, each walking 5 pages; goal p95 <= 100 ms), plus
  *     other filters for information;
- *  4. a full verifyAuditChain over everything (goal <= 30 s).
+ *  4. a full verifyAuditChain over everything, MACs and checkpoints included (goal <= 30 s).
  * Env: BENCH_EVENTS (1000000), BENCH_INGEST (20000), BENCH_INGEST_FSYNC (1000, for the fsync-bound
  *   settings), BENCH_SAMPLES (100 per query kind),
  * BENCH_KEEP_DB=1 to keep the database file (its path is printed).
@@ -35,6 +36,9 @@ const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "baton-bench-audit-"));
 const dbFile = path.join(tmp, "audit.db");
 process.env.DATABASE_URL = `file:${dbFile}`;
 process.env.LOG_LEVEL = "silent";
+// The audit keyring and checkpoints of this throwaway trail, beside it (never the repo's data/).
+process.env.BATON_AUDIT_KEY_FILE = path.join(tmp, "audit-keys.json");
+process.env.BATON_AUDIT_CHECKPOINT_DIR = path.join(tmp, "audit-checkpoints");
 
 // The data functions start with `import "server-only"`, which throws outside React's server
 // bundle; this process is a server, so it resolves to the package's empty module instead.
@@ -47,7 +51,10 @@ register(
 execFileSync(process.execPath, ["scripts/prisma/migrate.mjs", "deploy"], { cwd: root, env: process.env, stdio: "pipe" });
 
 const { db } = await import("../../lib/db/client");
-const { eventHash, GENESIS_HASH } = await import("../../lib/audit/chain");
+const { eventHash, eventMac, GENESIS_HASH } = await import("../../lib/audit/chain");
+const { auditKeyring } = await import("../../lib/audit/keys");
+const { writeAuditCheckpoint } = await import("../../lib/audit/checkpoint");
+const auditKey = auditKeyring().current;
 const { appendAuditEvent, redactParams } = await import("../../lib/audit/append");
 const { verifyAuditChain } = await import("../../lib/audit/verify");
 const { listAuditEvents } = await import("../../lib/data/audit/list-audit-events");
@@ -168,8 +175,8 @@ raw.pragma("journal_mode = WAL");
 raw.pragma("synchronous = NORMAL");
 raw.pragma("cache_size = -1048576"); // 1 GiB: the whole trail of a million events stays in memory while seeding
 const insert = raw.prepare(
-  `INSERT INTO "AuditEvent" (seq, at, actorId, actorName, actorRole, action, outcome, computerName, sessionId, sessionName, params, error, prevHash, hash)
-   VALUES (@seq, @at, @actorId, @actorName, @actorRole, @action, @outcome, @computerName, @sessionId, @sessionName, @params, @error, @prevHash, @hash)`,
+  `INSERT INTO "AuditEvent" (seq, at, actorId, actorName, actorRole, action, outcome, computerName, sessionId, sessionName, params, error, prevHash, hash, keyId, mac)
+   VALUES (@seq, @at, @actorId, @actorName, @actorRole, @action, @outcome, @computerName, @sessionId, @sessionName, @params, @error, @prevHash, @hash, @keyId, @mac)`,
 );
 const insertBatch = raw.transaction((rows: Record<string, unknown>[]) => {
   for (const r of rows) insert.run(r);
@@ -198,7 +205,7 @@ for (let from = 1; from <= EVENTS; from += BATCH) {
       error: outcome === "ok" ? null : outcome === "refused" ? "FORBIDDEN: Your role may not do this." : "INTERNAL: Something went wrong on the server.",
     };
     const hash = eventHash(prevHash, fields);
-    batch.push({ ...fields, at: storedAt(fields.at), prevHash, hash });
+    batch.push({ ...fields, at: storedAt(fields.at), prevHash, hash, keyId: auditKey.id, mac: eventMac(auditKey.hmac, auditKey.id, hash) });
     prevHash = hash;
   }
   insertBatch(batch);
@@ -209,6 +216,14 @@ const seedMs = performance.now() - seedStart;
 log(`seeded ${fmt(EVENTS)} events in ${secs(seedMs)} (${fmt(Math.round(EVENTS / (seedMs / 1000)))} events/s, batched; setup, not a goal)`);
 results.push({ measure: `seed ${fmt(EVENTS)} events (chain hashed, ${fmt(BATCH)} per transaction)`, value: `${secs(seedMs)} (${fmt(Math.round(EVENTS / (seedMs / 1000)))}/s)`, goal: "setup", met: null });
 const fileMb = fs.statSync(dbFile).size / 1024 / 1024;
+raw.close();
+
+// A console that had been running would have signed checkpoints along the way; the first one
+// here verifies the whole seeded trail once, so the ingest below pays only for its own.
+const cpStart = performance.now();
+await writeAuditCheckpoint();
+log(`first checkpoint over ${fmt(EVENTS)} events in ${secs(performance.now() - cpStart)} (setup, not a goal)`);
+results.push({ measure: `first signed checkpoint over ${fmt(EVENTS)} events (verifies them all once)`, value: secs(performance.now() - cpStart), goal: "setup", met: null });
 
 // ---------- 2. ingest through the real appender ----------
 
@@ -240,8 +255,6 @@ async function ingest(n: number, inFlight: number): Promise<TRate> {
   return { perSecond: n / ((performance.now() - t) / 1000), cpuMsPerEvent: (used.user + used.system) / 1000 / n };
 }
 const rate = (r: TRate) => `${fmt(Math.round(r.perSecond))} events/s (CPU ${r.cpuMsPerEvent.toFixed(2)} ms/event)`;
-
-raw.close();
 
 // The console opens SQLite in WAL mode with synchronous=FULL (server.ts), so each commit is
 // one durable append to the log. Measured that way first, then with the old rollback journal
@@ -289,7 +302,7 @@ for (const run of ingestRuns) {
           error: null,
         };
         const hash = eventHash(prev, fields);
-        rows.push({ ...fields, prevHash: prev, hash });
+        rows.push({ ...fields, prevHash: prev, hash, keyId: auditKey.id, mac: eventMac(auditKey.hmac, auditKey.id, hash) });
         prev = hash;
       }
       await tx.auditEvent.createMany({ data: rows });

@@ -81,7 +81,9 @@ async function main() {
   const secret = randomBytes(32).toString("hex");
   execFileSync(process.execPath, ["scripts/prisma/migrate.mjs", "deploy"], { cwd: root, env: { ...process.env, DATABASE_URL: databaseUrl }, stdio: ["ignore", "ignore", "inherit"] });
   // The project's own client, session store and sealing, pointed at the benchmark's database.
-  Object.assign(process.env, { DATABASE_URL: databaseUrl, BATON_SECRET: secret });
+  // The audit keyring and checkpoints go beside the throwaway database, never into the repo's data/.
+  const auditEnv = { BATON_AUDIT_KEY_FILE: path.join(tmp, "audit-keys.json"), BATON_AUDIT_CHECKPOINT_DIR: path.join(tmp, "audit-checkpoints") };
+  Object.assign(process.env, { DATABASE_URL: databaseUrl, BATON_SECRET: secret, ...auditEnv });
   const { db } = await import("../../lib/db/client");
   const { seal } = await import("../../lib/crypto/secret-box");
   const { createAuthSession, SESSION_COOKIE } = await import("../../lib/auth/session-store");
@@ -102,6 +104,7 @@ async function main() {
       BATON_DEMO: "1",
       BATON_DEMO_AGENT_PORT: String(agentBasePort),
       LOG_LEVEL: "warn",
+      ...auditEnv,
     },
   });
   const base = running.baseUrl;

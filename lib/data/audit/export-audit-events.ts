@@ -7,7 +7,7 @@ import { auditWhere, keysetWhere, NEWEST_FIRST } from "@/lib/data/audit/audit-wh
 import { csvRow } from "@/lib/data/audit/csv";
 import type { TAuditFilters } from "@/lib/data/audit/schemas";
 
-/** Every field the hash covers plus both hashes, so an export can be re-verified elsewhere. */
+/** Every field the hash covers plus both hashes and the MAC, so an export can be re-verified elsewhere. */
 export const AUDIT_EXPORT_COLUMNS = [
   "seq",
   "at",
@@ -23,10 +23,12 @@ export const AUDIT_EXPORT_COLUMNS = [
   "error",
   "prevHash",
   "hash",
+  "keyId",
+  "mac",
 ] as const;
 
-/** The chain's own fields (lib/audit/chain.ts), with the time as ISO text and both hashes. */
-export type TAuditExportRow = Omit<TChainFields, "at"> & { at: string; prevHash: string; hash: string };
+/** The chain's own fields (lib/audit/chain.ts), with the time as ISO text, both hashes and the MAC (null on legacy events). */
+export type TAuditExportRow = Omit<TChainFields, "at"> & { at: string; prevHash: string; hash: string; keyId: string | null; mac: string | null };
 
 /**
  * The whole filtered set, newest first, one keyset page at a time: memory stays at one batch

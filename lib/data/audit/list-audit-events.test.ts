@@ -189,7 +189,7 @@ describe("auditEventsForExport", () => {
     const first = await auditEventsForExport({ actor: auditor, filters: {}, batch: 200 }).next();
     if (first.done) throw new Error("no events");
     const batch = first.value;
-    expect(auditCsvHeader()).toBe('"seq","at","actorId","actorName","actorRole","action","outcome","computerName","sessionId","sessionName","params","error","prevHash","hash"\r\n');
+    expect(auditCsvHeader()).toBe('"seq","at","actorId","actorName","actorRole","action","outcome","computerName","sessionId","sessionName","params","error","prevHash","hash","keyId","mac"\r\n');
     const row13 = auditCsvRow(batch.find((r) => r.seq === 13)!);
     expect(row13.startsWith(`13,"${seeded[12].at.toISOString()}","u-tess","tess"`)).toBe(true);
     expect(row13).toContain('"{""i"":13,""note"":""=cmd|\\"" /C calc\\""!A0""}"');

@@ -2,13 +2,15 @@
 import { useQuery } from "@tanstack/react-query";
 import { useState } from "react";
 import { Button } from "@/components/ui/button";
+import { describeVerification } from "@/lib/audit/describe";
 import { auditVerifyQuery } from "@/lib/queries/audit";
 import { useLiveEvent } from "@/lib/realtime/use-live-events";
 import { cn } from "@/lib/utils/cn";
 import { count, utc } from "@/app/(console)/audit/_components/format";
 
-// The chain's verdict, prominent: intact with its length, or the first broken link by number.
-// It runs after the page has loaded (a full verification reads every event) and again on request.
+// The trail's verdict, prominent: intact with its length and what anchors it, or what is wrong
+// (an event by number, a checkpoint, events missing since a checkpoint). It runs after the page
+// has loaded (a full verification reads every event) and again on request.
 export function VerifyBadge() {
   const { data, error, isFetching, refetch } = useQuery(auditVerifyQuery());
   const [head, setHead] = useState(0);
@@ -16,6 +18,7 @@ export function VerifyBadge() {
     if (e.type === "audit.appended") setHead((h) => Math.max(h, e.seq));
   });
   const since = data?.ok && head > data.count ? head - data.count : 0;
+  const verdict = data ? describeVerification(data) : null;
 
   const tone = isFetching && !data ? "pending" : error ? "unknown" : data?.ok ? "intact" : data ? "broken" : "pending";
   return (
@@ -35,21 +38,15 @@ export function VerifyBadge() {
       </span>
       <div className="min-w-0 flex-1" role={tone === "broken" ? "alert" : "status"} aria-live="polite">
         <p className={cn("text-sm font-semibold", tone === "intact" ? "text-emerald-900" : tone === "broken" ? "text-red-900" : "text-slate-800")}>
-          {!data && !error
-            ? "Verifying the hash chain…"
-            : error
-              ? `Could not verify the chain: ${error.message}`
-              : data?.ok
-                ? `Chain intact: ${count(data.count)} events`
-                : data
-                  ? `Chain broken at #${data.brokenAt}: ${data.reason}`
-                  : null}
+          {!data && !error ? "Verifying the audit trail…" : error ? `Could not verify the chain: ${error.message}` : verdict?.headline}
         </p>
         <p className="text-xs text-slate-600">
-          {data
-            ? `Every event re-hashed and linked to its predecessor, ${utc(data.checkedAt)} UTC, in ${(data.durationMs / 1000).toFixed(1)} s.` +
-              (data.ok ? "" : ` ${count(data.count)} events before it verified.`) +
-              (since ? ` ${count(since)} event${since === 1 ? "" : "s"} appended since.` : "")
+          {data && verdict
+            ? [
+                `Every event re-hashed, its MAC and links checked against the signed checkpoints, ${utc(data.checkedAt)} UTC, in ${(data.durationMs / 1000).toFixed(1)} s.`,
+                ...verdict.details,
+                ...(since ? [`${count(since)} event${since === 1 ? "" : "s"} appended since.`] : []),
+              ].join(" ")
             : "Reads every event once; at a million events this takes some seconds."}
         </p>
       </div>

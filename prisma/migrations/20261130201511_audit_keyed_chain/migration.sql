@@ -1,0 +1,3 @@
+-- AlterTable
+ALTER TABLE "AuditEvent" ADD COLUMN "keyId" TEXT;
+ALTER TABLE "AuditEvent" ADD COLUMN "mac" TEXT;
