@@ -7,7 +7,8 @@ const ZOrigin = z
   .refine((value) => {
     try {
       const url = new URL(value);
-      return (url.protocol === "http:" || url.protocol === "https:") && url.origin === value.replace(/\/$/, "");
+      const bare = url.pathname === "/" && !url.search && !url.hash && !url.username && !url.password && !/\/\/.*\/./.test(value);
+      return (url.protocol === "http:" || url.protocol === "https:") && bare;
     } catch {
       return false;
     }
