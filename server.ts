@@ -6,7 +6,8 @@ import fs from "node:fs";
 import { createServer } from "node:http";
 import path from "node:path";
 import next from "next";
-import { assertRuntimeEnv, EnvError, parseEnv } from "./lib/env";
+import { allowedOrigins, assertRuntimeEnv, EnvError, parseEnv } from "./lib/env";
+import { CLIENT_ADDRESS_HEADER, clientAddress, judgeOrigin, refusalMessage, requestFacts } from "./lib/http/origins";
 
 function fail(message: string): never {
   console.error(`baton: ${message}`);
@@ -61,6 +62,7 @@ async function main() {
   const { logger } = await import("./lib/logger");
   const { seedDemoUsers, usersWithDemoPasswords, DEMO_USERS } = await import("./lib/data/users/demo-users");
   const { attachRealtime } = await import("./lib/realtime/socket-server");
+  const { auditOriginRefusal, sendOriginRefused } = await import("./lib/http/origin-refusal");
   const { Fleet, setFleet } = await import("./lib/fleet/fleet");
 
   let demoFleet: { stop: () => void } | undefined;
@@ -84,14 +86,30 @@ async function main() {
   const app = next({ dev, hostname: env.HOST, port: env.PORT, turbopack: dev });
   await app.prepare();
   const handle = app.getRequestHandler();
-  const server = createServer((req, res) => void handle(req, res));
-  const io = attachRealtime(server);
+  const allowed = allowedOrigins(env);
+  const trustProxy = env.BATON_TRUST_PROXY === "1";
+  // Every HTTP request (pages, server actions, sign-in, /api) passes the origin check before Next
+  // sees it; socket.io checks its handshake the same way. The client's address is stamped on the
+  // request here, replacing anything the client sent, for sign-in throttling.
+  const server = createServer((req, res) => {
+    const address = clientAddress(req, trustProxy);
+    req.headers[CLIENT_ADDRESS_HEADER] = address;
+    const facts = requestFacts(req);
+    const verdict = judgeOrigin(facts, allowed);
+    if (verdict.ok) return void handle(req, res);
+    logger.warn({ origin: verdict.origin, method: facts.method, path: facts.path, address }, "request from a foreign origin refused");
+    req.resume();
+    void auditOriginRefusal({ facts, verdict, cookieHeader: req.headers.cookie, channel: "http", address }).finally(() =>
+      sendOriginRefused(res, refusalMessage(verdict, allowed)),
+    );
+  });
+  const io = attachRealtime(server, { allowed, trustProxy });
   const fleet = new Fleet();
   setFleet(fleet);
   await fleet.start();
 
   server.listen(env.PORT, env.HOST, () => {
-    logger.info({ url: `http://${env.HOST}:${env.PORT}`, dev, demo: env.BATON_DEMO === "1" }, "console listening");
+    logger.info({ url: `http://${env.HOST}:${env.PORT}`, allowedOrigins: allowed, dev, demo: env.BATON_DEMO === "1" }, "console listening");
     console.log(`Baton console on http://${env.HOST}:${env.PORT}`);
   });
   startAuditCheckpoints();

@@ -1,6 +1,21 @@
 import path from "node:path";
 import { z } from "zod";
 
+// An origin as a browser sends it: scheme, host and port only ("https://baton.example.com").
+const ZOrigin = z
+  .string()
+  .trim()
+  .refine((value) => {
+    try {
+      const url = new URL(value);
+      const bare = url.pathname === "/" && !url.search && !url.hash && !url.username && !url.password && !/\/\/.*\/./.test(value);
+      return (url.protocol === "http:" || url.protocol === "https:") && bare;
+    } catch {
+      return false;
+    }
+  }, "each entry must be an origin such as https://baton.example.com (scheme, host and optional port; no path)")
+  .transform((value) => new URL(value).origin);
+
 // Every variable Baton reads, validated once. A bad value stops the process at start with a
 // message that names the variable; nothing else reads process.env for these.
 export const ZEnv = z.object({
@@ -15,7 +30,16 @@ export const ZEnv = z.object({
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   BATON_DEMO: z.enum(["0", "1"]).default("0"),
   BATON_DEMO_AGENT_PORT: z.coerce.number().int().min(1024).max(65000).default(5985),
-  BATON_COOKIE_SECURE: z.enum(["0", "1"]).default("0"),
+  /** Unset: Secure exactly when every allowed origin is https. */
+  BATON_COOKIE_SECURE: z.enum(["0", "1"]).optional(),
+  /** Comma-separated origins the browser may use the console from; default its own HOST:PORT URL. */
+  BATON_ALLOWED_ORIGINS: z
+    .string()
+    .transform((v) => v.split(",").map((s) => s.trim()).filter(Boolean))
+    .pipe(z.array(ZOrigin).min(1, "must name at least one origin"))
+    .optional(),
+  /** 1: the console is behind a reverse proxy; the client address is the last X-Forwarded-For entry. */
+  BATON_TRUST_PROXY: z.enum(["0", "1"]).default("0"),
   BATON_SESSION_TTL_HOURS: z.coerce.number().int().min(1).max(24 * 30).default(12),
   // Audit integrity (docs/security.md, "Audit integrity"): the secret keyring (HMAC keys and
   // Ed25519 signing keys) and the directory of signed checkpoints, both outside the database.
@@ -49,6 +73,9 @@ export function assertRuntimeEnv(env: TEnv): void {
     if (!env.BATON_AUDIT_KEY_FILE) missing.push("  BATON_AUDIT_KEY_FILE: required in production (path to the audit keyring; create it with npm run audit:keys -- init)");
     if (!env.BATON_AUDIT_CHECKPOINT_DIR) missing.push("  BATON_AUDIT_CHECKPOINT_DIR: required in production (directory for signed audit checkpoints, outside the database)");
   }
+  if (WILDCARD_HOSTS.has(env.HOST) && !env.BATON_ALLOWED_ORIGINS) {
+    missing.push(`  BATON_ALLOWED_ORIGINS: required when HOST is ${env.HOST} (name the URL(s) users open, e.g. https://baton.example.com)`);
+  }
   if (missing.length) throw new EnvError(`Invalid environment:\n${missing.join("\n")}`);
 }
 
@@ -61,6 +88,26 @@ export function auditPaths(env: TEnv): { keyFile: string; checkpointDir: string 
     keyFile: path.resolve(env.BATON_AUDIT_KEY_FILE ?? "data/audit-keys.json"),
     checkpointDir: path.resolve(env.BATON_AUDIT_CHECKPOINT_DIR ?? "data/audit-checkpoints"),
   };
+}
+
+const WILDCARD_HOSTS = new Set(["0.0.0.0", "::", "[::]"]);
+const LOOPBACK_HOSTS = new Set(["127.0.0.1", "localhost", "::1", "[::1]"]);
+
+/**
+ * The origins a browser may use the console from: BATON_ALLOWED_ORIGINS, or else the console's
+ * own URL (both loopback spellings when it listens on loopback). Everything else is refused.
+ */
+export function allowedOrigins(e: TEnv): string[] {
+  if (e.BATON_ALLOWED_ORIGINS) return e.BATON_ALLOWED_ORIGINS;
+  const hostPart = (h: string) => (h.includes(":") && !h.startsWith("[") ? `[${h}]` : h);
+  const hosts = LOOPBACK_HOSTS.has(e.HOST) ? ["127.0.0.1", "localhost", "[::1]"] : WILDCARD_HOSTS.has(e.HOST) ? ["127.0.0.1", "localhost"] : [e.HOST];
+  return hosts.map((h) => new URL(`http://${hostPart(h)}:${e.PORT}`).origin);
+}
+
+/** Whether the session cookie is Secure (and so `__Host-` prefixed). */
+export function cookieSecure(e: TEnv): boolean {
+  if (e.BATON_COOKIE_SECURE) return e.BATON_COOKIE_SECURE === "1";
+  return allowedOrigins(e).every((o) => o.startsWith("https:"));
 }
 
 let cached: TEnv | undefined;

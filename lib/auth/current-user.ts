@@ -1,11 +1,11 @@
 import "server-only";
 import { cookies } from "next/headers";
 import { redirect } from "next/navigation";
-import { SESSION_COOKIE, userForToken, type TSessionUser } from "@/lib/auth/session-store";
+import { sessionCookie, userForToken, type TSessionUser } from "@/lib/auth/session-store";
 
 export async function getCurrentUser(): Promise<TSessionUser | null> {
   const jar = await cookies();
-  return userForToken(jar.get(SESSION_COOKIE)?.value);
+  return userForToken(jar.get(sessionCookie().name)?.value);
 }
 
 // For pages: no session sends the browser to sign-in (and back afterwards).

@@ -1,11 +1,16 @@
 import { createHash, randomBytes } from "node:crypto";
 import { db } from "@/lib/db/client";
-import { env } from "@/lib/env";
+import { cookieSecure, env } from "@/lib/env";
 import type { TRole } from "@/lib/auth/roles";
 
 // Server-side sessions: the browser holds a random 256-bit token in an HttpOnly cookie, the
 // database holds only its SHA-256. Shared by pages, server actions and the socket.io handshake.
-export const SESSION_COOKIE = "baton_session";
+// Over HTTPS the cookie is Secure and named with the `__Host-` prefix, which browsers accept only
+// when it is Secure, for path / and without a Domain: a sibling subdomain cannot set or shadow it.
+export const SESSION_COOKIE_PLAIN = "baton_session";
+export const SESSION_COOKIE_SECURE = "__Host-baton_session";
+export const sessionCookie = (): { name: string; secure: boolean } =>
+  cookieSecure(env()) ? { name: SESSION_COOKIE_SECURE, secure: true } : { name: SESSION_COOKIE_PLAIN, secure: false };
 
 export type TSessionUser = { id: string; username: string; displayName: string; role: TRole; team: string | null };
 
@@ -35,9 +40,10 @@ export async function deleteAuthSession(token: string): Promise<void> {
 
 export function tokenFromCookieHeader(header: string | undefined): string | null {
   if (!header) return null;
+  const { name } = sessionCookie();
   for (const part of header.split(";")) {
     const [k, ...v] = part.trim().split("=");
-    if (k === SESSION_COOKIE) return decodeURIComponent(v.join("="));
+    if (k === name) return decodeURIComponent(v.join("="));
   }
   return null;
 }

@@ -86,7 +86,7 @@ async function main() {
   Object.assign(process.env, { DATABASE_URL: databaseUrl, BATON_SECRET: secret, ...auditEnv });
   const { db } = await import("../../lib/db/client");
   const { seal } = await import("../../lib/crypto/secret-box");
-  const { createAuthSession, SESSION_COOKIE } = await import("../../lib/auth/session-store");
+  const { createAuthSession, sessionCookie } = await import("../../lib/auth/session-store");
 
   // --- (2) the real console, demo users and agents included ---
   const port = await freePort();
@@ -120,7 +120,7 @@ async function main() {
   );
 
   // --- (3) signed in: a session row made by the store's own createAuthSession (same token hashing) ---
-  const cookieFor = async (username: string) => `${SESSION_COOKIE}=${(await createAuthSession(users[username])).token}`;
+  const cookieFor = async (username: string) => `${sessionCookie().name}=${(await createAuthSession(users[username])).token}`;
   const manager = await cookieFor("manager");
   const helpdesk = await cookieFor("helpdesk");
   const tech = await cookieFor("tech");

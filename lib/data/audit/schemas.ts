@@ -12,6 +12,7 @@ export const AUDIT_DEFAULT_PAGE_SIZE = 50;
 /** Actions the console writes today; the action filter also offers any other the trail holds. */
 export const KNOWN_AUDIT_ACTIONS = [
   "audit.export",
+  "auth.lockout",
   "auth.sign-in",
   "computer.register",
   "configuration.update",
@@ -25,6 +26,7 @@ export const KNOWN_AUDIT_ACTIONS = [
   "session.remove",
   "session.run",
   "session.take-over",
+  "security.origin-refused",
   "user.create",
 ] as const;
 
