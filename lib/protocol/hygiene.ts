@@ -59,6 +59,13 @@ export const ZDecimalString = z
   .regex(/^\d{1,15}$/, "must be a whole number in decimal digits")
   .transform(Number);
 
+/**
+ * A whole number in a query schema that code also fills in: a number, or decimal digits as the
+ * URL carries them. Never hex, exponent, sign or blanks; pipe it into the range checks.
+ */
+export const queryInt = (message = "must be a whole number in decimal digits") =>
+  z.union([z.number({ error: message }).int(message), z.string({ error: message }).regex(/^\d{1,15}$/, message)], { error: message }).transform(Number);
+
 /** Decodes bytes that must be UTF-8; throws {@link InvalidUtf8Error} instead of inventing U+FFFD. */
 export function decodeUtf8Strict(bytes: Uint8Array): string {
   try {
@@ -99,4 +106,13 @@ export function parseQueryStrict(search: string): Record<string, string> {
     if (!(key in out)) out[key] = value;
   }
   return out;
+}
+
+/**
+ * What a form's number field holds, as a number: decimal digits only (`Number` would read
+ * "0x3c" as 60 and "" as 0). Anything else is NaN, which the action's schema refuses by name.
+ */
+export function parseDecimal(text: string): number {
+  const t = text.trim();
+  return /^\d{1,15}$/.test(t) ? Number(t) : Number.NaN;
 }

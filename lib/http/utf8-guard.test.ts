@@ -1,0 +1,36 @@
+import { describe, expect, it } from "vitest";
+import { NextRequest } from "next/server";
+import { refuseInvalidUtf8 } from "@/lib/http/utf8-guard";
+
+const BASE = "http://127.0.0.1:3000";
+const post = (body: Uint8Array, path = "/sessions") => new NextRequest(`${BASE}${path}`, { method: "POST", body, headers: { "next-action": "abc", "content-type": "text/plain;charset=UTF-8" } });
+const bytes = (...parts: (string | number[])[]) => Buffer.concat(parts.map((p) => (typeof p === "string" ? Buffer.from(p) : Buffer.from(p))));
+
+async function refusedWith(res: Response | null) {
+  expect(res?.status).toBe(400);
+  return ((await res!.json()) as { error: { code: string; message: string } }).error;
+}
+
+describe("the console refuses what is not UTF-8 before any page, route or action reads it", () => {
+  it("a server action body with bytes that are not UTF-8", async () => {
+    for (const bad of [[0xff, 0xfe], [0xc0, 0xaf], [0xed, 0xa0, 0x80]]) {
+      const e = await refusedWith(await refuseInvalidUtf8(post(bytes('[{"computerId":"c1","name":"ok', bad, '"}]'))));
+      expect(e).toMatchObject({ code: "INVALID_INPUT", message: expect.stringContaining("not valid UTF-8") });
+    }
+    const form = new NextRequest(`${BASE}/sign-in`, { method: "POST", body: bytes("username=a", [0xff], "&password=x"), headers: { "content-type": "application/x-www-form-urlencoded" } });
+    await refusedWith(await refuseInvalidUtf8(form));
+  });
+
+  it("a query string or path with percent-encoded bytes that are not UTF-8", async () => {
+    expect((await refusedWith(await refuseInvalidUtf8(new NextRequest(`${BASE}/api/sessions?name=%FF%FE`)))).message).toContain("query string");
+    await refusedWith(await refuseInvalidUtf8(new NextRequest(`${BASE}/api/audit?session=a%C0%AF`)));
+    expect((await refusedWith(await refuseInvalidUtf8(new NextRequest(`${BASE}/api/sessions/%FF`)))).message).toContain("path");
+  });
+
+  it("lets UTF-8 through, including multi-byte text", async () => {
+    const req = post(Buffer.from(JSON.stringify([{ name: "Grüße-日本 🙂" }])));
+    expect(await refuseInvalidUtf8(req)).toBeNull();
+    expect(await refuseInvalidUtf8(new NextRequest(`${BASE}/api/sessions?name=%E6%97%A5*&page=2`))).toBeNull();
+    expect(await refuseInvalidUtf8(new NextRequest(`${BASE}/sessions`))).toBeNull();
+  });
+});
