@@ -3,7 +3,7 @@ import { NextRequest } from "next/server";
 import { refuseInvalidUtf8 } from "@/lib/http/utf8-guard";
 
 const BASE = "http://127.0.0.1:3000";
-const post = (body: Uint8Array, path = "/sessions") => new NextRequest(`${BASE}${path}`, { method: "POST", body, headers: { "next-action": "abc", "content-type": "text/plain;charset=UTF-8" } });
+const post = (body: Buffer, path = "/sessions") => new NextRequest(`${BASE}${path}`, { method: "POST", body: new Uint8Array(body), headers: { "next-action": "abc", "content-type": "text/plain;charset=UTF-8" } });
 const bytes = (...parts: (string | number[])[]) => Buffer.concat(parts.map((p) => (typeof p === "string" ? Buffer.from(p) : Buffer.from(p))));
 
 async function refusedWith(res: Response | null) {
@@ -17,7 +17,7 @@ describe("the console refuses what is not UTF-8 before any page, route or action
       const e = await refusedWith(await refuseInvalidUtf8(post(bytes('[{"computerId":"c1","name":"ok', bad, '"}]'))));
       expect(e).toMatchObject({ code: "INVALID_INPUT", message: expect.stringContaining("not valid UTF-8") });
     }
-    const form = new NextRequest(`${BASE}/sign-in`, { method: "POST", body: bytes("username=a", [0xff], "&password=x"), headers: { "content-type": "application/x-www-form-urlencoded" } });
+    const form = new NextRequest(`${BASE}/sign-in`, { method: "POST", body: new Uint8Array(bytes("username=a", [0xff], "&password=x")), headers: { "content-type": "application/x-www-form-urlencoded" } });
     await refusedWith(await refuseInvalidUtf8(form));
   });
 
