@@ -1,7 +1,7 @@
 import { NextResponse, type NextRequest } from "next/server";
 import { refuseInvalidUtf8 } from "@/lib/http/utf8-guard";
 
-// Refuses paths, queries and bodies that are not UTF-8, and hands the requested path to server
+// Refuses bodies that are not UTF-8, and hands the requested path to server
 // layouts (for the sign-in "next" link). Authorization is not done here: every page and action
 // checks the session itself.
 export async function proxy(request: NextRequest) {

@@ -7,6 +7,7 @@ import { createServer } from "node:http";
 import path from "node:path";
 import next from "next";
 import { assertRuntimeEnv, EnvError, parseEnv } from "./lib/env";
+import { invalidUtf8InTarget } from "./lib/protocol/hygiene";
 
 function fail(message: string): never {
   console.error(`baton: ${message}`);
@@ -73,7 +74,16 @@ async function main() {
   const app = next({ dev, hostname: env.HOST, port: env.PORT, turbopack: dev });
   await app.prepare();
   const handle = app.getRequestHandler();
-  const server = createServer((req, res) => void handle(req, res));
+  const server = createServer((req, res) => {
+    // Next re-encodes the URL (a `%FF` becomes U+FFFD) before pages, routes or the proxy see it.
+    const invalid = invalidUtf8InTarget(req.url ?? "/");
+    if (invalid) {
+      const body = JSON.stringify({ error: { code: "INVALID_INPUT", message: invalid } });
+      res.writeHead(400, { "content-type": "application/json; charset=utf-8", "content-length": Buffer.byteLength(body), "cache-control": "no-store" });
+      return void res.end(body);
+    }
+    void handle(req, res);
+  });
   const io = attachRealtime(server);
   const fleet = new Fleet();
   setFleet(fleet);

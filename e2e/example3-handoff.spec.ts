@@ -390,10 +390,6 @@ test("Connect shows the output produced while disconnected in the connecting use
 });
 
 test("a refused action by a role that may not act names the session it targeted (session filter and timeline)", async ({ pageAs, playwright }) => {
-  test.fixme(
-    true,
-    "lib/actions/run-action.ts refuses a role (and invalid input) before the handler runs, and only the handler's setTarget names the session and computer (session actions define no `target`), so help desk's refused Run is recorded with no session or computer: /audit?session=<id> and /audit/sessions/<id> do not show it; only its parameters carry the session id",
-  );
   const tech = await pageAs("technician");
   const name = unique("RefTask");
   const id = await newSession(tech, { computer: "Srv30", name });

@@ -109,6 +109,25 @@ export function parseQueryStrict(search: string): Record<string, string> {
 }
 
 /**
+ * Why a request target (`/path?query`, as received) is not percent-encoded UTF-8, or null when
+ * it is. Check it before anything parses the URL: parsers quietly turn `%FF` into U+FFFD.
+ */
+export function invalidUtf8InTarget(target: string): string | null {
+  const q = target.indexOf("?");
+  try {
+    decodeURIComponent(q === -1 ? target : target.slice(0, q));
+  } catch {
+    return "The path is not valid percent-encoded UTF-8.";
+  }
+  try {
+    parseQueryStrict(q === -1 ? "" : target.slice(q));
+  } catch (err) {
+    return `${(err as Error).message} Encode parameters as UTF-8.`;
+  }
+  return null;
+}
+
+/**
  * What a form's number field holds, as a number: decimal digits only (`Number` would read
  * "0x3c" as 60 and "" as 0). Anything else is NaN, which the action's schema refuses by name.
  */
