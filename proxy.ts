@@ -1,9 +1,9 @@
 import { NextResponse, type NextRequest } from "next/server";
 import { refuseInvalidUtf8 } from "@/lib/http/utf8-guard";
 
-// Refuses bodies that are not UTF-8, and hands the requested path to server
-// layouts (for the sign-in "next" link). Authorization is not done here: every page and action
-// checks the session itself.
+// Refuses bodies that are not UTF-8, and hands the requested path to server layouts (for the
+// sign-in "next" link). Authorization is not done here: every page and action checks the
+// session itself.
 export async function proxy(request: NextRequest) {
   const invalid = await refuseInvalidUtf8(request);
   if (invalid) return invalid;
