@@ -122,6 +122,20 @@ describe("bad input gets a clear 4xx and changes nothing", () => {
     expect(c.message).toContain("configurationName");
     const u = await expectRefused(agent.client.raw("GET", "/v1/sessions", { as: { ...alice, name: "eve\u202Eecila" } }), 400, "VALIDATION_FAILED");
     expect(u.message).toContain("U+202E");
+    const r = await expectRefused(
+      agent.client.raw("PATCH", "/v1/configurations/Restricted", { as: admin, body: JSON.stringify({ allowedUsers: ["u-1\u200B"] }) }),
+      400,
+      "VALIDATION_FAILED",
+    );
+    expect(r.message).toContain("allowedUsers");
+  });
+
+  it("a stream text frame that is not UTF-8 closes the stream (1007) and changes nothing", async () => {
+    const stream = await agent.client.openStream();
+    const closed = new Promise<number>((resolve) => stream.ws.once("close", (code) => resolve(code)));
+    stream.ws.send(Buffer.from([0x7b, 0x22, 0xff, 0xfe, 0x22, 0x7d]), { binary: false });
+    expect(await closed).toBe(1007);
+    expect((await agent.client.health()).ok).toBe(true);
   });
 
   it("numbers are JSON numbers and query numbers are decimal digits", async () => {
