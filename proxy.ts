@@ -1,12 +1,15 @@
 import { NextResponse, type NextRequest } from "next/server";
 import { cookieSecure, env } from "@/lib/env";
+import { refuseInvalidUtf8 } from "@/lib/http/utf8-guard";
 
-// Hands the requested path to server layouts (for the sign-in "next" link) and sets each
-// response's Content-Security-Policy with a fresh nonce: Next reads the nonce from the request's
-// CSP header and puts it on its own inline and bundle scripts, so no other inline script runs.
-// Authorization is not done here: every page and action checks the session itself. The origin
-// check runs before this, in server.ts.
-export function proxy(request: NextRequest) {
+// Refuses bodies that are not UTF-8, hands the requested path to server layouts (for the
+// sign-in "next" link) and sets each response's Content-Security-Policy with a fresh nonce: Next
+// reads the nonce from the request's CSP header and puts it on its own inline and bundle
+// scripts, so no other inline script runs. Authorization is not done here: every page and
+// action checks the session itself. The origin check runs before this, in server.ts.
+export async function proxy(request: NextRequest) {
+  const invalid = await refuseInvalidUtf8(request);
+  if (invalid) return invalid;
   const nonce = Buffer.from(crypto.getRandomValues(new Uint8Array(16))).toString("base64");
   const csp = contentSecurityPolicy(request.nextUrl.pathname, nonce);
   const headers = new Headers(request.headers);

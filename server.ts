@@ -8,6 +8,7 @@ import path from "node:path";
 import next from "next";
 import { allowedOrigins, assertRuntimeEnv, EnvError, parseEnv } from "./lib/env";
 import { CLIENT_ADDRESS_HEADER, clientAddress, judgeOrigin, refusalMessage, requestFacts } from "./lib/http/origins";
+import { invalidUtf8InTarget } from "./lib/protocol/hygiene";
 
 function fail(message: string): never {
   console.error(`baton: ${message}`);
@@ -92,6 +93,13 @@ async function main() {
   // sees it; socket.io checks its handshake the same way. The client's address is stamped on the
   // request here, replacing anything the client sent, for sign-in throttling.
   const server = createServer((req, res) => {
+    // Next re-encodes the URL (a `%FF` becomes U+FFFD) before pages, routes or the proxy see it.
+    const invalid = invalidUtf8InTarget(req.url ?? "/");
+    if (invalid) {
+      const body = JSON.stringify({ error: { code: "INVALID_INPUT", message: invalid } });
+      res.writeHead(400, { "content-type": "application/json; charset=utf-8", "content-length": Buffer.byteLength(body), "cache-control": "no-store" });
+      return void res.end(body);
+    }
     const address = clientAddress(req, trustProxy);
     req.headers[CLIENT_ADDRESS_HEADER] = address;
     const facts = requestFacts(req);

@@ -9,6 +9,7 @@ import { Alert } from "@/components/ui/card";
 import { Dialog } from "@/components/ui/dialog";
 import { Input, Label, Select } from "@/components/ui/input";
 import type { TSessionRow } from "@/lib/dto/sessions";
+import { parseDecimal } from "@/lib/protocol/hygiene";
 import { queryKeys } from "@/lib/queries/keys";
 
 export const MIN_IDLE_TIMEOUT_SEC = 60;
@@ -32,7 +33,7 @@ export function DisconnectDialog({ session, open, onOpenChange, onDone, minIdleT
   const [failure, setFailure] = useState<TActionFailure | null>(null);
   const [pending, startTransition] = useTransition();
   const max = session.maxIdleTimeoutSec;
-  const value = Number(idle);
+  const value = parseDecimal(idle);
   const outOfRange = idle !== "" && Number.isFinite(value) && (value < minIdleTimeoutSec || (max !== null && value > max));
   const range =
     max === null

@@ -76,4 +76,61 @@ describe("runAction", () => {
     if (!r.ok) expect(r.error).not.toContain("fire");
     expect(await lastEvent()).toMatchObject({ outcome: "error" });
   });
+
+  describe("a refusal names the session the input aimed at", () => {
+    let sessionId: string;
+    const sessionDef = {
+      name: "session.run",
+      roles: ["admin"] as const,
+      input: z.object({ sessionId: z.string().regex(/^[a-z0-9]{20,40}$/, "is not a valid id"), command: z.string().min(1, "is required") }),
+      handler: async ({ input }: { input: { sessionId: string } }) => {
+        // Like the session actions: the handler looks the session up and may refuse first.
+        if (input.sessionId) throw new AppError("NOT_FOUND", "No session you may see.");
+        return null;
+      },
+    };
+
+    beforeAll(async () => {
+      const c = await db.computer.create({ data: { name: "Srv30", address: "http://127.0.0.1:1", tokenCiphertext: "unused" } });
+      const s = await db.session.create({
+        data: {
+          computerId: c.id,
+          agentSessionId: 1,
+          instanceId: "5f0c6a1e-3d39-4d8e-9b7a-00000000aaaa",
+          name: "RefTask",
+          nameKey: "reftask",
+          configurationName: "Microsoft.PowerShell",
+          ownerId: "u-tech",
+          ownerName: "tech",
+          state: "Opened",
+          idleTimeoutSec: 7200,
+          outputBufferingMode: "Block",
+        },
+      });
+      sessionId = s.id;
+    });
+
+    it("refused by role, by input, by the handler, or unauthenticated: session id, name and computer recorded", async () => {
+      const cases: [Parameters<typeof runAction>[1], unknown, string][] = [
+        [helpdesk, { sessionId: "", command: "true" }, "FORBIDDEN"],
+        [admin, { sessionId: "", command: "" }, "INVALID_INPUT"],
+        [admin, { sessionId: "", command: "true" }, "NOT_FOUND"],
+        [null, { sessionId: "", command: "true" }, "UNAUTHENTICATED"],
+      ];
+      for (const [user, raw, code] of cases) {
+        const r = await runAction(sessionDef, user, { ...(raw as object), sessionId });
+        expect(r).toMatchObject({ ok: false, code });
+        expect(await lastEvent()).toMatchObject({ action: "session.run", outcome: "refused", sessionId, sessionName: "RefTask", computerName: "Srv30" });
+      }
+    });
+
+    it("a malformed or unknown id names no session; the parameters keep what was sent", async () => {
+      for (const bad of ["../../etc", "zzzzzzzzzzzzzzzzzzzzzzzz", 42]) {
+        await runAction(sessionDef, helpdesk, { sessionId: bad, command: "true" });
+        const e = await lastEvent();
+        expect(e).toMatchObject({ outcome: "refused", sessionId: null, sessionName: null, computerName: null });
+        expect(JSON.parse(e!.params).sessionId).toBe(bad);
+      }
+    });
+  });
 });

@@ -5,6 +5,7 @@ import type { TSessionUser } from "@/lib/auth/session-store";
 import { AppError, mapPrismaError } from "@/lib/errors";
 import { logger } from "@/lib/logger";
 import type { TActionResult } from "@/lib/actions/result";
+import { sessionTargetOf } from "@/lib/actions/session-target";
 
 export type TAuditTarget = { computerName?: string | null; sessionId?: string | null; sessionName?: string | null };
 
@@ -37,8 +38,10 @@ export async function runAction<S extends z.ZodType, T>(
   const actor = user ? { id: user.id, name: user.username, role: user.role } : ANONYMOUS;
   const rawParams = raw && typeof raw === "object" && !Array.isArray(raw) ? (raw as Record<string, unknown>) : { input: raw };
 
+  // A refusal names the session the input aimed at even when the handler never got to look it up.
   const refuse = async (err: AppError, params: Record<string, unknown>, target: TAuditTarget = {}) => {
-    await appendAuditEvent({ actor, action: def.name, outcome: err.code === "INTERNAL" ? "error" : "refused", params, error: `${err.code}: ${err.message}`, ...target });
+    const named = target.sessionId ? target : { ...(await sessionTargetOf(raw)), ...target };
+    await appendAuditEvent({ actor, action: def.name, outcome: err.code === "INTERNAL" ? "error" : "refused", params, error: `${err.code}: ${err.message}`, ...named });
     return { ok: false as const, code: err.code, error: err.message, ...(err.fieldErrors ? { fieldErrors: err.fieldErrors } : {}) };
   };
 

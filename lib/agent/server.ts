@@ -20,6 +20,9 @@ import {
   ZRemoveRequest,
   ZResizeRequest,
   ZRunRequest,
+  decodeUtf8Strict,
+  DuplicateParameterError,
+  parseQueryStrict,
   type TActingUser,
   type THealthResponse,
   type TLeftoverReport,
@@ -156,7 +159,7 @@ export function createAgentServer(opts: AgentServerOptions): AgentServer {
     if (!ref) {
       if (method === "GET") {
         await drain(req);
-        const query = parse(ZListSessionsQuery, queryOf(url), "query");
+        const query = parse(ZListSessionsQuery, queryOf(req), "query");
         return { status: 200, body: { sessions: m.list(actor, query) } };
       }
       allow(method, ["GET", "POST"]);
@@ -168,7 +171,7 @@ export function createAgentServer(opts: AgentServerOptions): AgentServer {
     if (action === "output") {
       allow(method, ["GET"]);
       await drain(req);
-      const query = parse(ZOutputQuery, queryOf(url), "query");
+      const query = parse(ZOutputQuery, queryOf(req), "query");
       return { status: 200, body: m.readOutput(actor, sessionRef, query) };
     }
     if (!action) {
@@ -222,14 +225,14 @@ function pathOf(req: IncomingMessage): string {
   return (req.url ?? "/").split("?")[0];
 }
 
-/** The query string as an object; a parameter given twice is refused, not silently overwritten. */
-function queryOf(url: URL): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [k, v] of url.searchParams) {
-    if (Object.hasOwn(out, k)) throw new AgentError("VALIDATION_FAILED", `Invalid query: parameter "${k.slice(0, 40)}" is given more than once.`);
-    out[k] = v;
+function queryOf(req: IncomingMessage): Record<string, string> {
+  const q = req.url?.indexOf("?") ?? -1;
+  try {
+    return parseQueryStrict(q === -1 ? "" : req.url!.slice(q));
+  } catch (err) {
+    if (err instanceof DuplicateParameterError) throw new AgentError("VALIDATION_FAILED", err.message);
+    throw new AgentError("INVALID_UTF8", (err as Error).message);
   }
-  return out;
 }
 
 function decodeRef(ref: string): string {
@@ -248,6 +251,13 @@ function actingUser(req: IncomingMessage): TActingUser {
   const id = req.headers[AGENT_HEADERS.userId];
   if (typeof id !== "string" || id.length === 0) {
     throw new AgentError("USER_REQUIRED", `Header ${AGENT_HEADERS.userId} is required: state which user the console acts for.`);
+  }
+  // Node reads header bytes as Latin-1; anything beyond ASCII here was not percent-encoded UTF-8.
+  for (const h of [AGENT_HEADERS.userId, AGENT_HEADERS.userName, AGENT_HEADERS.userRoles]) {
+    const v = req.headers[h];
+    if (typeof v === "string" && /[^\x20-\x7e]/.test(v)) {
+      throw new AgentError("VALIDATION_FAILED", `Header ${h} must be printable ASCII (percent-encode names as UTF-8).`);
+    }
   }
   let name: string = id;
   const rawName = req.headers[AGENT_HEADERS.userName];
@@ -307,8 +317,15 @@ async function body<T extends z.ZodType>(req: IncomingMessage, schema: T): Promi
   const raw = await readBody(req);
   let value: unknown = {};
   if (raw.length > 0) {
+    // Buffer#toString would turn bytes that are not UTF-8 into U+FFFD and accept the result.
+    let text: string;
     try {
-      value = JSON.parse(raw.toString("utf8"));
+      text = decodeUtf8Strict(raw);
+    } catch (err) {
+      throw new AgentError("INVALID_UTF8", `${(err as Error).message} Send JSON encoded as UTF-8.`);
+    }
+    try {
+      value = JSON.parse(text);
     } catch {
       throw new AgentError("MALFORMED_JSON", "The request body is not valid JSON.");
     }

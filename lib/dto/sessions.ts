@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { queryInt } from "@/lib/protocol/hygiene";
 
 // Shapes the console sends to browsers about sessions, and the filters browsers send back.
 // Pure types and schemas: safe for client components.
@@ -70,10 +71,12 @@ export const ZSessionFilters = z.object({
   handed: z.enum(["me"]).optional(), // "handed to me": sessions with an open handoff to the viewer
   sort: z.enum(SESSION_SORTS).default("computer"),
   dir: z.enum(["asc", "desc"]).default("asc"),
-  page: z.coerce.number().int().min(1).max(100_000).default(1),
-  pageSize: z.coerce.number().int().min(10).max(200).default(50),
+  page: queryInt().pipe(z.number().min(1, "must be at least 1").max(100_000, "must be at most 100000")).default(1),
+  pageSize: queryInt().pipe(z.number().min(10, "must be at least 10").max(200, "must be at most 200")).default(50),
 });
 export type TSessionFilters = z.infer<typeof ZSessionFilters>;
+/** The filters that select sessions (no paging or order): what a bulk selection carries. */
+export type TSessionSelectionFilters = Omit<TSessionFilters, "page" | "pageSize" | "sort" | "dir">;
 
 export type TSessionPage = { rows: TSessionRow[]; total: number; page: number; pageSize: number };
 

@@ -8,6 +8,7 @@ import {
   AGENT_STREAM_PATH,
   decodeOutputFrame,
   ZAckResponse,
+  decodeUtf8Strict,
   ZAgentErrorBody,
   ZOutputResponse,
   ZRedrawResponse,
@@ -70,7 +71,8 @@ export class AgentRequestError extends Error {
 export type ReceiveResult = Omit<TReceiveResponse, "output"> & { output: Buffer };
 export type OutputResult = Omit<TOutputResponse, "output"> & { output: Buffer };
 
-export type RawResponse = { status: number; body: unknown };
+/** `invalidUtf8`: the answer's bytes were not UTF-8 (then `body` is undefined, never a guess). */
+export type RawResponse = { status: number; body: unknown; invalidUtf8?: true };
 
 export class AgentClient {
   private readonly url: URL;
@@ -238,7 +240,12 @@ export class AgentClient {
           const chunks: Buffer[] = [];
           res.on("data", (c: Buffer) => chunks.push(c));
           res.on("end", () => {
-            const text = Buffer.concat(chunks).toString("utf8");
+            let text: string;
+            try {
+              text = decodeUtf8Strict(Buffer.concat(chunks));
+            } catch {
+              return resolve({ status: res.statusCode ?? 0, body: undefined, invalidUtf8: true });
+            }
             let parsed: unknown = text;
             try {
               parsed = JSON.parse(text);
@@ -266,6 +273,7 @@ export class AgentClient {
       streamId: opts.streamId,
       body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
     });
+    if (res.invalidUtf8) throw new AgentRequestError(res.status, "BAD_RESPONSE", `${method} ${path}: the agent answered with bytes that are not UTF-8`);
     if (res.status >= 400) throw toError(res.status, res.body);
     const parsed = opts.schema.safeParse(res.body);
     if (!parsed.success) throw new AgentRequestError(res.status, "BAD_RESPONSE", `${method} ${path}: unexpected response shape`);

@@ -271,8 +271,17 @@ export class ComputerLink extends EventEmitter<{ output: [TOutputFrame]; status:
         this.brokenTimer = null;
         if (this.status === "online" || this.stopped) return;
         this.enqueue(async () => {
-          await markComputerBroken(this.computer.id, `${this.computer.name} stopped answering (${this.lastError ?? reason})`);
-          await appendAuditEvent({ actor: this.agentActor(), action: "agent.computer-offline", outcome: "ok", computerName: this.computer.name, params: { reason: this.lastError ?? reason } });
+          const why = `${this.computer.name} stopped answering (${this.lastError ?? reason})`;
+          const broken = await markComputerBroken(this.computer.id, why);
+          await appendAuditEvent({
+            actor: this.agentActor(),
+            action: "agent.computer-offline",
+            outcome: "ok",
+            computerName: this.computer.name,
+            params: { reason: this.lastError ?? reason, brokenSessions: broken.length },
+          });
+          // Each session's trail shows it turned Broken, not only the computer's.
+          for (const target of broken) await this.auditAgentChange("broken", why, target);
         });
       }, BROKEN_GRACE_MS);
       this.brokenTimer.unref();

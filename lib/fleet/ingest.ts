@@ -5,7 +5,11 @@ import { publish } from "@/lib/realtime/publish";
 // Keeps the console's copy of agent state current. The agent is the source of truth: each
 // snapshot overwrites the row; each change is also kept as one line of state history.
 
+const ended = (state: string) => state === "Broken" || state === "Closed";
+
 function sessionData(s: TSessionSnapshot) {
+  // A Broken or Closed session has no holder and runs nothing, whatever else the snapshot says.
+  const over = ended(s.state);
   return {
     agentSessionId: s.id,
     name: s.name,
@@ -13,8 +17,8 @@ function sessionData(s: TSessionSnapshot) {
     configurationName: s.configurationName,
     ownerId: s.owner.id,
     ownerName: s.owner.name,
-    holderId: s.holder?.id ?? null,
-    holderName: s.holder?.name ?? null,
+    holderId: over ? null : (s.holder?.id ?? null),
+    holderName: over ? null : (s.holder?.name ?? null),
     state: s.state,
     reason: s.reason,
     idleTimeoutSec: s.idleTimeoutSec,
@@ -26,9 +30,36 @@ function sessionData(s: TSessionSnapshot) {
     outputBlocked: s.outputBlocked,
     droppedBytes: BigInt(s.droppedBytes),
     totalDroppedBytes: BigInt(s.totalDroppedBytes),
-    runningCommand: s.command ? (s.command.command ?? "(interactive)") : null,
-    commandStartedOn: s.command ? new Date(s.command.startedOn) : null,
+    runningCommand: s.command && !over ? (s.command.command ?? "(interactive)") : null,
+    commandStartedOn: s.command && !over ? new Date(s.command.startedOn) : null,
   };
+}
+
+/**
+ * A session that turned Broken or Closed runs nothing: its command rows still open end now,
+ * with no exit code (none was seen). The session's event row and audit event say why.
+ */
+async function endOpenCommands(sessionId: string, at: Date): Promise<void> {
+  await db.sessionCommand.updateMany({ where: { sessionId, endedAt: null }, data: { endedAt: at, exitCode: null } });
+}
+
+/**
+ * The console had marked this session Broken (its agent stopped answering) and ended its
+ * command row; the agent is back and says otherwise. Its word wins: a command still running is
+ * open again, one that finished meanwhile gets its real end and exit code.
+ */
+async function restoreCommandAfterBroken(sessionId: string, s: TSessionSnapshot, brokenAt: Date): Promise<void> {
+  const row = await db.sessionCommand.findFirst({
+    where: { sessionId, exitCode: null, endedAt: { gte: brokenAt } },
+    orderBy: { startedAt: "desc" },
+    select: { id: true },
+  });
+  if (!row) return;
+  if (s.command) {
+    await db.sessionCommand.update({ where: { id: row.id }, data: { endedAt: null } });
+  } else if (s.lastCommand) {
+    await db.sessionCommand.update({ where: { id: row.id }, data: { endedAt: new Date(s.lastCommand.finishedOn), exitCode: s.lastCommand.exitCode } });
+  }
 }
 
 /** Who may see a session's changes live: its owner and holder, and every role that sees all sessions. */
@@ -56,6 +87,7 @@ export async function ingestSession({
     update: data,
     select: { id: true, state: true, ownerId: true, holderId: true },
   });
+  if (ended(snapshot.state)) await endOpenCommands(row.id, at ?? new Date());
   // Fill updates, resizes and control keys (audited as input events) refresh the row but are not state history.
   if (change && change !== "resized" && change !== "buffered" && change !== "input.control") {
     await db.sessionEvent.create({
@@ -92,12 +124,17 @@ function changeBetween(prev: { state: string; holderId: string | null } | undefi
 export async function reconcileComputer(computerId: string, snapshots: TSessionSnapshot[]): Promise<TReconciledChange[]> {
   const seen = new Set<string>();
   const before = new Map(
-    (await db.session.findMany({ where: { computerId, state: { not: "Closed" } }, select: { instanceId: true, state: true, holderId: true } })).map((r) => [r.instanceId, r]),
+    (await db.session.findMany({ where: { computerId, state: { not: "Closed" } }, select: { id: true, instanceId: true, state: true, holderId: true } })).map((r) => [r.instanceId, r]),
   );
   const changes: TReconciledChange[] = [];
   for (const s of snapshots) {
     seen.add(s.instanceId);
-    const change = changeBetween(before.get(s.instanceId), s);
+    const prev = before.get(s.instanceId);
+    const change = changeBetween(prev, s);
+    if (prev?.state === "Broken" && s.state !== "Broken") {
+      const brokenAt = await db.sessionEvent.findFirst({ where: { sessionId: prev.id, change: "broken" }, orderBy: { at: "desc" }, select: { at: true } });
+      if (brokenAt) await restoreCommandAfterBroken(prev.id, s, brokenAt.at);
+    }
     // Nobody could have disconnected it through this console while its stream was down: the
     // agent did, because the stream it was attached through was lost (robust connection).
     const reason = s.reason ?? (change === "disconnected" ? "stream lost while the console was away; the session kept running disconnected" : undefined);
@@ -110,24 +147,34 @@ export async function reconcileComputer(computerId: string, snapshots: TSessionS
   });
   for (const v of vanished) {
     const reason = "the agent no longer has this session (it restarted or the session ended while the console was away)";
-    await db.session.update({ where: { id: v.id }, data: { state: "Closed", holderId: null, holderName: null, reason, runningCommand: null } });
+    await db.session.update({ where: { id: v.id }, data: { state: "Closed", holderId: null, holderName: null, reason, runningCommand: null, commandStartedOn: null } });
+    await endOpenCommands(v.id, new Date());
     await db.sessionEvent.create({ data: { sessionId: v.id, at: new Date(), change: "reconciled", state: "Closed", reason } });
     publish({ type: "session.updated", id: v.id, state: "Closed" }, audienceFor(v));
   }
   return changes;
 }
 
-/** The agent stopped answering: its live sessions are Broken until it comes back. */
-export async function markComputerBroken(computerId: string, reason: string): Promise<void> {
+/**
+ * The agent stopped answering: its live sessions are Broken until it comes back. Nobody holds a
+ * Broken session and nothing is known to run in it, so the holder is cleared and open command
+ * rows end (no exit code); when the agent reconciles, its snapshots take over again. Returns the
+ * sessions that turned Broken, for the caller to audit one by one.
+ */
+export async function markComputerBroken(computerId: string, reason: string): Promise<{ sessionId: string; sessionName: string }[]> {
   const live = await db.session.findMany({
     where: { computerId, state: { notIn: ["Closed", "Broken"] } },
-    select: { id: true, ownerId: true, holderId: true },
+    select: { id: true, name: true, ownerId: true, holderId: true },
   });
   for (const s of live) {
-    await db.session.update({ where: { id: s.id }, data: { state: "Broken", reason } });
-    await db.sessionEvent.create({ data: { sessionId: s.id, at: new Date(), change: "broken", state: "Broken", reason } });
+    const at = new Date();
+    await db.session.update({ where: { id: s.id }, data: { state: "Broken", reason, holderId: null, holderName: null, runningCommand: null, commandStartedOn: null } });
+    await endOpenCommands(s.id, at);
+    await db.sessionEvent.create({ data: { sessionId: s.id, at, change: "broken", state: "Broken", reason } });
+    // The holder it had is told too: the session left their hands.
     publish({ type: "session.updated", id: s.id, state: "Broken" }, audienceFor(s));
   }
+  return live.map((s) => ({ sessionId: s.id, sessionName: s.name }));
 }
 
 export async function ingestConfigurations(computerId: string, configurations: TConfigurationView[]): Promise<void> {

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { refuseInvisible } from "./hygiene";
 import { ZConfigurationName, ZEffectiveBufferingMode } from "./sessions";
 
 const positiveInt = z.number().int().positive();
@@ -20,9 +21,9 @@ export const ZConfigurationLimits = z.strictObject({
   maxMemoryPerShellMB: positiveInt.max(1_048_576),
   maxProcessesPerShell: positiveInt.max(1_000_000),
   /** Roles that may use this configuration; "*" means any. */
-  allowedRoles: z.array(z.string().min(1).max(64)).max(64),
+  allowedRoles: z.array(z.string().min(1).max(64).superRefine(refuseInvisible)).max(64),
   /** User ids that may use this configuration regardless of role. */
-  allowedUsers: z.array(z.string().min(1).max(128)).max(10_000),
+  allowedUsers: z.array(z.string().min(1).max(128).superRefine(refuseInvisible)).max(10_000),
 });
 export type TConfigurationLimits = z.infer<typeof ZConfigurationLimits>;
 

@@ -6,3 +6,4 @@ export * from "./frames";
 export * from "./http";
 export * from "./availability";
 export * from "./idle-timeout";
+export * from "./hygiene";

@@ -1,12 +1,17 @@
 import { z } from "zod";
+import { refuseInvisible, ZDecimalString } from "./hygiene";
 
-/** Printable text: no C0/C1 control characters (names end up in logs, tables and audit rows). */
+/**
+ * Printable text: no C0/C1 control characters, bidi controls or zero-width characters (names
+ * end up in logs, tables and audit rows, and must read as what they are).
+ */
 const printable = (max: number) =>
   z
     .string()
     .min(1)
     .max(max)
     .regex(/^[^\p{Cc}]+$/u, "must not contain control characters")
+    .superRefine(refuseInvisible)
     .refine((s) => s.trim() === s, "must not start or end with whitespace");
 
 export const ZSessionName = printable(128);
@@ -189,7 +194,7 @@ export type TResizeRequest = z.infer<typeof ZResizeRequest>;
 /** Query string of GET /v1/sessions. `name` accepts * and ? wildcards (case-insensitive, like Get-PSSession). */
 export const ZListSessionsQuery = z.strictObject({
   name: z.string().max(256).optional(),
-  id: z.coerce.number().int().positive().optional(),
+  id: ZDecimalString.pipe(z.number().int().positive()).optional(),
   instanceId: z.uuid().optional(),
   state: ZSessionState.optional(),
 });

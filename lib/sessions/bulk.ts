@@ -6,7 +6,7 @@ import { db } from "@/lib/db/client";
 import { sessionsWhere } from "@/lib/data/sessions/list-sessions";
 import { visibleSessionsWhere } from "@/lib/data/sessions/session-scope";
 import { mayActOn, sessionRowSelect, viewOf, type TSessionRecord } from "@/lib/data/sessions/to-session-row";
-import type { TBulkOperation, TBulkOutcome, TBulkProgress, TPreviewItem, TSessionFilters, TSessionStateName } from "@/lib/dto/sessions";
+import type { TBulkOperation, TBulkOutcome, TBulkProgress, TPreviewItem, TSessionSelectionFilters, TSessionStateName } from "@/lib/dto/sessions";
 import { AppError } from "@/lib/errors";
 import { logger } from "@/lib/logger";
 import { publish } from "@/lib/realtime/publish";
@@ -17,7 +17,7 @@ import { mapWithConcurrency } from "@/lib/utils/map-with-concurrency";
 export const MAX_BULK_TARGETS = 10_000;
 export const DEFAULT_THROTTLE_LIMIT = 32;
 
-export type TBulkSelection = { sessionIds?: string[]; filters?: TSessionFilters };
+export type TBulkSelection = { sessionIds?: string[]; filters?: TSessionSelectionFilters };
 
 export async function resolveTargets(actor: TSessionUser, selection: TBulkSelection): Promise<TSessionRecord[]> {
   if (!selection.sessionIds?.length && !selection.filters) throw new AppError("INVALID_INPUT", "Select sessions, or a filter, to act on.");

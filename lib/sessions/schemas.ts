@@ -1,12 +1,13 @@
 import { z } from "zod";
 import { BULK_OPERATIONS, ZSessionFilters } from "@/lib/dto/sessions";
-import { ZSessionName } from "@/lib/protocol";
+import { refuseInvisible, ZSessionName } from "@/lib/protocol";
 import { ZUsername } from "@/lib/data/users/schemas";
 
-// Inputs of the session server actions.
+// Inputs of the session server actions. Numbers arrive as numbers: forms convert their text
+// with parseDecimal, so a string, an array or NaN here is refused, never coerced ("0x3c", [60]).
 const ZId = z.string().regex(/^[a-z0-9]{20,40}$/, "is not a valid id");
-const ZIdle = z.coerce
-  .number({ message: "must be a number of seconds" })
+const ZIdle = z
+  .number({ error: "must be a number of seconds" })
   .int("must be a whole number of seconds")
   .min(1, "must be positive")
   .max(2_147_483, "is too large");
@@ -17,7 +18,7 @@ export const ZSessionRef = z.object({ sessionId: ZId });
 export const ZNewSession = z.object({
   computerId: ZId,
   name: ZSessionName,
-  configurationName: z.string().min(1, "is required").max(128),
+  configurationName: z.string().min(1, "is required").max(128).superRefine(refuseInvisible),
   idleTimeoutSec: ZIdle.optional(),
   outputBufferingMode: ZMode.optional(),
 });
@@ -29,11 +30,14 @@ export const ZRunCommand = ZSessionRef.extend({
   inDisconnectedSession: z.boolean().optional(),
 });
 
+// Paging is not part of a selection (and arrives from the URL as text).
+const ZSelectionFilters = ZSessionFilters.omit({ page: true, pageSize: true, sort: true, dir: true });
+
 const ZSelection = z
   .object({
     operation: z.enum(BULK_OPERATIONS),
     sessionIds: z.array(ZId).max(10_000, "at most 10,000 sessions at once").optional(),
-    filters: ZSessionFilters.optional(),
+    filters: ZSelectionFilters.optional(),
   })
   .refine((v) => (v.sessionIds?.length ?? 0) > 0 || v.filters, { message: "select sessions or a filter", path: ["sessionIds"] });
 
@@ -43,8 +47,8 @@ export const ZStartBulk = z
   .object({
     operation: z.enum(BULK_OPERATIONS),
     sessionIds: z.array(ZId).max(10_000, "at most 10,000 sessions at once").optional(),
-    filters: ZSessionFilters.optional(),
-    throttleLimit: z.coerce.number().int("must be a whole number").min(1, "must be at least 1").max(256, "must be at most 256").default(32),
+    filters: ZSelectionFilters.optional(),
+    throttleLimit: z.number({ error: "must be a whole number" }).int("must be a whole number").min(1, "must be at least 1").max(256, "must be at most 256").default(32),
     idleTimeoutSec: ZIdle.optional(),
     outputBufferingMode: ZMode.optional(),
   })
@@ -52,9 +56,9 @@ export const ZStartBulk = z
 
 export const ZHandOff = ZSessionRef.extend({
   toUsername: ZUsername,
-  reason: z.string().trim().min(3, "say why (at least 3 characters), e.g. a ticket number").max(500, "must be at most 500 characters"),
+  reason: z.string().trim().min(3, "say why (at least 3 characters), e.g. a ticket number").max(500, "must be at most 500 characters").superRefine(refuseInvisible),
 });
 
 export const ZTakeOver = ZSessionRef.extend({
-  reason: z.string().trim().min(3, "say why (at least 3 characters)").max(500, "must be at most 500 characters"),
+  reason: z.string().trim().min(3, "say why (at least 3 characters)").max(500, "must be at most 500 characters").superRefine(refuseInvisible),
 });

@@ -16,6 +16,7 @@ import { Alert, EmptyState } from "@/components/ui/card";
 import type { TComputerRow } from "@/lib/dto/computers";
 import type { TBulkOperation, TSessionFilters, TSessionPage, TSessionRow } from "@/lib/dto/sessions";
 import { computersListQuery } from "@/lib/queries/computers";
+import { parseDecimal } from "@/lib/protocol/hygiene";
 import { sessionFiltersToParams, sessionsListQuery } from "@/lib/queries/sessions";
 
 export type SessionsClientProps = {
@@ -62,11 +63,10 @@ export function SessionsClient({ initial, initialComputers, viewer }: SessionsCl
     });
 
   const startBulk = (operation: TBulkOperation) => {
-    const n = Number(throttle);
     setBulk({
       operation,
       selection: allMatching ? { filters } : { sessionIds: [...selected] },
-      throttleLimit: throttle.trim() && Number.isFinite(n) ? n : undefined,
+      throttleLimit: throttle.trim() ? parseDecimal(throttle) : undefined,
     });
   };
 

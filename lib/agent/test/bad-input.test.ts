@@ -69,6 +69,94 @@ describe("bad input gets a clear 4xx and changes nothing", () => {
     );
   });
 
+  it("bodies, query strings and headers that are not UTF-8", async () => {
+    const withName = (bad: number[]) => Buffer.concat([Buffer.from('{"name":"ok'), Buffer.from(bad), Buffer.from('"}')]);
+    // ff fe: not UTF-8 at all; c0 af: an overlong "/"; ed a0 80: an encoded surrogate; e2 82: cut short.
+    for (const bad of [[0xff, 0xfe], [0xc0, 0xaf], [0xed, 0xa0, 0x80], [0xe2, 0x82]]) {
+      const e = await expectRefused(agent.client.raw("POST", "/v1/sessions", { as: alice, body: withName(bad) }), 400, "INVALID_UTF8");
+      expect(e.message).toContain("not valid UTF-8");
+    }
+    await expectRefused(
+      agent.client.raw("POST", `/v1/sessions/${sessionId}/input`, { as: alice, body: Buffer.concat([Buffer.from('{"data":"'), Buffer.from([0x80]), Buffer.from('"}')]) }),
+      400,
+      "INVALID_UTF8",
+    );
+    const q = await expectRefused(agent.client.raw("GET", "/v1/sessions?name=%FF%FE", { as: alice }), 400, "INVALID_UTF8");
+    expect(q.message).toContain("query string");
+    // A name header that is raw bytes instead of percent-encoded UTF-8.
+    await expectRefused(
+      agent.client.raw("GET", "/v1/sessions", { token: agent.token, headers: { "x-baton-user-id": alice.id, "x-baton-user-name": Buffer.from([0x61, 0xff]).toString("latin1") } }),
+      400,
+      "VALIDATION_FAILED",
+    );
+    await expectRefused(agent.client.raw("GET", "/v1/sessions", { token: agent.token, headers: { "x-baton-user-id": alice.id, "x-baton-user-name": "%FF" } }), 400, "VALIDATION_FAILED");
+    // Valid multi-byte UTF-8 is still fine.
+    const ok = await agent.client.raw("POST", "/v1/sessions", { as: alice, body: Buffer.from(JSON.stringify({ name: "Grüße-日本" }), "utf8") });
+    expect(ok.status).toBe(201);
+    await agent.client.remove(alice, (ok.body as { session: { id: number } }).session.id, { force: false });
+  });
+
+  it("names with bidi controls or zero-width characters, named with the character", async () => {
+    const cases: [string, string][] = [
+      ["report\u202Etxt.exe", "U+202E RIGHT-TO-LEFT OVERRIDE"],
+      ["a\u202Ab", "U+202A"],
+      ["x\u2066y\u2069", "U+2066"],
+      ["mark\u200Eed", "U+200E"],
+      ["rl\u200Fm", "U+200F"],
+      ["arabic\u061Cmark", "U+061C"],
+      ["zero\u200Bwidth", "U+200B ZERO WIDTH SPACE"],
+      ["zw\u200Dj", "U+200D"],
+      ["wj\u2060", "U+2060"],
+      ["\uFEFFbom", "U+FEFF"],
+    ];
+    for (const [name, char] of cases) {
+      const e = await expectRefused(agent.client.raw("POST", "/v1/sessions", { as: alice, body: JSON.stringify({ name }) }), 400, "VALIDATION_FAILED");
+      expect(e.message).toContain("at name");
+      expect(e.message).toContain(char);
+    }
+    const c = await expectRefused(
+      agent.client.raw("POST", "/v1/sessions", { as: alice, body: JSON.stringify({ name: "ok", configurationName: "Microsoft\u202E.PowerShell" }) }),
+      400,
+      "VALIDATION_FAILED",
+    );
+    expect(c.message).toContain("configurationName");
+    const u = await expectRefused(agent.client.raw("GET", "/v1/sessions", { as: { ...alice, name: "eve\u202Eecila" } }), 400, "VALIDATION_FAILED");
+    expect(u.message).toContain("U+202E");
+    const r = await expectRefused(
+      agent.client.raw("PATCH", "/v1/configurations/Restricted", { as: admin, body: JSON.stringify({ allowedUsers: ["u-1\u200B"] }) }),
+      400,
+      "VALIDATION_FAILED",
+    );
+    expect(r.message).toContain("allowedUsers");
+  });
+
+  it("a stream text frame that is not UTF-8 closes the stream (1007) and changes nothing", async () => {
+    const stream = await agent.client.openStream();
+    const closed = new Promise<number>((resolve) => stream.ws.once("close", (code) => resolve(code)));
+    stream.ws.send(Buffer.from([0x7b, 0x22, 0xff, 0xfe, 0x22, 0x7d]), { binary: false });
+    expect(await closed).toBe(1007);
+    expect((await agent.client.health()).ok).toBe(true);
+  });
+
+  it("numbers are JSON numbers and query numbers are decimal digits", async () => {
+    for (const idleTimeoutSec of [[60], "0x3c", "60", "6e1", 60.5, true, { n: 60 }, null]) {
+      await expectRefused(agent.client.raw("POST", "/v1/sessions", { as: alice, body: JSON.stringify({ name: "Num", idleTimeoutSec }) }), 400, "VALIDATION_FAILED");
+      await expectRefused(agent.client.raw("POST", `/v1/sessions/${sessionId}/disconnect`, { as: alice, body: JSON.stringify({ idleTimeoutSec }) }), 400, "VALIDATION_FAILED");
+      await expectRefused(
+        agent.client.raw("POST", `/v1/sessions/${sessionId}/run`, { as: alice, body: JSON.stringify({ command: "true", inDisconnectedSession: true, idleTimeoutSec }) }),
+        400,
+        "VALIDATION_FAILED",
+      );
+    }
+    await expectRefused(agent.client.raw("POST", `/v1/sessions/${sessionId}/resize`, { as: alice, body: JSON.stringify({ cols: [80], rows: "0x18" }) }), 400, "VALIDATION_FAILED");
+    for (const id of ["0x1", "1e0", "+1", "-1", " 1", "1.0", ""]) {
+      const e = await expectRefused(agent.client.raw("GET", `/v1/sessions?id=${encodeURIComponent(id)}`, { as: alice }), 400, "VALIDATION_FAILED");
+      expect(e.message).toContain("id");
+    }
+    const byId = await agent.client.raw("GET", `/v1/sessions?id=${sessionId}`, { as: alice });
+    expect((byId.body as { sessions: { id: number }[] }).sessions.map((s) => s.id)).toEqual([sessionId]);
+  });
+
   it("oversized bodies", async () => {
     const big = JSON.stringify({ command: "x".repeat(300 * 1024) });
     await expectRefused(agent.client.raw("POST", `/v1/sessions/${sessionId}/run`, { as: alice, body: big }), 413, "PAYLOAD_TOO_LARGE");

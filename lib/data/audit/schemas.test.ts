@@ -19,9 +19,17 @@ describe("audit query parameters", () => {
     expect(r.problems).toEqual([
       expect.stringMatching(/^The parameter “outcome” \(“maybe”\) must be one of ok, refused, error\.$/),
       expect.stringMatching(/^The parameter “from” \(“yesterday”\) must be a date/),
-      expect.stringMatching(/^The parameter “before” \(“-3”\) must be a positive event number\.$/),
+      expect.stringMatching(/^The parameter “before” \(“-3”\) must be an event number \(decimal digits\)\.$/),
       expect.stringMatching(/^The parameter “size” \(“7”\) must be one of 25, 50, 100, 200\.$/),
     ]);
+  });
+
+  it("reads numbers in decimal digits only: no hex, exponent, sign or blanks", () => {
+    for (const v of ["0x3c", "1e2", "+5", " 5", "5.0", "Infinity"]) {
+      expect(parseAuditQuery({ before: v })).toMatchObject({ ok: false, problems: [expect.stringContaining("“before”")] });
+      expect(parseAuditQuery({ size: v })).toMatchObject({ ok: false, problems: [expect.stringContaining("“size”")] });
+    }
+    expect(parseAuditQuery({ before: "0042", size: "100" })).toMatchObject({ ok: true, query: { before: 42, size: 100 } });
   });
 
   it("refuses both cursors at once, a range that ends before it starts and a bad action name", () => {

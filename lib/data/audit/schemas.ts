@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { queryInt } from "@/lib/protocol/hygiene";
 
 // The audit trail's filters and paging, as they travel in URLs (pages, read routes, exports).
 // Pure zod and helpers: safe for client components.
@@ -67,7 +68,7 @@ const time = z
   .transform((v) => v || undefined)
   .refine((v) => v === undefined || parseAuditTime(v) !== null, TIME_HINT);
 
-const cursor = z.coerce.number({ message: "must be an event number" }).int("must be a whole event number").positive("must be a positive event number").optional();
+const cursor = queryInt("must be an event number (decimal digits)").pipe(z.number().positive("must be a positive event number")).optional();
 
 export const ZAuditFilters = z.object({
   actor: text(64), // username
@@ -90,9 +91,8 @@ export type TAuditFilters = TLoose<z.infer<typeof ZAuditFilters>>;
 const ZAuditQueryShape = ZAuditFilters.extend({
   before: cursor, // older than this event (the "Older" link)
   after: cursor, // newer than this event (the "Newer" link)
-  size: z.coerce
-    .number({ message: "must be a number" })
-    .int("must be a whole number")
+  size: queryInt("must be a number (decimal digits)")
+    .pipe(z.number())
     .refine((n) => (AUDIT_PAGE_SIZES as readonly number[]).includes(n), `must be one of ${AUDIT_PAGE_SIZES.join(", ")}`)
     .default(AUDIT_DEFAULT_PAGE_SIZE),
 });

@@ -1,10 +1,12 @@
 import { z } from "zod";
+import { refuseInvisible } from "@/lib/protocol/hygiene";
 
 export const ZComputerName = z
   .string()
   .trim()
   .min(1, "is required")
   .max(64, "must be at most 64 characters")
+  .superRefine(refuseInvisible)
   .regex(/^[A-Za-z0-9._-]+$/, "may contain letters, digits, dot, dash and underscore only");
 
 export const ZRegisterComputer = z.object({
@@ -18,7 +20,8 @@ export const ZRegisterComputer = z.object({
   token: z.string().min(16, "must be at least 16 characters").max(512, "must be at most 512 characters"),
 });
 
-const positive = (max: number) => z.coerce.number().int("must be a whole number").min(1, "must be at least 1").max(max, `must be at most ${max}`);
+// Numbers arrive as numbers (the form converts with parseDecimal); strings and arrays are refused.
+const positive = (max: number) => z.number({ error: "must be a whole number" }).int("must be a whole number").min(1, "must be at least 1").max(max, `must be at most ${max}`);
 
 export const ZUpdateConfiguration = z.object({
   computerId: z.string().regex(/^[a-z0-9]{20,40}$/, "is not a valid id"),
@@ -28,7 +31,7 @@ export const ZUpdateConfiguration = z.object({
       idleTimeoutMs: positive(2_147_483_647),
       maxIdleTimeoutMs: positive(2_147_483_647),
       outputBufferingMode: z.enum(["Block", "Drop"]),
-      outputBufferBytes: z.coerce.number().int().min(4096, "must be at least 4096").max(256 * 1024 * 1024),
+      outputBufferBytes: z.number({ error: "must be a whole number" }).int("must be a whole number").min(4096, "must be at least 4096").max(256 * 1024 * 1024),
       maxShells: positive(100_000),
       maxShellsPerUser: positive(100_000),
       maxConcurrentUsers: positive(100_000),

@@ -2,7 +2,7 @@ import "server-only";
 import type { Prisma } from "@/lib/generated/prisma-sqlite/client";
 import type { TSessionUser } from "@/lib/auth/session-store";
 import { db } from "@/lib/db/client";
-import type { TSessionFilters, TSessionPage } from "@/lib/dto/sessions";
+import type { TSessionFilters, TSessionPage, TSessionSelectionFilters } from "@/lib/dto/sessions";
 import { visibleSessionsWhere } from "@/lib/data/sessions/session-scope";
 import { sessionRowSelect, toSessionRow, type TSessionRecord } from "@/lib/data/sessions/to-session-row";
 
@@ -24,7 +24,7 @@ export function nameWhere(pattern: string): Prisma.SessionWhereInput {
 }
 
 /** State and availability as the viewer sees them (DESIGN.md), translated to stored fields. */
-function viewWhere(filters: TSessionFilters, viewerId: string): Prisma.SessionWhereInput[] {
+function viewWhere(filters: TSessionSelectionFilters, viewerId: string): Prisma.SessionWhereInput[] {
   const where: Prisma.SessionWhereInput[] = [];
   const attachedElsewhere: Prisma.SessionWhereInput = { state: "Opened", holderId: { not: viewerId } };
   switch (filters.state) {
@@ -66,7 +66,7 @@ const ORDER: Record<TSessionFilters["sort"], (dir: Prisma.SortOrder) => Prisma.S
   expires: (dir) => [{ expiresOn: dir }, { id: dir }],
 };
 
-export function sessionsWhere(actor: TSessionUser, filters: TSessionFilters): Prisma.SessionWhereInput {
+export function sessionsWhere(actor: TSessionUser, filters: TSessionSelectionFilters): Prisma.SessionWhereInput {
   const and: Prisma.SessionWhereInput[] = [visibleSessionsWhere(actor), ...viewWhere(filters, actor.id)];
   if (filters.computer) and.push({ computer: { name: filters.computer } });
   if (filters.name) and.push(nameWhere(filters.name));

@@ -8,6 +8,7 @@ import { Button } from "@/components/ui/button";
 import { Dialog } from "@/components/ui/dialog";
 import { FieldError, Input, Label, Select } from "@/components/ui/input";
 import type { TConfigurationRow } from "@/lib/dto/computers";
+import { parseDecimal } from "@/lib/protocol/hygiene";
 import { queryKeys } from "@/lib/queries/keys";
 
 type TNumericLimit = "idleTimeoutMs" | "maxIdleTimeoutMs" | "outputBufferBytes" | "maxShells" | "maxShellsPerUser" | "maxConcurrentUsers" | "maxMemoryPerShellMB" | "maxProcessesPerShell";
@@ -43,7 +44,7 @@ function EditLimitsForm({ computerId, computerName, configuration: c, onOpenChan
   const fe = failure?.fieldErrors ?? {};
 
   const changed: Partial<Record<TNumericLimit, number>> = {};
-  for (const f of FIELDS) if (values[f.key].trim() !== "" && Number(values[f.key]) !== c[f.key]) changed[f.key] = Number(values[f.key]);
+  for (const f of FIELDS) if (values[f.key].trim() !== "" && parseDecimal(values[f.key]) !== c[f.key]) changed[f.key] = parseDecimal(values[f.key]);
   const limits = { ...changed, ...(mode !== c.outputBufferingMode ? { outputBufferingMode: mode } : {}) };
   const nothing = Object.keys(limits).length === 0;
 

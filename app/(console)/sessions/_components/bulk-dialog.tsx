@@ -9,6 +9,7 @@ import { Button } from "@/components/ui/button";
 import { Dialog } from "@/components/ui/dialog";
 import { Input, Label, Select } from "@/components/ui/input";
 import type { TBulkOperation, TBulkOutcome, TBulkProgress, TPreviewItem, TSessionFilters } from "@/lib/dto/sessions";
+import { parseDecimal } from "@/lib/protocol/hygiene";
 import { queryKeys } from "@/lib/queries/keys";
 import { useLiveEvent } from "@/lib/realtime/use-live-events";
 
@@ -80,7 +81,7 @@ function BulkFlow({ operation, selection, throttleLimit, onClose }: Omit<BulkDia
   const start = () =>
     startTransition(async () => {
       setFailure(null);
-      const idleTimeoutSec = operation === "disconnect" && idle.trim() ? Number(idle) : undefined;
+      const idleTimeoutSec = operation === "disconnect" && idle.trim() ? parseDecimal(idle) : undefined;
       const outputBufferingMode = operation === "disconnect" && mode ? mode : undefined;
       setJob({ jobId: null, total: preview?.length ?? 0, done: 0, outcomes: [], finished: false });
       const r = await startBulkAction({ operation, ...selection, throttleLimit, idleTimeoutSec, outputBufferingMode });

@@ -9,6 +9,7 @@ import { Dialog } from "@/components/ui/dialog";
 import { FieldError, Input, Label, Select } from "@/components/ui/input";
 import type { TComputerRow } from "@/lib/dto/computers";
 import type { TSessionRow } from "@/lib/dto/sessions";
+import { parseDecimal } from "@/lib/protocol/hygiene";
 import { queryKeys } from "@/lib/queries/keys";
 
 export type NewSessionDialogProps = {
@@ -53,7 +54,7 @@ function NewSessionForm({ onOpenChange, computers, onCreated }: Omit<NewSessionD
         computerId,
         name: name.trim(),
         configurationName: configuration?.name ?? configurationName,
-        idleTimeoutSec: idle.trim() ? Number(idle) : undefined,
+        idleTimeoutSec: idle.trim() ? parseDecimal(idle) : undefined,
         outputBufferingMode: mode || undefined,
       });
       if (!result.ok) return setFailure(result);
