@@ -77,7 +77,9 @@ describe("bytes are UTF-8 or refused", () => {
   });
 
   it("parses query strings strictly", () => {
-    expect(parseQueryStrict("?name=IT%2A&q=a+b&name=second&flag")).toEqual({ name: "IT*", q: "a b", flag: "" });
+    expect(parseQueryStrict("?name=IT%2A&q=a+b&flag")).toEqual({ name: "IT*", q: "a b", flag: "" });
+    // A parameter given twice is ambiguous: refused by name, never silently one of the two.
+    expect(() => parseQueryStrict("?name=first&name=second")).toThrow(/parameter "name" is given more than once/);
     expect(parseQueryStrict("name=%E6%97%A5")).toEqual({ name: "日" });
     expect(() => parseQueryStrict("?name=%FF")).toThrow(/not valid UTF-8/);
     expect(() => parseQueryStrict("?name=%C0%AF")).toThrow(InvalidUtf8Error);

@@ -150,7 +150,7 @@ describe("stream", () => {
     expect(out.contiguousFrom(0)).toBe(c.outputOffset);
     // Input typed afterwards comes back live on the same stream.
     await agent.client.input(alice, s.id, "echo again\r");
-    await until(() => out.text().endsWith("again\r\n"));
+    await until(() => withoutPrompts(out.text()).endsWith("again\r\n"));
     await agent.client.remove(alice, s.id);
     await stream.close();
   });
