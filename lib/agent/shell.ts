@@ -41,6 +41,8 @@ __baton_run() {
   local __baton_cmd="$2"
   history -s -- "$__baton_cmd"
   printf '\033]777;%s;S;%s\007' "$__baton_nonce" "$1"
+  # The command after the prompt, as if typed: a terminal shows what ran, then its output.
+  builtin printf '%s\n' "$__baton_cmd"
   set --
   eval "$__baton_cmd"
 }

@@ -170,7 +170,7 @@ export class ComputerLink extends EventEmitter<{ output: [TOutputFrame]; status:
         // agent by offset if the stream did not carry it: a disconnected session's output).
         if (m.change === "created") this.transcripts.start(m.session.instanceId, 0);
         if (m.change !== "closed") this.transcripts.expect(m.session.instanceId, m.session.outputOffset);
-        await this.transcripts.flush(m.session.instanceId);
+        await this.transcripts.flush(m.session.instanceId, m.session.outputOffset);
         const id = await ingestSession({ computerId: this.computer.id, snapshot: m.session, change: m.change, reason: m.reason, at: new Date(m.at) });
         const target = { sessionId: id, sessionName: m.session.name };
         await this.auditAgentChange(m.change, m.reason, target);

@@ -63,7 +63,12 @@ export class TranscriptRecorder {
     for (const instanceId of [...this.pending.keys()]) await this.flush(instanceId);
   }
 
-  async flush(instanceId: string): Promise<void> {
+  /**
+   * Writes what was recorded, in offset order, to the session's running (else last) command.
+   * `upTo`: only output before this offset (an event's own offset): what came after it belongs
+   * to whatever the event starts, and waits.
+   */
+  async flush(instanceId: string, upTo = Number.POSITIVE_INFINITY): Promise<void> {
     const p = this.pending.get(instanceId);
     if (!p) return;
     const parts: Buffer[] = [];
@@ -83,13 +88,24 @@ export class TranscriptRecorder {
     p.segments = [];
     p.bytes = 0;
     for (const seg of segments) {
-      if (seg.offset > p.cursor) await fill(seg.offset);
       const end = seg.offset + seg.data.length;
+      if (seg.offset >= upTo) {
+        p.segments.push(seg);
+        p.bytes += seg.data.length;
+        continue;
+      }
+      if (seg.offset > p.cursor) await fill(seg.offset);
       if (end <= p.cursor) continue;
-      parts.push(seg.data.subarray(Math.max(0, p.cursor - seg.offset)));
-      p.cursor = end;
+      const stop = Math.min(end, upTo);
+      parts.push(seg.data.subarray(Math.max(0, p.cursor - seg.offset), stop - seg.offset));
+      p.cursor = stop;
+      if (stop < end) {
+        p.segments.push({ offset: stop, data: seg.data.subarray(stop - seg.offset) });
+        p.bytes += end - stop;
+      }
     }
-    if (p.expectTo > p.cursor && !p.overflow) await fill(p.expectTo);
+    const want = Math.min(p.expectTo, upTo);
+    if (want > p.cursor && !p.overflow) await fill(want);
     const overflow = p.overflow;
     if (overflow) {
       // Live output came faster than it could be kept: the rest is fetched by offset next time.

@@ -126,13 +126,24 @@ export async function runAndCollect(agent: RunningAgent, as: ActAs, ref: number,
   const { commandId } = await agent.client.run(as, ref, { command });
   const s = await waitForCommand(agent, as, ref, commandId);
   const r = await agent.client.receive(as, ref);
-  return { output: withoutPrompts(r.output.toString("utf8")), exitCode: s.lastCommand!.exitCode };
+  return { output: commandOutput(r.output.toString("utf8"), command), exitCode: s.lastCommand!.exitCode };
 }
 
 /** The prompt bash prints before each command line (`user@Computer:cwd$ `, coloured). */
 export const PROMPT_RE = /\x1b\[1;32m[^\x1b]*\x1b\[0m:\x1b\[1;34m[^\x1b]*\x1b\[0m[$#] /g;
 
-/** Output without the prompts: what the commands themselves printed. */
+/** Output without the prompts. */
 export function withoutPrompts(text: string): string {
   return text.replace(PROMPT_RE, "");
+}
+
+/**
+ * What a `run` command itself printed: without the prompts and without the command line the
+ * terminal shows before its output (as if typed; the terminal turns its newlines into CRLF).
+ */
+export function commandOutput(text: string, command: string): string {
+  const echo = `${command.replace(/\n/g, "\r\n")}\r\n`;
+  const plain = withoutPrompts(text);
+  const at = plain.indexOf(echo);
+  return at < 0 ? plain : plain.slice(0, at) + plain.slice(at + echo.length);
 }

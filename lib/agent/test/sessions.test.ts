@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AgentRequestError } from "../../fleet/agent-client";
-import { alice, bob, runAndCollect, startAgent, until, waitForCommand, type RunningAgent, withoutPrompts } from "./helpers";
+import { alice, bob, runAndCollect, startAgent, until, waitForCommand, type RunningAgent, commandOutput } from "./helpers";
 
 let agent: RunningAgent;
 
@@ -102,7 +102,7 @@ describe("run", () => {
     const done = await waitForCommand(agent, alice, s.id, r.commandId);
     expect(done.state).toBe("Disconnected");
     const got = await agent.client.receive(alice, s.id);
-    expect(withoutPrompts(got.output.toString())).toBe("finished-while-away\r\n");
+    expect(commandOutput(got.output.toString(), "sleep 0.3; echo finished-while-away")).toBe("finished-while-away\r\n");
     expect(got.session).toMatchObject({ state: "Opened", availability: "Available" });
     await agent.client.remove(alice, s.id);
   });

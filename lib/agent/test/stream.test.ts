@@ -2,7 +2,7 @@ import WebSocket from "ws";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AgentClient, AgentRequestError, type AgentStream } from "../../fleet/agent-client";
 import type { TOutputFrame, TStreamServerMessage } from "../../protocol";
-import { alice, startAgent, until, waitForCommand, type RunningAgent, withoutPrompts } from "./helpers";
+import { alice, startAgent, until, waitForCommand, type RunningAgent, withoutPrompts, commandOutput } from "./helpers";
 
 let agent: RunningAgent;
 
@@ -50,7 +50,7 @@ describe("stream", () => {
     const finished = await finishedEvent;
     expect(finished).toMatchObject({ command: { id: commandId, exitCode: 0 }, session: { state: "Opened", command: null } });
     // The command's lines, then the prompt that follows them.
-    await until(() => withoutPrompts(out.text()) === "one\r\ntwo\r\n" && /[$#] $/.test(out.text()), { what: "live output" });
+    await until(() => commandOutput(out.text(), "echo one; echo two") === "one\r\ntwo\r\n" && /[$#] $/.test(out.text()), { what: "live output" });
     const end = out.contiguousFrom(out.frames[0].offset);
     expect(end).toBe((await agent.client.getSession(alice, s.id)).outputOffset);
     // Nothing was buffered: it all went out live.
@@ -115,7 +115,7 @@ describe("stream", () => {
     expect(liveBytes).not.toBe(false);
     const r = await agent.client.receive(alice, s.id, { streamId: back.id });
     expect(r.offset).toBe(liveBytes);
-    const all = withoutPrompts(out.text() + r.output.toString());
+    const all = commandOutput(out.text() + r.output.toString(), "for i in $(seq 1 15); do echo tick $i; sleep 0.1; done");
     expect(all).toBe(Array.from({ length: 15 }, (_, i) => `tick ${i + 1}\r\n`).join(""));
     expect(r.session).toMatchObject({ state: "Opened", holder: { id: alice.id } });
     await agent.client.remove(alice, s.id);
@@ -133,7 +133,7 @@ describe("stream", () => {
     }, { timeoutMs: 3000, what: "heartbeat disconnect" });
     expect(v.command?.id).toBe(commandId);
     await waitForCommand(agent, alice, s.id, commandId);
-    expect(withoutPrompts((await agent.client.receive(alice, s.id)).output.toString())).toBe("survived\r\n");
+    expect(commandOutput((await agent.client.receive(alice, s.id)).output.toString(), "sleep 2; echo survived")).toBe("survived\r\n");
     await agent.client.remove(alice, s.id);
   });
 
@@ -146,7 +146,7 @@ describe("stream", () => {
     const c = await agent.client.connect(alice, s.id, { streamId: stream.id });
     expect(c.bufferedBytes).toBe(0);
     // Everything since the session began: its first prompt, the two lines, the prompt after them.
-    await until(() => withoutPrompts(out.text()) === "early\r\nlate\r\n" && /[$#] $/.test(out.text()));
+    await until(() => commandOutput(out.text(), "echo early; sleep 0.3; echo late") === "early\r\nlate\r\n" && /[$#] $/.test(out.text()));
     expect(out.contiguousFrom(0)).toBe(c.outputOffset);
     // Input typed afterwards comes back live on the same stream.
     await agent.client.input(alice, s.id, "echo again\r");
@@ -163,7 +163,7 @@ describe("stream", () => {
     await waitForCommand(agent, alice, s.id, commandId, 30_000);
     const total = (await agent.client.getSession(alice, s.id)).outputOffset;
     await until(() => out.frames.length > 0 && out.contiguousFrom(out.frames[0].offset) === total, { timeoutMs: 10_000, what: "all bytes" });
-    expect(/^z{3000000}\r\n$/.test(withoutPrompts(out.text()))).toBe(true);
+    expect(/^z{3000000}\r\n$/.test(commandOutput(out.text(), "head -c 3000000 /dev/zero | tr '\\0' 'z'; echo"))).toBe(true);
     await agent.client.remove(alice, s.id);
     await stream.close();
   });
