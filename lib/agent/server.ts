@@ -129,6 +129,7 @@ export function createAgentServer(opts: AgentServerOptions): AgentServer {
         sessions: m.counts(),
         streams: hub.size,
         memory: { rss: mem.rss, heapUsed: mem.heapUsed, external: mem.external, arrayBuffers: mem.arrayBuffers },
+        retainedOutput: m.retainedOutput(),
         leftovers: opts.leftovers ?? null,
       };
       return { status: 200, body };

@@ -116,6 +116,17 @@ export class SessionManager {
     return out;
   }
 
+  /** Output retained for replay by all sessions (counted apart from the agent's own memory). */
+  retainedOutput(): { bytes: number; allocatedBytes: number } {
+    let bytes = 0;
+    let allocatedBytes = 0;
+    for (const s of this.sessions.values()) {
+      bytes += s.history.size;
+      allocatedBytes += s.history.allocatedBytes;
+    }
+    return { bytes, allocatedBytes };
+  }
+
   allSnapshots() {
     return [...this.sessions.values()].map((s) => s.snapshot());
   }

@@ -118,6 +118,8 @@ export const ZHealthResponse = z.object({
   sessions: z.record(z.string(), z.number()),
   streams: z.number().int(),
   memory: z.object({ rss: z.number(), heapUsed: z.number(), external: z.number(), arrayBuffers: z.number() }),
+  /** Output retained for replay across live sessions: bytes held, and memory allocated for them. */
+  retainedOutput: z.object({ bytes: z.number(), allocatedBytes: z.number() }).optional(),
   /** What this run ended at start that a previous run left behind; null when nothing. Absent from older agents. */
   leftovers: ZLeftoverReport.nullable().optional(),
 });

@@ -20,6 +20,8 @@ export type TTerminalElement = HTMLDivElement & {
   batonCursor?: () => number | null;
   /** Closes the live channel's transport as a network blip would (socket.io then reconnects). */
   batonBlip?: () => void;
+  /** Milliseconds from asking to attach until the replayed output was drawn (null until then). */
+  batonAttachMs?: () => number | null;
 };
 
 // The server relays keystrokes as strings; its schema caps one message at 16 KB.
@@ -76,6 +78,14 @@ export function TerminalView({ sessionId, label }: { sessionId: string; label: s
       const el = host.current as TTerminalElement;
       el.batonCursor = () => cursor;
       el.batonBlip = () => socket.io.engine?.close();
+      // Attach timing (bench:attach): from the attach request until xterm has drawn the replay.
+      let attachAskedAt = 0;
+      let replayEnd = -1;
+      let attachMs: number | null = null;
+      el.batonAttachMs = () => attachMs;
+      const noteDrawn = (end: number) => {
+        if (attachMs === null && replayEnd >= 0 && end >= replayEnd) attachMs = performance.now() - attachAskedAt;
+      };
       el.batonLines = () => {
         const b = term.buffer.active;
         const out: string[] = [];
@@ -89,9 +99,12 @@ export function TerminalView({ sessionId, label }: { sessionId: string; label: s
       };
       const attach = () => {
         setStatus({ kind: "attaching" });
+        attachAskedAt = performance.now();
         socket.emit("terminal.attach", { sessionId, from: cursor }, (ack: TAttachAck | undefined) => {
           if (disposed) return;
           if (ack?.ok) {
+            replayEnd = ack.end;
+            noteDrawn(ackTo);
             attached = true;
             setStatus({ kind: "attached" });
             // Acks that came due while attaching go out now.
@@ -117,6 +130,7 @@ export function TerminalView({ sessionId, label }: { sessionId: string; label: s
         cursor = end;
         term.write(bytes, () => {
           ackTo = Math.max(ackTo, end);
+          noteDrawn(ackTo);
           ackTimer ??= setTimeout(sendAck, ACK_DEBOUNCE_MS);
         });
       };
