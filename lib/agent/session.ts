@@ -266,7 +266,10 @@ export class Session {
 
   /** The holder was shown everything before `offset`. */
   ack(offset: number): void {
-    if (this.history.ack(offset)) this.maybeResume();
+    if (!this.history.ack(offset)) return;
+    this.maybeResume();
+    // Consoles show what is still unseen: the holder's terminal caught up (at most every 2 s).
+    this.reportBuffered({ whenOpened: true });
   }
 
   /** Any viewer: retained output from `from`, at most `max` bytes (coalesced live output included). */
@@ -432,13 +435,13 @@ export class Session {
   }
 
   /** Lets consoles show the buffer filling while nobody is attached, at most every 2 s. */
-  private reportBuffered(): void {
+  private reportBuffered(opts: { whenOpened?: boolean } = {}): void {
     if (this.bufferReportTimer) return;
     const wait = Math.max(0, this.lastBufferReport + BUFFER_REPORT_MS - Date.now());
     this.bufferReportTimer = setTimeout(() => {
       this.bufferReportTimer = null;
       this.lastBufferReport = Date.now();
-      if (this.live && this.state !== "Opened") this.hooks.emit(this, "buffered");
+      if (this.live && (opts.whenOpened || this.state !== "Opened")) this.hooks.emit(this, "buffered");
     }, wait);
     this.bufferReportTimer.unref();
   }
