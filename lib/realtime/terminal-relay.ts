@@ -136,11 +136,12 @@ export function attachTerminalRelay(socket: Socket, user: TSessionUser): void {
       link.on("output", onOutput);
       sub.off = () => link.off("output", onOutput);
       subs.set(sessionId, sub);
-      const view = await link.request(as, (c) => c.getSession(as, record.instanceId));
       const start = sub.cursor;
+      // The terminal's size and the replay are asked for at once: attaching costs one round trip.
+      const viewing = link.request(as, (c) => c.getSession(as, record.instanceId));
       const done = catchUp(sessionId, sub, link, { fresh: from === null });
       sub.chain = done.catch(() => {});
-      await done;
+      const [view] = await Promise.all([viewing, done]);
       if (typeof ack === "function") (ack as TAck)({ ok: true, cols: view.cols, rows: view.rows, from: start, end: sub.cursor });
       // A full-screen program draws its whole screen again for the terminal that just arrived.
       sub.chain = sub.chain.then(() => link.request(as, (c) => c.redraw(as, record.instanceId))).catch(() => {});
