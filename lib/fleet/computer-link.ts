@@ -39,6 +39,7 @@ export class ComputerLink extends EventEmitter<{ output: [TOutputFrame]; status:
   private retry: NodeJS.Timeout | null = null;
   private brokenTimer: NodeJS.Timeout | null = null;
   private lastError: string | null = null;
+  private leftoversAudited: string | null = null;
 
   constructor(
     readonly computer: TLinkedComputer,
@@ -156,6 +157,18 @@ export class ComputerLink extends EventEmitter<{ output: [TOutputFrame]; status:
       for (const snap of hello.sessions) this.transcripts.start(snap.instanceId, snap.seenOffset ?? snap.outputOffset);
       for (const c of await reconcileComputer(this.computer.id, hello.sessions)) {
         await this.auditAgentChange(c.change, c.reason, { sessionId: c.sessionId, sessionName: c.sessionName });
+      }
+      // Processes a dead agent run left behind, which this agent's start ended: on record, once.
+      const left = hello.leftovers;
+      if (left && left.endedOn !== this.leftoversAudited) {
+        this.leftoversAudited = left.endedOn;
+        await appendAuditEvent({
+          actor: this.agentActor(),
+          action: "agent.leftovers-ended",
+          outcome: "ok",
+          computerName: this.computer.name,
+          params: { endedOn: left.endedOn, count: left.count, sessions: left.sessions, processes: left.processes.slice(0, 20) },
+        });
       }
       await ingestConfigurations(this.computer.id, await this.client.listConfigurations());
       this.setStatus("online");

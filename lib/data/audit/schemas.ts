@@ -28,6 +28,9 @@ export const KNOWN_AUDIT_ACTIONS = [
   "session.run",
   "session.take-over",
   "security.origin-refused",
+  "terminal.command",
+  "terminal.control-key",
+  "terminal.interrupt",
   "user.create",
 ] as const;
 
