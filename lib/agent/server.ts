@@ -16,6 +16,7 @@ import {
   ZListSessionsQuery,
   ZNewSessionRequest,
   ZReceiveRequest,
+  ZWatchRequest,
   ZConnectRequest,
   ZRemoveRequest,
   ZResizeRequest,
@@ -202,6 +203,12 @@ export function createAgentServer(opts: AgentServerOptions): AgentServer {
       case "redraw":
         await body(req, ZReceiveRequest);
         return { status: 200, body: m.redraw(actor, sessionRef) };
+      case "watch":
+        await body(req, ZWatchRequest);
+        return { status: 200, body: m.watch(actor, streamId, sessionRef) };
+      case "unwatch":
+        await body(req, ZWatchRequest);
+        return { status: 200, body: m.unwatch(actor, streamId, sessionRef) };
       case "resize":
         return { status: 200, body: { session: m.resize(actor, sessionRef, await body(req, ZResizeRequest)) } };
       default:

@@ -6,6 +6,8 @@ import {
   OUTPUT_READ_MAX_BYTES,
   type TAckRequest,
   type TAckResponse,
+  type TWatchResponse,
+  MAX_WATCH_STREAMS_PER_SESSION,
   type TActingUser,
   type TOutputQuery,
   type TOutputResponse,
@@ -38,6 +40,7 @@ export type StreamPort = {
   broadcast(msg: TStreamServerMessage): void;
   deliver(streamId: string, header: Buffer, data: Buffer, done: () => void): boolean;
   acks(streamId: string): boolean;
+  deliverToWatcher(streamId: string, header: Buffer, data: Buffer): boolean;
 };
 
 export type SessionManagerOptions = {
@@ -172,6 +175,7 @@ export class SessionManager {
         emit: (s, change, extra) => this.emit(s, change, extra),
         deliver: (sid, header, data, done) => this.stream?.deliver(sid, header, data, done) ?? false,
         acks: (sid) => this.stream?.acks(sid) ?? false,
+        deliverToWatcher: (sid, header, data) => this.stream?.deliverToWatcher(sid, header, data) ?? false,
         ended: (s) => this.onEnded(s),
       },
     );
@@ -315,6 +319,36 @@ export class SessionManager {
     };
   }
 
+  /**
+   * A stream subscribes to the session's live output read-only (a console whose users watch it),
+   * whoever holds the session. Nothing of the session changes: not its state, holder, cursor,
+   * idle clock or buffering; a watching stream that falls behind loses frames, never holds the shell.
+   */
+  watch(actor: TActingUser, streamId: string | null, ref: string): TWatchResponse {
+    const s = this.resolve(ref);
+    this.requireReader(actor, s, "watch");
+    this.requireLive(s, "watched");
+    if (!streamId) throw new AgentError("VALIDATION_FAILED", "Watching needs the x-baton-stream header naming the stream that gets the output.");
+    this.requireStream(streamId);
+    if (!s.watchStreams.has(streamId) && s.watchStreams.size >= MAX_WATCH_STREAMS_PER_SESSION) {
+      throw new AgentError("WATCH_LIMIT", `The session ${s.name} already has ${s.watchStreams.size} watching streams, the most it allows.`, {
+        limit: MAX_WATCH_STREAMS_PER_SESSION,
+      });
+    }
+    s.watchStreams.add(streamId);
+    this.opts.log.info({ sessionId: s.id, user: actor.id, streamId }, "stream watching session");
+    return { watching: true, outputOffset: s.outputOffset, watchStreams: s.watchStreams.size };
+  }
+
+  /** The stream stops getting the session's output as a watcher (a no-op when it was not watching). */
+  unwatch(actor: TActingUser, streamId: string | null, ref: string): TWatchResponse {
+    const s = this.resolve(ref);
+    this.requireReader(actor, s, "stop watching");
+    if (!streamId) throw new AgentError("VALIDATION_FAILED", "Unwatching needs the x-baton-stream header naming the watching stream.");
+    if (s.watchStreams.delete(streamId)) this.opts.log.info({ sessionId: s.id, user: actor.id, streamId }, "stream stopped watching session");
+    return { watching: false, outputOffset: s.outputOffset, watchStreams: s.watchStreams.size };
+  }
+
   /** Asks a full-screen program in the session to draw its screen again (for a terminal that just attached). */
   redraw(actor: TActingUser, ref: string): { redrawn: boolean } {
     const s = this.resolve(ref);
@@ -333,6 +367,7 @@ export class SessionManager {
   /** Robust connection: sessions attached through a lost stream are disconnected, never killed. */
   streamLost(streamId: string, why: string): void {
     for (const s of this.sessions.values()) {
+      s.watchStreams.delete(streamId);
       if (s.state !== "Opened" || s.streamId !== streamId) continue;
       const config = this.configs.get(s.configurationName.toLowerCase());
       const max = config ? Math.floor(config.maxIdleTimeoutMs / 1000) : s.idleTimeoutSec;

@@ -12,6 +12,7 @@ import {
   ZAgentErrorBody,
   ZOutputResponse,
   ZRedrawResponse,
+  ZWatchResponse,
   ZConfigurationListResponse,
   ZConfigurationResponse,
   ZHealthResponse,
@@ -27,6 +28,7 @@ import {
   type THealthResponse,
   type TListSessionsQuery,
   type TAckResponse,
+  type TWatchResponse,
   type TNewSessionRequest,
   type TOutputResponse,
   type TOutputFrame,
@@ -157,6 +159,15 @@ export class AgentClient {
   /** Asks a full-screen program to draw its screen again. */
   async redraw(as: ActAs, ref: string | number): Promise<boolean> {
     return (await this.call("POST", `/v1/sessions/${enc(ref)}/redraw`, { as, body: {}, schema: ZRedrawResponse })).redrawn;
+  }
+
+  /** The stream gets the session's live output read-only (watchers); nothing of the session changes. */
+  async watch(as: ActAs, ref: string | number, opt: { streamId: string }): Promise<TWatchResponse> {
+    return this.call("POST", `/v1/sessions/${enc(ref)}/watch`, { as, body: {}, streamId: opt.streamId, schema: ZWatchResponse });
+  }
+
+  async unwatch(as: ActAs, ref: string | number, opt: { streamId: string }): Promise<TWatchResponse> {
+    return this.call("POST", `/v1/sessions/${enc(ref)}/unwatch`, { as, body: {}, streamId: opt.streamId, schema: ZWatchResponse });
   }
 
   async remove(as: ActAs, ref: string | number, opt: { force?: boolean } = {}): Promise<TSessionView> {
