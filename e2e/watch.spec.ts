@@ -57,6 +57,8 @@ test("a help-desk watcher sees the screen and live output, cannot type, and the 
     await expect(presence(desk)).toContainText(HANA);
     await typeLine(tech, `echo live-$((6*7))-${marker}`);
     await expect(watchedTerminal(desk)).toContainText(`live-42-${marker}`, { timeout: 15_000 });
+    await desk.evaluate(() => window.scrollTo(0, 0));
+    await keepScreenshot(desk, testInfo, "watch-watcher");
 
     // Typing in the watcher's terminal goes nowhere.
     await watchedTerminal(desk).click();
@@ -90,7 +92,6 @@ test("a help-desk watcher sees the screen and live output, cannot type, and the 
     await expect(terminal(tech)).not.toContainText(`touch ${planted}`);
     await expect(terminal(tech)).toHaveAttribute("data-status", "attached");
 
-    await keepScreenshot(desk, testInfo, "watch-watcher");
     await keepScreenshot(tech, testInfo, "watch-holder");
 
     // Stopping the watch: the holder sees the watcher go.
