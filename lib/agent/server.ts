@@ -17,6 +17,8 @@ import {
   ZNewSessionRequest,
   ZReceiveRequest,
   ZWatchRequest,
+  ZJoinRequest,
+  ZLeaveRequest,
   ZConnectRequest,
   ZRemoveRequest,
   ZResizeRequest,
@@ -206,6 +208,10 @@ export function createAgentServer(opts: AgentServerOptions): AgentServer {
       case "watch":
         await body(req, ZWatchRequest);
         return { status: 200, body: m.watch(actor, streamId, sessionRef) };
+      case "join":
+        return { status: 200, body: m.join(actor, sessionRef, await body(req, ZJoinRequest)) };
+      case "leave":
+        return { status: 200, body: m.leave(actor, sessionRef, await body(req, ZLeaveRequest)) };
       case "unwatch":
         await body(req, ZWatchRequest);
         return { status: 200, body: m.unwatch(actor, streamId, sessionRef) };

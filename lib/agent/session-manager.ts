@@ -7,6 +7,9 @@ import {
   type TAckRequest,
   type TAckResponse,
   type TWatchResponse,
+  type TJoinRequest,
+  type TJoinResponse,
+  type TLeaveRequest,
   MAX_WATCH_STREAMS_PER_SESSION,
   type TActingUser,
   type TOutputQuery,
@@ -285,7 +288,8 @@ export class SessionManager {
 
   input(actor: TActingUser, ref: string, data: string): TSessionView {
     const s = this.resolve(ref);
-    this.requireHeldBy(actor, s, "send input to");
+    // A user the holder let join types alongside them; the line is theirs (attribution).
+    if (!(s.state === "Opened" && s.joined.has(actor.id))) this.requireHeldBy(actor, s, "send input to");
     s.write(data, { id: actor.id, name: actor.name });
     return toView(s.snapshot(), actor.id);
   }
@@ -347,6 +351,27 @@ export class SessionManager {
     if (!streamId) throw new AgentError("VALIDATION_FAILED", "Unwatching needs the x-baton-stream header naming the watching stream.");
     if (s.watchStreams.delete(streamId)) this.opts.log.info({ sessionId: s.id, user: actor.id, streamId }, "stream stopped watching session");
     return { watching: false, outputOffset: s.outputOffset, watchStreams: s.watchStreams.size };
+  }
+
+  /**
+   * Join: the holder lets `user` type alongside them (the console asked the holder and checked the
+   * user's role). Lasts until `leave`, or until the session is detached or changes holder.
+   */
+  join(actor: TActingUser, ref: string, req: TJoinRequest): TJoinResponse {
+    const s = this.resolve(ref);
+    this.requireHeldBy(actor, s, "let someone join");
+    if (req.user.id === actor.id) throw new AgentError("VALIDATION_FAILED", `${actor.name} holds ${s.name} already; only another user can join.`);
+    s.joined.set(req.user.id, { id: req.user.id, name: req.user.name });
+    this.opts.log.info({ sessionId: s.id, user: actor.id, joined: req.user.id }, "user joined session");
+    return { joined: [...s.joined.values()] };
+  }
+
+  /** The holder ends a join, or the joined user leaves; a no-op for a user who had not joined. */
+  leave(actor: TActingUser, ref: string, req: TLeaveRequest): TJoinResponse {
+    const s = this.resolve(ref);
+    if (actor.id !== req.userId) this.requireHeldBy(actor, s, "end a join of");
+    if (s.joined.delete(req.userId)) this.opts.log.info({ sessionId: s.id, user: actor.id, left: req.userId }, "user left session");
+    return { joined: [...s.joined.values()] };
   }
 
   /** Asks a full-screen program in the session to draw its screen again (for a terminal that just attached). */

@@ -82,6 +82,8 @@ export class Session {
    * every live frame, never move the holder's cursor and never hold the shell back.
    */
   readonly watchStreams = new Set<string>();
+  /** Users the holder let type alongside them (join), by id; cleared whenever the holder changes. */
+  readonly joined = new Map<string, TUserRef>();
 
   private proc: pty.IPty | null = null;
   private cgroups: SessionCgroups = { dirs: [], pids: false };
@@ -227,6 +229,7 @@ export class Session {
 
   attach(holder: TUserRef, streamId: string | null): void {
     this.flushLive();
+    if (this.holder?.id !== holder.id) this.joined.clear();
     this.clearIdleTimer();
     this.state = "Opened";
     this.holder = holder;
@@ -241,6 +244,7 @@ export class Session {
     if (this.blockedTimer) this.reportBlocked();
     this.state = "Disconnected";
     this.holder = null;
+    this.joined.clear();
     this.streamId = null;
     this.idleTimeoutSec = opts.idleTimeoutSec;
     this.outputBufferingMode = opts.mode;
@@ -342,6 +346,7 @@ export class Session {
     this.holder = null;
     this.streamId = null;
     this.watchStreams.clear();
+    this.joined.clear();
     this.running = null;
     // A Broken session keeps its last output for a Receive; a Closed one has nothing left to give.
     if (state === "Closed") this.history.clear();

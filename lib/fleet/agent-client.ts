@@ -13,6 +13,7 @@ import {
   ZOutputResponse,
   ZRedrawResponse,
   ZWatchResponse,
+  ZJoinResponse,
   ZConfigurationListResponse,
   ZConfigurationResponse,
   ZHealthResponse,
@@ -29,6 +30,7 @@ import {
   type TListSessionsQuery,
   type TAckResponse,
   type TWatchResponse,
+  type TJoinResponse,
   type TNewSessionRequest,
   type TOutputResponse,
   type TOutputFrame,
@@ -168,6 +170,16 @@ export class AgentClient {
 
   async unwatch(as: ActAs, ref: string | number, opt: { streamId: string }): Promise<TWatchResponse> {
     return this.call("POST", `/v1/sessions/${enc(ref)}/unwatch`, { as, body: {}, streamId: opt.streamId, schema: ZWatchResponse });
+  }
+
+  /** The holder (`as`) lets `user` type alongside them. */
+  async join(as: ActAs, ref: string | number, user: { id: string; name: string }): Promise<TJoinResponse> {
+    return this.call("POST", `/v1/sessions/${enc(ref)}/join`, { as, body: { user }, schema: ZJoinResponse });
+  }
+
+  /** The holder ends `userId`'s join, or that user leaves. */
+  async leave(as: ActAs, ref: string | number, userId: string): Promise<TJoinResponse> {
+    return this.call("POST", `/v1/sessions/${enc(ref)}/leave`, { as, body: { userId }, schema: ZJoinResponse });
   }
 
   async remove(as: ActAs, ref: string | number, opt: { force?: boolean } = {}): Promise<TSessionView> {

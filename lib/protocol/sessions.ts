@@ -280,3 +280,12 @@ export const ZWatchResponse = z.object({
   watchStreams: z.number().int().nonnegative(),
 });
 export type TWatchResponse = z.infer<typeof ZWatchResponse>;
+
+/** POST /v1/sessions/:ref/join: the holder lets another user type alongside them. */
+export const ZJoinRequest = z.strictObject({ user: z.strictObject({ id: printable(128), name: printable(256) }) });
+/** POST /v1/sessions/:ref/leave: the holder ends a join, or the joined user leaves. */
+export const ZLeaveRequest = z.strictObject({ userId: printable(128) });
+export const ZJoinResponse = z.object({ joined: z.array(z.object({ id: z.string(), name: z.string() })) });
+export type TJoinResponse = z.infer<typeof ZJoinResponse>;
+export type TJoinRequest = z.infer<typeof ZJoinRequest>;
+export type TLeaveRequest = z.infer<typeof ZLeaveRequest>;

@@ -180,3 +180,43 @@ describe("watch", () => {
     await agent.client.remove(alice, s.id);
   }, 90_000);
 });
+
+describe("join", () => {
+  it("lets a user the holder named type alongside them, each line attributed to its typist, until the holder ends it", async () => {
+    const stream = await open();
+    const events: import("../../protocol").TSessionUpdatedMessage[] = [];
+    stream.on("message", (m) => m.type === "session.updated" && events.push(m));
+    const s = await agent.client.newSession(alice, { name: "Joined" }, { streamId: stream.id });
+    const typed = async (as: typeof alice, line: string) => {
+      const before = events.length;
+      await agent.client.input(as, s.id, `${line}\r`);
+      const done = await until(() => events.slice(before).find((e) => e.session.instanceId === s.instanceId && e.change === "command.finished"), { what: line });
+      return done.command!;
+    };
+
+    // Only the holder lets someone join; before that, the manager's keystrokes are refused.
+    await expect(agent.client.input(bob, s.id, "echo too-early\r")).rejects.toMatchObject({ code: "ATTACHED_TO_OTHER" });
+    await expect(agent.client.join(carol, s.id, { id: bob.id, name: bob.name })).rejects.toMatchObject({ code: "ATTACHED_TO_OTHER" });
+    await expect(agent.client.join(alice, s.id, { id: alice.id, name: alice.name })).rejects.toMatchObject({ code: "VALIDATION_FAILED" });
+    expect(await agent.client.join(alice, s.id, { id: bob.id, name: bob.name })).toEqual({ joined: [{ id: bob.id, name: bob.name }] });
+
+    expect(await typed(bob, "echo from-bob")).toMatchObject({ command: "echo from-bob", typedBy: { id: bob.id } });
+    expect(await typed(alice, "echo from-alice")).toMatchObject({ command: "echo from-alice", typedBy: { id: alice.id } });
+    // Someone else is still refused; a joined user does not become the holder, nor may resize or ack.
+    await expect(agent.client.input(carol, s.id, "echo carol\r")).rejects.toMatchObject({ code: "ATTACHED_TO_OTHER" });
+    await expect(agent.client.resize(bob, s.id, { cols: 40, rows: 10 })).rejects.toMatchObject({ code: "ATTACHED_TO_OTHER" });
+    expect((await agent.client.getSession(alice, s.id)).holder?.id).toBe(alice.id);
+
+    // A joined user may not end someone else's join; the holder ends theirs.
+    await expect(agent.client.leave(bob, s.id, carol.id)).rejects.toMatchObject({ code: "ATTACHED_TO_OTHER" });
+    expect(await agent.client.leave(alice, s.id, bob.id)).toEqual({ joined: [] });
+    await expect(agent.client.input(bob, s.id, "echo after-leave\r")).rejects.toMatchObject({ code: "ATTACHED_TO_OTHER" });
+
+    // Disconnecting ends every join: a later holder starts with nobody joined.
+    await agent.client.join(alice, s.id, { id: bob.id, name: bob.name });
+    await agent.client.disconnect(alice, s.id);
+    await agent.client.connect(alice, s.id, { streamId: stream.id });
+    await expect(agent.client.input(bob, s.id, "echo after-reconnect\r")).rejects.toMatchObject({ code: "ATTACHED_TO_OTHER" });
+    await agent.client.remove(alice, s.id);
+  });
+});
