@@ -146,3 +146,63 @@ test("a watcher gets live output of a disconnected session, and watching leaves 
     await removeSession(tech, id, label);
   }
 });
+
+test("a manager asks to join, the holder accepts, each typed line is attributed to its typist, and the holder ends the join", async ({ pageAs }, testInfo) => {
+  test.setTimeout(120_000);
+  const tech = await pageAs("technician");
+  const name = unique("Joined");
+  const label = `${name} on Srv1`;
+  const id = await newSession(tech, { computer: "Srv1", name });
+  const marker = unique("j");
+  const MAX = "Max Manager (manager)";
+  try {
+    await tech.goto(`/sessions/${id}`);
+    await expectTerminalAttached(tech);
+    const boss = await pageAs("manager");
+    await startWatching(boss, id);
+
+    // Before the holder accepts, the manager's typing goes nowhere.
+    await watchedTerminal(boss).click();
+    await boss.keyboard.type(`echo early-${marker}`, { delay: 0 });
+    await boss.keyboard.press("Enter");
+
+    await boss.getByRole("button", { name: "Ask to join" }).click();
+    await expect(presence(tech)).toContainText(`${MAX} asks to join`);
+    // Refused first: the manager keeps watching.
+    await presence(tech).getByRole("button", { name: `Refuse ${MAX}` }).click();
+    await expect(presence(tech)).toContainText(`${MAX} is watching`);
+    await expect(watchedTerminal(boss)).toContainText("refused your request to join");
+
+    await boss.getByRole("button", { name: "Ask to join" }).click();
+    await presence(tech).getByRole("button", { name: `Let ${MAX} join` }).click();
+    await expect(boss.getByRole("status").filter({ hasText: `Joined: what you type goes to ${label}` })).toBeVisible();
+    await expect(presence(boss)).toContainText(`${MAX} has joined`);
+
+    await watchedTerminal(boss).click();
+    await boss.keyboard.type(`echo by-manager-${marker}`, { delay: 0 });
+    await boss.keyboard.press("Enter");
+    await expect(terminal(tech)).toContainText(`by-manager-${marker}`, { timeout: 15_000 });
+    await typeLine(tech, `echo by-holder-${marker}`);
+    await expect(watchedTerminal(boss)).toContainText(`by-holder-${marker}`, { timeout: 15_000 });
+    await keepScreenshot(tech, testInfo, "join-holder");
+
+    // Each line is recorded with its typist; the early line never ran.
+    const history = tech.getByRole("table", { name: "Command history" });
+    await expect(history.locator("tr").filter({ hasText: `echo by-manager-${marker}` })).toContainText("manager");
+    await expect(history.locator("tr").filter({ hasText: `echo by-holder-${marker}` })).toContainText("tech");
+    await expect(history).not.toContainText(`early-${marker}`);
+
+    // The holder ends the join: the manager's terminal closes and their keystrokes stop.
+    await presence(tech).getByRole("button", { name: `End the join of ${MAX}` }).click();
+    await expect(watchedTerminal(boss)).toHaveAttribute("data-status", "closed");
+    await expect(boss.getByRole("status").filter({ hasText: "ended your join" })).toBeVisible();
+    await expect(presence(tech)).toBeHidden();
+    const timelineList = tech.getByRole("list", { name: "State history" });
+    await expect(timelineList).toContainText("join requested");
+    await expect(timelineList).toContainText("join refused");
+    await expect(timelineList).toContainText("join accepted");
+    await expect(timelineList).toContainText("join ended");
+  } finally {
+    await removeSession(tech, id, label);
+  }
+});

@@ -32,6 +32,8 @@ export const SESSION_ACTOR_ROLES: readonly TRole[] = ["technician", "manager", "
 
 // Roles that may watch a session's live terminal read-only, whoever holds it.
 export const WATCH_ROLES: readonly TRole[] = ["helpdesk", "manager", "admin"];
+// Roles that may ask the holder to type alongside them (join).
+export const JOIN_ROLES: readonly TRole[] = ["manager", "admin"];
 
 export const canSee = (role: TRole, area: TArea) => AREA_ROLES[area].includes(role);
 export const areasFor = (role: TRole) => AREAS.filter((a) => canSee(role, a));

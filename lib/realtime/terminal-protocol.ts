@@ -12,7 +12,9 @@ export type TTerminalOutput = { sessionId: string; offset: number; data: Uint8Ar
 export type TTerminalNotice = { sessionId: string; text: string };
 
 /** `terminal.presence`: who watches the session now (one entry per user), sent to every participant. */
-export type TPresence = { userId: string; name: string; role: TRole; since: string };
+export type TPresence = { userId: string; name: string; role: TRole; since: string; state: TParticipation };
+/** A watcher watches; one who asked to type is `asking` until the holder answers; `joined` types alongside the holder. */
+export type TParticipation = "watching" | "asking" | "joined";
 export type TTerminalPresence = { sessionId: string; watchers: TPresence[] };
 
 /** `terminal.refused`: the server refused a message from this terminal (a watcher typing); nothing changed. */

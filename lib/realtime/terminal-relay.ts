@@ -8,7 +8,7 @@ import { actAs } from "@/lib/fleet/act-as";
 import type { ComputerLink } from "@/lib/fleet/computer-link";
 import { fleet } from "@/lib/fleet/fleet";
 import { appendAuditEvent } from "@/lib/audit/append";
-import { ROLE_LABEL, WATCH_ROLES } from "@/lib/auth/roles";
+import { JOIN_ROLES, ROLE_LABEL, WATCH_ROLES } from "@/lib/auth/roles";
 import { env } from "@/lib/env";
 import { logger } from "@/lib/logger";
 import { publish } from "@/lib/realtime/publish";
@@ -29,6 +29,11 @@ import type { TOutputFrame } from "@/lib/protocol";
 // the holder's cursor), and every keystroke, resize or ack from it is refused here, per message,
 // whatever the browser sends. Everyone in the session's room sees who watches; the holder may end
 // a watch. Watch start, stop, end by the holder and refusals are audited.
+//
+// Join: a watching manager or admin asks to type; the holder accepts or refuses. A joined
+// terminal's keystrokes go to the agent as its own user (the agent accepts them because the
+// holder named that user, and attributes each line to its typist); resizes and acks stay the
+// holder's. The holder ends a join as they end a watch. Every step is audited.
 const ZSessionId = z.string().regex(/^[a-z0-9]{20,40}$/);
 const ZAttach = z.strictObject({ sessionId: ZSessionId, from: z.number().int().nonnegative().nullable().optional() });
 const ZDetach = z.strictObject({ sessionId: ZSessionId });
@@ -37,13 +42,14 @@ const ZResize = z.strictObject({ sessionId: ZSessionId, cols: z.number().int().m
 const ZAck = z.strictObject({ sessionId: ZSessionId, offset: z.number().int().nonnegative() });
 const ZWatch = z.strictObject({ sessionId: ZSessionId });
 const ZEndWatch = z.strictObject({ sessionId: ZSessionId, userId: z.string().min(1).max(64) });
+const ZJoinAnswer = z.strictObject({ sessionId: ZSessionId, userId: z.string().min(1).max(64), accept: z.boolean() });
 
 /** Acks reach the agent at most this often per terminal (the newest offset wins). */
 const ACK_INTERVAL_MS = 100;
 
 type TSub = {
-  /** `hold`: the holder's terminal (input, resize, acks). `watch`: read-only. */
-  mode: "hold" | "watch";
+  /** `hold`: the holder's terminal (input, resize, acks). `watch`: read-only. `joined`: a watcher who may type. */
+  mode: "hold" | "watch" | "joined";
   instanceId: string;
   computerId: string;
   /** Offset of the next byte this browser needs. */
@@ -135,6 +141,12 @@ export function attachTerminalRelay(socket: Socket, user: TSessionUser): void {
     release(sub);
     if (subs.get(sessionId) === sub) subs.delete(sessionId);
     if (sub.mode === "hold") return void socket.leave(roomForSession(sessionId));
+    if (sub.mode === "joined") {
+      // The agent stops taking this user's keystrokes (a no-op if the session moved on already).
+      const link = fleet().link(sub.computerId);
+      void link.request(as, (c) => c.leave(as, sub.instanceId, user.id)).catch(() => {});
+      void appendAuditEvent({ actor, action: "session.join.ended", outcome: "ok", ...sub.target, params: { reason: why } }).catch(() => {});
+    }
     if (!removeWatcher(sessionId, socket.id)) return;
     void socket.leave(roomForSession(sessionId));
     sendPresence(sessionId);
@@ -256,10 +268,18 @@ export function attachTerminalRelay(socket: Socket, user: TSessionUser): void {
       addWatcher(sessionId, {
         socketId: socket.id,
         userId: user.id,
+        username: user.username,
         name: who,
         role: user.role,
         since: new Date(),
+        state: "watching",
         end: (reason) => closeSub(sessionId, reason),
+        grant: () => {
+          if (subs.get(sessionId) !== sub) return;
+          sub.mode = "joined";
+          socket.emit("terminal.joined", { sessionId });
+        },
+        tell: (text) => notice(sessionId, text),
       });
       const view = await link.request(as, (c) => c.getSession(as, record.instanceId));
       // No redraw for a watcher: a read-only look must not make the holder's program repaint.
@@ -289,8 +309,69 @@ export function attachTerminalRelay(socket: Socket, user: TSessionUser): void {
       if (sub?.mode !== "hold" || record?.state !== "Opened" || record.holderId !== user.id) return fail(ack, "Only the session's holder may end a watch.");
       const ended = watchersOf(sessionId).filter((w) => w.userId === userId);
       if (!ended.length) return fail(ack, "That user is not watching this session.");
-      for (const w of ended) w.end(`${who} ended your watch of ${sub.target.sessionName}`);
-      await appendAuditEvent({ actor, action: "session.watch.ended", outcome: "ok", ...sub.target, params: { watcher: ended[0].name, watcherId: userId } });
+      const wasJoined = ended.some((w) => w.state === "joined");
+      for (const w of ended) w.end(`${who} ended your ${w.state === "joined" ? "join" : "watch"} of ${sub.target.sessionName}`);
+      await appendAuditEvent({ actor, action: "session.watch.ended", outcome: "ok", ...sub.target, params: { watcher: ended[0].name, watcherId: userId, joined: wasJoined } });
+      if (typeof ack === "function") (ack as (r: { ok: true }) => void)({ ok: true });
+    } catch (err) {
+      fail(ack, errorText(err));
+    }
+  });
+
+  // A watching manager or admin asks the holder to let them type.
+  socket.on("terminal.join-request", async (raw: unknown, ack: unknown) => {
+    const p = ZWatch.safeParse(raw);
+    if (!p.success) return fail(ack, "Malformed terminal request.");
+    const { sessionId } = p.data;
+    const sub = subs.get(sessionId);
+    const entry = watchersOf(sessionId).find((w) => w.socketId === socket.id);
+    try {
+      if (!sub || sub.mode !== "watch" || !entry) return fail(ack, "Watch the session first, then ask to join.");
+      const refuse = (error: string) => {
+        fail(ack, error);
+        void appendAuditEvent({ actor, action: "session.join.requested", outcome: "refused", ...sub.target, error }).catch(() => {});
+      };
+      if (!JOIN_ROLES.includes(user.role)) return refuse("Only managers and admins may ask to join a session.");
+      const record = await db.session.findUnique({ where: { id: sessionId }, select: { state: true, holderId: true } });
+      if (record?.state !== "Opened" || !record.holderId) return refuse(`${sub.target.sessionName} is not attached to anyone: there is nobody to type alongside.`);
+      entry.state = "asking";
+      await appendAuditEvent({ actor, action: "session.join.requested", outcome: "ok", ...sub.target });
+      sendPresence(sessionId);
+      if (typeof ack === "function") (ack as (r: { ok: true }) => void)({ ok: true });
+    } catch (err) {
+      fail(ack, errorText(err));
+    }
+  });
+
+  // The holder answers a join request: accepted, the agent takes that user's keystrokes too.
+  socket.on("terminal.join-answer", async (raw: unknown, ack: unknown) => {
+    const p = ZJoinAnswer.safeParse(raw);
+    if (!p.success) return fail(ack, "Malformed terminal request.");
+    const { sessionId, userId, accept } = p.data;
+    const sub = subs.get(sessionId);
+    try {
+      const record = await db.session.findUnique({ where: { id: sessionId }, select: { state: true, holderId: true } });
+      if (sub?.mode !== "hold" || record?.state !== "Opened" || record.holderId !== user.id) return fail(ack, "Only the session's holder may answer a join request.");
+      const asking = watchersOf(sessionId).filter((w) => w.userId === userId && w.state === "asking");
+      if (!asking.length) return fail(ack, "That user has not asked to join.");
+      const params = { joiner: asking[0].name, joinerId: userId };
+      if (accept) {
+        await fleet()
+          .link(sub.computerId)
+          .request(as, (c) => c.join(as, sub.instanceId, { id: userId, name: asking[0].username }));
+        for (const w of asking) {
+          w.state = "joined";
+          w.grant();
+        }
+        await appendAuditEvent({ actor, action: "session.join.accepted", outcome: "ok", ...sub.target, params });
+      } else {
+        for (const w of asking) {
+          w.state = "watching";
+          w.tell(`${who} refused your request to join; you are still watching.`);
+        }
+        await appendAuditEvent({ actor, action: "session.join.refused", outcome: "ok", ...sub.target, params });
+      }
+      sendPresence(sessionId);
       if (typeof ack === "function") (ack as (r: { ok: true }) => void)({ ok: true });
     } catch (err) {
       fail(ack, errorText(err));
@@ -303,7 +384,9 @@ export function attachTerminalRelay(socket: Socket, user: TSessionUser): void {
    */
   const refuseFromWatcher = (sessionId: string, sub: TSub, what: "input" | "resize" | "ack"): void => {
     logger.info({ userId: user.id, sessionId, what }, "watcher's terminal message refused");
-    socket.emit("terminal.refused", { sessionId, text: `You are watching ${sub.target.sessionName} read-only: ${what === "input" ? "typing" : what === "resize" ? "resizing" : "acknowledging output"} is refused.` });
+    const verb = what === "input" ? "typing" : what === "resize" ? "resizing" : "acknowledging output";
+    const text = sub.mode === "joined" ? `Only the holder of ${sub.target.sessionName} may do that: ${verb} is refused.` : `You are watching ${sub.target.sessionName} read-only: ${verb} is refused.`;
+    socket.emit("terminal.refused", { sessionId, text });
     if (sub.refusedAudited) return;
     sub.refusedAudited = true;
     void appendAuditEvent({ actor, action: "session.watch.input-refused", outcome: "refused", ...sub.target, params: { message: what } }).catch(() => {});
@@ -322,6 +405,7 @@ export function attachTerminalRelay(socket: Socket, user: TSessionUser): void {
     if (!p.success) return;
     const sub = subs.get(p.data.sessionId);
     if (sub?.mode === "watch") return refuseFromWatcher(p.data.sessionId, sub, "input");
+    // A joined terminal types as its own user; the agent checks the holder let them.
     forward(p.data.sessionId, (sub) => link(sub).request(as, (c) => c.input(as, sub.instanceId, p.data.data)));
   });
 
@@ -329,7 +413,7 @@ export function attachTerminalRelay(socket: Socket, user: TSessionUser): void {
     const p = ZResize.safeParse(raw);
     if (!p.success) return;
     const watching = subs.get(p.data.sessionId);
-    if (watching?.mode === "watch") return refuseFromWatcher(p.data.sessionId, watching, "resize");
+    if (watching && watching.mode !== "hold") return refuseFromWatcher(p.data.sessionId, watching, "resize");
     const { cols, rows } = p.data;
     forward(p.data.sessionId, (sub) => link(sub).request(as, (c) => c.resize(as, sub.instanceId, { cols, rows })));
   });
@@ -340,7 +424,7 @@ export function attachTerminalRelay(socket: Socket, user: TSessionUser): void {
     if (!p.success) return;
     const sub = subs.get(p.data.sessionId);
     if (!sub) return;
-    if (sub.mode === "watch") return refuseFromWatcher(p.data.sessionId, sub, "ack");
+    if (sub.mode !== "hold") return refuseFromWatcher(p.data.sessionId, sub, "ack");
     // Only what this relay sent can have been shown.
     sub.ackTo = Math.max(sub.ackTo, Math.min(p.data.offset, sub.cursor));
     if (sub.ackTimer || sub.ackTo <= sub.ackSent) return;

@@ -1,5 +1,5 @@
 import type { TRole } from "@/lib/auth/roles";
-import type { TPresence } from "@/lib/realtime/terminal-protocol";
+import type { TParticipation, TPresence } from "@/lib/realtime/terminal-protocol";
 
 // Who is watching which session's terminal right now, on this console process. Each entry is
 // one watching terminal (a browser tab); `end` closes it from outside (the holder ends a watch).
@@ -7,10 +7,18 @@ import type { TPresence } from "@/lib/realtime/terminal-protocol";
 export type TWatcherEntry = {
   socketId: string;
   userId: string;
+  /** The name agents know the user by (their username). */
+  username: string;
+  /** "Hana Helpdesk (help desk)". */
   name: string;
   role: TRole;
   since: Date;
+  state: TParticipation;
   end: (reason: string) => void;
+  /** The holder let this user type alongside them. */
+  grant: () => void;
+  /** A line for this terminal (the holder refused a join). */
+  tell: (text: string) => void;
 };
 
 /** socket.io room of a session's participants: its holder's terminals and its watchers. */
@@ -43,12 +51,16 @@ export function watchersOf(sessionId: string): TWatcherEntry[] {
   return [...(sessions.get(sessionId)?.values() ?? [])];
 }
 
+const rank: Record<TParticipation, number> = { watching: 0, asking: 1, joined: 2 };
+
 /** What participants are shown: one line per watching user, however many tabs they have. */
 export function presenceOf(sessionId: string): TPresence[] {
   const byUser = new Map<string, TPresence>();
   for (const w of watchersOf(sessionId)) {
     const seen = byUser.get(w.userId);
-    if (!seen || new Date(seen.since) > w.since) byUser.set(w.userId, { userId: w.userId, name: w.name, role: w.role, since: w.since.toISOString() });
+    const state = seen && rank[seen.state] > rank[w.state] ? seen.state : w.state;
+    const since = seen && seen.since < w.since.toISOString() ? seen.since : w.since.toISOString();
+    byUser.set(w.userId, { userId: w.userId, name: w.name, role: w.role, since, state });
   }
   return [...byUser.values()].sort((a, b) => a.since.localeCompare(b.since));
 }

@@ -27,7 +27,7 @@ export async function getSessionDetail({ actor, id }: { actor: TSessionUser; id:
     }),
     db.sessionEvent.findMany({ where: { sessionId: id }, orderBy: { at: "desc" }, take: 200, select: { at: true, change: true, state: true, reason: true } }),
     db.auditEvent.findMany({
-      where: { sessionId: id, action: { startsWith: "session.watch." } },
+      where: { sessionId: id, OR: [{ action: { startsWith: "session.watch." } }, { action: { startsWith: "session.join." } }] },
       orderBy: { seq: "desc" },
       take: 100,
       select: { at: true, action: true, outcome: true, actorName: true, params: true, error: true },
@@ -57,18 +57,27 @@ const WATCH_CHANGE: Record<string, string> = {
   "session.watch.stopped": "watch stopped",
   "session.watch.ended": "watch ended by the holder",
   "session.watch.input-refused": "watcher's input refused",
+  "session.join.requested": "join requested",
+  "session.join.accepted": "join accepted",
+  "session.join.refused": "join refused",
+  "session.join.ended": "join ended",
 };
 
 /** A watch event of the audit trail, as a timeline line naming who. */
 function watchEventRow(e: { at: Date; action: string; outcome: string; actorName: string; params: string; error: string | null }): TSessionEventRow {
   const change = e.outcome === "ok" ? (WATCH_CHANGE[e.action] ?? e.action) : `${WATCH_CHANGE[e.action] ?? e.action} (refused)`;
-  let watcher: string | null = null;
+  let other: string | null = null;
   try {
-    const p = JSON.parse(e.params) as { watcher?: unknown };
-    watcher = typeof p.watcher === "string" ? p.watcher : null;
+    const p = JSON.parse(e.params) as { watcher?: unknown; joiner?: unknown };
+    other = typeof p.watcher === "string" ? p.watcher : typeof p.joiner === "string" ? p.joiner : null;
   } catch {
-    watcher = null;
+    other = null;
   }
-  const reason = e.action === "session.watch.ended" && watcher ? `${e.actorName} ended the watch of ${watcher}` : `by ${e.actorName}${e.error ? `: ${e.error}` : ""}`;
+  const reason =
+    e.action === "session.watch.ended" && other
+      ? `${e.actorName} ended the watch of ${other}`
+      : (e.action === "session.join.accepted" || e.action === "session.join.refused") && other
+        ? `${e.actorName} answered ${other}`
+        : `by ${e.actorName}${e.error ? `: ${e.error}` : ""}`;
   return { at: e.at.toISOString(), change, state: null, reason };
 }

@@ -13,7 +13,7 @@ import { AvailabilityBadge, StateBadge } from "@/components/sessions/state-badge
 import type { TViewer } from "@/components/sessions/viewer";
 import { Button } from "@/components/ui/button";
 import { Alert, Card } from "@/components/ui/card";
-import { WATCH_ROLES } from "@/lib/auth/roles";
+import { JOIN_ROLES, WATCH_ROLES } from "@/lib/auth/roles";
 import type { TSessionDetail } from "@/lib/dto/sessions";
 import { sessionDetailQuery } from "@/lib/queries/sessions";
 import { useLiveEvent } from "@/lib/realtime/use-live-events";
@@ -71,7 +71,14 @@ export function SessionClient({ initialDetail, viewer }: { initialDetail: TSessi
           {holding ? (
             <TerminalView key={s.id} sessionId={s.id} label={label} />
           ) : watching ? (
-            <TerminalView key={`watch-${s.id}`} sessionId={s.id} label={label} mode="watch" />
+            <TerminalView
+              key={`watch-${s.id}`}
+              sessionId={s.id}
+              label={label}
+              mode="watch"
+              viewerId={viewer.id}
+              canAskToJoin={JOIN_ROLES.includes(viewer.role) && s.agentState === "Opened" && s.holderId !== null}
+            />
           ) : (
             <NotAttached session={s} viewer={viewer} />
           )}

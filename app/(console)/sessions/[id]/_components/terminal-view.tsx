@@ -35,12 +35,29 @@ const INPUT_CHUNK = 8 * 1024;
 // `mode="watch"`: the same screen and live output, read-only (help desk, managers, admins). It
 // never acks, resizes or sends keystrokes (and the server refuses them from a watcher anyway).
 // Both modes show who is watching; the holder may end a watch.
-export function TerminalView({ sessionId, label, mode = "hold" }: { sessionId: string; label: string; mode?: "hold" | "watch" }) {
+// A watching manager or admin may ask to join; once the holder accepts, what they type goes to
+// the shell as theirs (the holder still owns the size and the acks).
+export function TerminalView({
+  sessionId,
+  label,
+  mode = "hold",
+  canAskToJoin = false,
+  viewerId,
+}: {
+  sessionId: string;
+  label: string;
+  mode?: "hold" | "watch";
+  canAskToJoin?: boolean;
+  viewerId?: string;
+}) {
   const host = useRef<HTMLDivElement>(null);
   const [status, setStatus] = useState<TStatus>({ kind: "attaching" });
   const [watchers, setWatchers] = useState<TPresence[]>([]);
   const [refused, setRefused] = useState<string | null>(null);
   const endWatch = useRef<(userId: string) => void>(() => {});
+  const answerJoin = useRef<(userId: string, accept: boolean) => void>(() => {});
+  const askToJoin = useRef<() => void>(() => {});
+  const [joined, setJoined] = useState(false);
   const watching = mode === "watch";
 
   useEffect(() => {
@@ -98,6 +115,11 @@ export function TerminalView({ sessionId, label, mode = "hold" }: { sessionId: s
         if (watching) return;
         resizeTimer = setTimeout(() => attached && socket.emit("terminal.resize", { sessionId, cols: term.cols, rows: term.rows }), 120);
       };
+      /** The holder accepted this watcher's join: keystrokes go out from now on. */
+      let mayType = !watching;
+      const answered = (r: { ok: boolean; error?: string } | undefined) => (r?.ok ? setRefused(null) : setRefused(r?.error ?? "The request failed."));
+      answerJoin.current = (userId, accept) => socket.emit("terminal.join-answer", { sessionId, userId, accept }, answered);
+      askToJoin.current = () => socket.emit("terminal.join-request", { sessionId }, answered);
       endWatch.current = (userId) => socket.emit("terminal.end-watch", { sessionId, userId }, (r: { ok: boolean; error?: string } | undefined) => r?.ok || setRefused(r?.error ?? "Could not end the watch."));
       const attach = () => {
         setStatus({ kind: "attaching" });
@@ -105,6 +127,9 @@ export function TerminalView({ sessionId, label, mode = "hold" }: { sessionId: s
           // A watch always starts from the retained window: the screen as it is now.
           term.reset();
           cursor = null;
+          mayType = false;
+          term.options.disableStdin = true;
+          setJoined(false);
         }
         const [event, payload] = watching ? ["terminal.watch", { sessionId }] : ["terminal.attach", { sessionId, from: cursor }];
         socket.emit(event, payload, (ack: TAttachAck | undefined) => {
@@ -151,6 +176,13 @@ export function TerminalView({ sessionId, label, mode = "hold" }: { sessionId: s
         setStatus({ kind: "closed", reason: m.reason });
       };
       const onPresence = (m: TTerminalPresence) => m.sessionId === sessionId && setWatchers(m.watchers);
+      const onJoined = (m: { sessionId: string }) => {
+        if (m.sessionId !== sessionId) return;
+        mayType = true;
+        term.options.disableStdin = false;
+        setJoined(true);
+        term.focus();
+      };
       const onRefused = (m: TTerminalRefused) => m.sessionId === sessionId && setRefused(m.text);
       const onDown = () => {
         attached = false;
@@ -161,6 +193,7 @@ export function TerminalView({ sessionId, label, mode = "hold" }: { sessionId: s
       socket.on("terminal.closed", onClosed);
       socket.on("terminal.presence", onPresence);
       socket.on("terminal.refused", onRefused);
+      socket.on("terminal.joined", onJoined);
       socket.on("connect", attach);
       socket.on("disconnect", onDown);
       if (socket.connected) attach();
@@ -176,7 +209,7 @@ export function TerminalView({ sessionId, label, mode = "hold" }: { sessionId: s
         for (let i = 0; i < data.length; i += INPUT_CHUNK) socket.emit("terminal.input", { sessionId, data: data.slice(i, i + INPUT_CHUNK) });
       };
       const input = term.onData((data) => {
-        if (!attached || watching) return;
+        if (!attached || !mayType) return;
         typed += data;
         flushTimer ??= setTimeout(flush, 10);
       });
@@ -193,6 +226,7 @@ export function TerminalView({ sessionId, label, mode = "hold" }: { sessionId: s
         sendAck();
         if (attached) socket.emit("terminal.detach", { sessionId });
         socket.off("terminal.presence", onPresence);
+        socket.off("terminal.joined", onJoined);
         socket.off("terminal.refused", onRefused);
         socket.off("terminal.output", onOutput);
         socket.off("terminal.notice", onNotice);
@@ -217,14 +251,17 @@ export function TerminalView({ sessionId, label, mode = "hold" }: { sessionId: s
 
   return (
     <div className="overflow-hidden rounded-md border border-slate-800 bg-slate-950">
-      <div className="flex items-center gap-2 border-b border-slate-800 px-3 py-1.5 text-xs text-slate-300" role="status" aria-live="polite">
+      <div className="flex items-center gap-2 border-b border-slate-800 px-3 py-1.5 text-xs text-slate-300">
+      <div className="flex items-center gap-2" role="status" aria-live="polite">
         <span
           aria-hidden
           className={cn("size-2 rounded-full", status.kind === "attached" ? "bg-emerald-400" : status.kind === "attaching" ? "bg-amber-400" : "bg-red-400")}
         />
         {status.kind === "attached"
           ? watching
-            ? `Watching ${label} read-only: what you type goes nowhere`
+            ? joined
+              ? `Joined: what you type goes to ${label}, alongside its holder`
+              : `Watching ${label} read-only: what you type goes nowhere`
             : `Attached: what you type goes to ${label}`
           : status.kind === "attaching"
             ? "Attaching…"
@@ -234,7 +271,23 @@ export function TerminalView({ sessionId, label, mode = "hold" }: { sessionId: s
                 ? `Not attached: ${status.error}`
                 : `Terminal closed: ${status.reason}`}
       </div>
-      <Presence watchers={watchers} canEnd={!watching && status.kind === "attached"} onEnd={(userId) => endWatch.current(userId)} />
+        {watching && canAskToJoin && !joined && status.kind === "attached" ? (
+          <button
+            type="button"
+            className="ml-auto rounded border border-slate-600 px-1.5 py-0.5 text-slate-200 hover:bg-slate-800 disabled:opacity-50"
+            disabled={watchers.some((w) => w.state === "asking" && w.userId === viewerId)}
+            onClick={() => askToJoin.current()}
+          >
+            Ask to join
+          </button>
+        ) : null}
+      </div>
+      <Presence
+        watchers={watchers}
+        canEnd={!watching && status.kind === "attached"}
+        onEnd={(userId) => endWatch.current(userId)}
+        onAnswer={(userId, accept) => answerJoin.current(userId, accept)}
+      />
       {refused ? (
         <p role="alert" className="border-b border-slate-800 bg-amber-950 px-3 py-1 text-xs text-amber-200">
           {refused}
