@@ -47,6 +47,8 @@ export const ZEnv = z.object({
   BATON_AUDIT_CHECKPOINT_DIR: z.string().min(1).optional(),
   BATON_AUDIT_CHECKPOINT_EVERY: z.coerce.number().int().min(1).max(1_000_000).default(1000),
   BATON_AUDIT_CHECKPOINT_SECONDS: z.coerce.number().int().min(1).max(86_400).default(60),
+  /** People who may watch one session's terminal at once (read-only watchers). */
+  BATON_MAX_WATCHERS_PER_SESSION: z.coerce.number().int().min(1).max(100).default(10),
 });
 export type TEnv = z.infer<typeof ZEnv>;
 

@@ -111,9 +111,16 @@ export async function expectNoticeShown(page: Page, text: string): Promise<strin
   return href;
 }
 
-/** Every line the browser terminal holds (scrollback included), as rendered text. */
+/** The prompt bash shows before each command line (`root@Srv1:~# `). */
+const PROMPT = /^[\w.-]+@[\w.-]+:[^\s]*[$#] /;
+
+/**
+ * Every line the browser terminal holds (scrollback included), as rendered text, without the
+ * prompt before a command line (typed, or run from the console and shown as if typed).
+ */
 export async function terminalLines(page: Page): Promise<string[]> {
-  return terminal(page).evaluate((el) => (el as HTMLElement & { batonLines?: () => string[] }).batonLines?.() ?? []);
+  const lines = await terminal(page).evaluate((el) => (el as HTMLElement & { batonLines?: () => string[] }).batonLines?.() ?? []);
+  return lines.map((l) => l.replace(PROMPT, ""));
 }
 
 /** The numbers N of every line "<tag> N" in the terminal, top to bottom. */

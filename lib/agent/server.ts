@@ -16,6 +16,9 @@ import {
   ZListSessionsQuery,
   ZNewSessionRequest,
   ZReceiveRequest,
+  ZWatchRequest,
+  ZJoinRequest,
+  ZLeaveRequest,
   ZConnectRequest,
   ZRemoveRequest,
   ZResizeRequest,
@@ -203,6 +206,16 @@ export function createAgentServer(opts: AgentServerOptions): AgentServer {
       case "redraw":
         await body(req, ZReceiveRequest);
         return { status: 200, body: m.redraw(actor, sessionRef) };
+      case "watch":
+        await body(req, ZWatchRequest);
+        return { status: 200, body: m.watch(actor, streamId, sessionRef) };
+      case "join":
+        return { status: 200, body: m.join(actor, sessionRef, await body(req, ZJoinRequest)) };
+      case "leave":
+        return { status: 200, body: m.leave(actor, sessionRef, await body(req, ZLeaveRequest)) };
+      case "unwatch":
+        await body(req, ZWatchRequest);
+        return { status: 200, body: m.unwatch(actor, streamId, sessionRef) };
       case "resize":
         return { status: 200, body: { session: m.resize(actor, sessionRef, await body(req, ZResizeRequest)) } };
       default:

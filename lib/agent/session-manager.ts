@@ -6,6 +6,11 @@ import {
   OUTPUT_READ_MAX_BYTES,
   type TAckRequest,
   type TAckResponse,
+  type TWatchResponse,
+  type TJoinRequest,
+  type TJoinResponse,
+  type TLeaveRequest,
+  MAX_WATCH_STREAMS_PER_SESSION,
   type TActingUser,
   type TOutputQuery,
   type TOutputResponse,
@@ -38,6 +43,7 @@ export type StreamPort = {
   broadcast(msg: TStreamServerMessage): void;
   deliver(streamId: string, header: Buffer, data: Buffer, done: () => void): boolean;
   acks(streamId: string): boolean;
+  deliverToWatcher(streamId: string, header: Buffer, data: Buffer): boolean;
 };
 
 export type SessionManagerOptions = {
@@ -183,6 +189,7 @@ export class SessionManager {
         emit: (s, change, extra) => this.emit(s, change, extra),
         deliver: (sid, header, data, done) => this.stream?.deliver(sid, header, data, done) ?? false,
         acks: (sid) => this.stream?.acks(sid) ?? false,
+        deliverToWatcher: (sid, header, data) => this.stream?.deliverToWatcher(sid, header, data) ?? false,
         ended: (s) => this.onEnded(s),
       },
     );
@@ -292,7 +299,8 @@ export class SessionManager {
 
   input(actor: TActingUser, ref: string, data: string): TSessionView {
     const s = this.resolve(ref);
-    this.requireHeldBy(actor, s, "send input to");
+    // A user the holder let join types alongside them; the line is theirs (attribution).
+    if (!(s.state === "Opened" && s.joined.has(actor.id))) this.requireHeldBy(actor, s, "send input to");
     s.write(data, { id: actor.id, name: actor.name });
     return toView(s.snapshot(), actor.id);
   }
@@ -326,6 +334,57 @@ export class SessionManager {
     };
   }
 
+  /**
+   * A stream subscribes to the session's live output read-only (a console whose users watch it),
+   * whoever holds the session. Nothing of the session changes: not its state, holder, cursor,
+   * idle clock or buffering; a watching stream that falls behind loses frames, never holds the shell.
+   */
+  watch(actor: TActingUser, streamId: string | null, ref: string): TWatchResponse {
+    const s = this.resolve(ref);
+    this.requireReader(actor, s, "watch");
+    this.requireLive(s, "watched");
+    if (!streamId) throw new AgentError("VALIDATION_FAILED", "Watching needs the x-baton-stream header naming the stream that gets the output.");
+    this.requireStream(streamId);
+    if (!s.watchStreams.has(streamId) && s.watchStreams.size >= MAX_WATCH_STREAMS_PER_SESSION) {
+      throw new AgentError("WATCH_LIMIT", `The session ${s.name} already has ${s.watchStreams.size} watching streams, the most it allows.`, {
+        limit: MAX_WATCH_STREAMS_PER_SESSION,
+      });
+    }
+    s.watchStreams.add(streamId);
+    this.opts.log.info({ sessionId: s.id, user: actor.id, streamId }, "stream watching session");
+    return { watching: true, outputOffset: s.outputOffset, watchStreams: s.watchStreams.size };
+  }
+
+  /** The stream stops getting the session's output as a watcher (a no-op when it was not watching). */
+  unwatch(actor: TActingUser, streamId: string | null, ref: string): TWatchResponse {
+    const s = this.resolve(ref);
+    this.requireReader(actor, s, "stop watching");
+    if (!streamId) throw new AgentError("VALIDATION_FAILED", "Unwatching needs the x-baton-stream header naming the watching stream.");
+    if (s.watchStreams.delete(streamId)) this.opts.log.info({ sessionId: s.id, user: actor.id, streamId }, "stream stopped watching session");
+    return { watching: false, outputOffset: s.outputOffset, watchStreams: s.watchStreams.size };
+  }
+
+  /**
+   * Join: the holder lets `user` type alongside them (the console asked the holder and checked the
+   * user's role). Lasts until `leave`, or until the session is detached or changes holder.
+   */
+  join(actor: TActingUser, ref: string, req: TJoinRequest): TJoinResponse {
+    const s = this.resolve(ref);
+    this.requireHeldBy(actor, s, "let someone join");
+    if (req.user.id === actor.id) throw new AgentError("VALIDATION_FAILED", `${actor.name} holds ${s.name} already; only another user can join.`);
+    s.joined.set(req.user.id, { id: req.user.id, name: req.user.name });
+    this.opts.log.info({ sessionId: s.id, user: actor.id, joined: req.user.id }, "user joined session");
+    return { joined: [...s.joined.values()] };
+  }
+
+  /** The holder ends a join, or the joined user leaves; a no-op for a user who had not joined. */
+  leave(actor: TActingUser, ref: string, req: TLeaveRequest): TJoinResponse {
+    const s = this.resolve(ref);
+    if (actor.id !== req.userId) this.requireHeldBy(actor, s, "end a join of");
+    if (s.joined.delete(req.userId)) this.opts.log.info({ sessionId: s.id, user: actor.id, left: req.userId }, "user left session");
+    return { joined: [...s.joined.values()] };
+  }
+
   /** Asks a full-screen program in the session to draw its screen again (for a terminal that just attached). */
   redraw(actor: TActingUser, ref: string): { redrawn: boolean } {
     const s = this.resolve(ref);
@@ -344,6 +403,7 @@ export class SessionManager {
   /** Robust connection: sessions attached through a lost stream are disconnected, never killed. */
   streamLost(streamId: string, why: string): void {
     for (const s of this.sessions.values()) {
+      s.watchStreams.delete(streamId);
       if (s.state !== "Opened" || s.streamId !== streamId) continue;
       const config = this.configs.get(s.configurationName.toLowerCase());
       const max = config ? Math.floor(config.maxIdleTimeoutMs / 1000) : s.idleTimeoutSec;

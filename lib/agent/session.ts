@@ -37,6 +37,11 @@ export type SessionHooks = {
    * output counts as seen once it is handed to the stream.
    */
   acks(streamId: string): boolean;
+  /**
+   * Sends output to a watching stream if it keeps up; returns false (the frame is dropped for that
+   * stream, which resynchronises by offset) when the stream is gone or too far behind.
+   */
+  deliverToWatcher(streamId: string, frameHeader: Buffer, data: Buffer): boolean;
   /** Called once the session is Closed or Broken and its shell is gone. */
   ended(session: Session): void;
 };
@@ -72,6 +77,13 @@ export class Session {
   rows: number;
   /** The output stream by offset: retained window, the holder's cursor, the output buffer. */
   readonly history: OutputHistory;
+  /**
+   * Streams that watch the session's output read-only, whoever holds it (or nobody). They get
+   * every live frame, never move the holder's cursor and never hold the shell back.
+   */
+  readonly watchStreams = new Set<string>();
+  /** Users the holder let type alongside them (join), by id; cleared whenever the holder changes. */
+  readonly joined = new Map<string, TUserRef>();
 
   private proc: pty.IPty | null = null;
   private cgroups: SessionCgroups = { dirs: [], pids: false };
@@ -217,6 +229,7 @@ export class Session {
 
   attach(holder: TUserRef, streamId: string | null): void {
     this.flushLive();
+    if (this.holder?.id !== holder.id) this.joined.clear();
     this.clearIdleTimer();
     this.state = "Opened";
     this.holder = holder;
@@ -231,6 +244,7 @@ export class Session {
     if (this.blockedTimer) this.reportBlocked();
     this.state = "Disconnected";
     this.holder = null;
+    this.joined.clear();
     this.streamId = null;
     this.idleTimeoutSec = opts.idleTimeoutSec;
     this.outputBufferingMode = opts.mode;
@@ -334,6 +348,8 @@ export class Session {
     this.reason = reason;
     this.holder = null;
     this.streamId = null;
+    this.watchStreams.clear();
+    this.joined.clear();
     this.running = null;
     // A Broken session keeps its last output for a Receive; a Closed one has nothing left to give.
     if (state === "Closed") this.history.clear();
@@ -419,7 +435,7 @@ export class Session {
     const offset = this.history.end;
     const droppedBefore = this.history.droppedSinceReceive;
     this.history.push(data, this.outputBufferingMode);
-    if (this.state === "Opened" && this.streamId) this.deliverLive(offset, data);
+    if ((this.state === "Opened" && this.streamId) || this.watchStreams.size > 0) this.deliverLive(offset, data);
     if (this.state !== "Opened") this.reportBuffered();
     if (this.outputBufferingMode === "Block" && this.history.isFull() && !this.pauses.has("buffer")) {
       this.pause("buffer");
@@ -452,7 +468,7 @@ export class Session {
    */
   private deliverLive(offset: number, data: Buffer): void {
     // On a stream without acks, handing bytes over is showing them (undone if the stream is gone).
-    const acked = !!this.streamId && !this.hooks.acks(this.streamId);
+    const acked = this.state === "Opened" && !!this.streamId && !this.hooks.acks(this.streamId);
     if (acked) this.history.ack(offset + data.length);
     if (this.pendingLive.length === 0) {
       this.pendingAcked = acked;
@@ -471,8 +487,9 @@ export class Session {
     const offset = this.pendingOffset;
     this.pendingLive = [];
     this.pendingBytes = 0;
-    const streamId = this.streamId;
-    if (streamId && this.state === "Opened") {
+    const streamId = this.state === "Opened" ? this.streamId : null;
+    this.deliverToWatchers(offset, data, streamId);
+    if (streamId) {
       const header = encodeOutputHeader(this.instanceIdBytes, offset);
       this.inflight += data.length;
       const sent = this.hooks.deliver(streamId, header, data, () => {
@@ -487,6 +504,13 @@ export class Session {
       this.inflight -= data.length;
     }
     if (this.pendingAcked) this.history.unsee(offset);
+  }
+
+  /** Watchers get the frame too, unless it already goes to their stream as the holder's. */
+  private deliverToWatchers(offset: number, data: Buffer, holderStream: string | null): void {
+    if (this.watchStreams.size === 0) return;
+    const header = encodeOutputHeader(this.instanceIdBytes, offset);
+    for (const w of this.watchStreams) if (w !== holderStream) this.hooks.deliverToWatcher(w, header, data);
   }
 
   private reportBlocked(): void {

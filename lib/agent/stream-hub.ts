@@ -6,6 +6,9 @@ import { STREAM_MAX_CLIENT_FRAME_BYTES, ZStreamClientMessage, type TLeftoverRepo
 import type { Logger } from "./logger";
 import type { SessionManager, StreamPort } from "./session-manager";
 
+/** Unsent bytes on a stream above which watch frames to it are dropped rather than queued. */
+const WATCH_BACKLOG_BYTES = 1024 * 1024;
+
 /** `acks`: the client acknowledges what its viewers were shown (`?acks=1` on the upgrade). */
 type Stream = { id: string; ws: WebSocket; alive: boolean; acks: boolean };
 
@@ -59,6 +62,18 @@ export class StreamHub implements StreamPort {
     const s = this.streams.get(streamId);
     if (!s || s.ws.readyState !== s.ws.OPEN) return false;
     s.ws.send(Buffer.concat([header, data], header.length + data.length), { binary: true }, () => done());
+    return true;
+  }
+
+  /**
+   * Watch frames are never waited for: a stream with more than WATCH_BACKLOG_BYTES still unsent
+   * skips them (its console reads the missing bytes by offset), so a slow watcher cannot hold
+   * the shell or the holder back.
+   */
+  deliverToWatcher(streamId: string, header: Buffer, data: Buffer): boolean {
+    const s = this.streams.get(streamId);
+    if (!s || s.ws.readyState !== s.ws.OPEN || s.ws.bufferedAmount > WATCH_BACKLOG_BYTES) return false;
+    s.ws.send(Buffer.concat([header, data], header.length + data.length), { binary: true });
     return true;
   }
 

@@ -30,6 +30,11 @@ export const AREA_LABEL: Record<TArea, string> = {
 // Roles that may change session state (new, run, disconnect, connect, receive, remove, hand off).
 export const SESSION_ACTOR_ROLES: readonly TRole[] = ["technician", "manager", "admin"];
 
+// Roles that may watch a session's live terminal read-only, whoever holds it.
+export const WATCH_ROLES: readonly TRole[] = ["helpdesk", "manager", "admin"];
+// Roles that may ask the holder to type alongside them (join).
+export const JOIN_ROLES: readonly TRole[] = ["manager", "admin"];
+
 export const canSee = (role: TRole, area: TArea) => AREA_ROLES[area].includes(role);
 export const areasFor = (role: TRole) => AREAS.filter((a) => canSee(role, a));
 export const homeFor = (role: TRole): string => `/${areasFor(role)[0] ?? "sessions"}`;

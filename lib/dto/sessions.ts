@@ -88,7 +88,8 @@ export type TSessionCommandRow = {
   endedAt: string | null;
   exitCode: number | null;
 };
-export type TSessionEventRow = { at: string; change: string; state: TSessionStateName; reason: string | null };
+/** A state change, or (state null) a watch event from the audit trail: who watched, who ended a watch. */
+export type TSessionEventRow = { at: string; change: string; state: TSessionStateName | null; reason: string | null };
 
 export type TSessionDetail = {
   session: TSessionRow;

@@ -12,6 +12,8 @@ import {
   ZAgentErrorBody,
   ZOutputResponse,
   ZRedrawResponse,
+  ZWatchResponse,
+  ZJoinResponse,
   ZConfigurationListResponse,
   ZConfigurationResponse,
   ZHealthResponse,
@@ -27,6 +29,8 @@ import {
   type THealthResponse,
   type TListSessionsQuery,
   type TAckResponse,
+  type TWatchResponse,
+  type TJoinResponse,
   type TNewSessionRequest,
   type TOutputResponse,
   type TOutputFrame,
@@ -157,6 +161,25 @@ export class AgentClient {
   /** Asks a full-screen program to draw its screen again. */
   async redraw(as: ActAs, ref: string | number): Promise<boolean> {
     return (await this.call("POST", `/v1/sessions/${enc(ref)}/redraw`, { as, body: {}, schema: ZRedrawResponse })).redrawn;
+  }
+
+  /** The stream gets the session's live output read-only (watchers); nothing of the session changes. */
+  async watch(as: ActAs, ref: string | number, opt: { streamId: string }): Promise<TWatchResponse> {
+    return this.call("POST", `/v1/sessions/${enc(ref)}/watch`, { as, body: {}, streamId: opt.streamId, schema: ZWatchResponse });
+  }
+
+  async unwatch(as: ActAs, ref: string | number, opt: { streamId: string }): Promise<TWatchResponse> {
+    return this.call("POST", `/v1/sessions/${enc(ref)}/unwatch`, { as, body: {}, streamId: opt.streamId, schema: ZWatchResponse });
+  }
+
+  /** The holder (`as`) lets `user` type alongside them. */
+  async join(as: ActAs, ref: string | number, user: { id: string; name: string }): Promise<TJoinResponse> {
+    return this.call("POST", `/v1/sessions/${enc(ref)}/join`, { as, body: { user }, schema: ZJoinResponse });
+  }
+
+  /** The holder ends `userId`'s join, or that user leaves. */
+  async leave(as: ActAs, ref: string | number, userId: string): Promise<TJoinResponse> {
+    return this.call("POST", `/v1/sessions/${enc(ref)}/leave`, { as, body: { userId }, schema: ZJoinResponse });
   }
 
   async remove(as: ActAs, ref: string | number, opt: { force?: boolean } = {}): Promise<TSessionView> {

@@ -40,6 +40,8 @@ export class ComputerLink extends EventEmitter<{ output: [TOutputFrame]; status:
   private brokenTimer: NodeJS.Timeout | null = null;
   private lastError: string | null = null;
   private leftoversAudited: string | null = null;
+  /** Sessions this console's users watch: instance id → how many watchers, and whom the agent was told. */
+  private readonly watched = new Map<string, { count: number; as: ActAs }>();
 
   constructor(
     readonly computer: TLinkedComputer,
@@ -82,6 +84,44 @@ export class ComputerLink extends EventEmitter<{ output: [TOutputFrame]; status:
     } catch (err) {
       throw toAppError(this.computer.name, err, as);
     }
+  }
+
+  /**
+   * One more watcher of a session on this console: the first one subscribes this console's stream
+   * to the session's output on the agent (read-only; nothing of the session changes). The
+   * subscription is renewed on every new stream, and dropped with the last watcher.
+   */
+  async watch(as: ActAs, instanceId: string): Promise<void> {
+    const entry = this.watched.get(instanceId);
+    if (entry) return void entry.count++;
+    this.watched.set(instanceId, { count: 1, as });
+    try {
+      await this.request(as, (c, streamId) => {
+        if (!streamId) throw new AppError("AGENT_UNAVAILABLE", `${this.computer.name} has no open stream to watch through.`);
+        return c.watch(as, instanceId, { streamId });
+      });
+    } catch (err) {
+      this.unwatchLocal(instanceId);
+      throw err;
+    }
+  }
+
+  /** One watcher fewer; the last one ends the stream's subscription. */
+  unwatch(instanceId: string): void {
+    const entry = this.watched.get(instanceId);
+    if (!entry || !this.unwatchLocal(instanceId)) return;
+    const streamId = this.streamId;
+    if (!streamId || this.status !== "online") return;
+    this.client.unwatch(entry.as, instanceId, { streamId }).catch((err) => logger.info({ err: (err as Error).message, computer: this.computer.name }, "unwatch failed"));
+  }
+
+  /** True when the last watcher left. */
+  private unwatchLocal(instanceId: string): boolean {
+    const entry = this.watched.get(instanceId);
+    if (!entry) return false;
+    if (--entry.count > 0) return false;
+    this.watched.delete(instanceId);
+    return true;
   }
 
   /** Adds output obtained outside the stream (Receive, a terminal's replay) to the transcript, by offset. */
@@ -172,6 +212,10 @@ export class ComputerLink extends EventEmitter<{ output: [TOutputFrame]; status:
       }
       await ingestConfigurations(this.computer.id, await this.client.listConfigurations());
       this.setStatus("online");
+      // Watchers on this console keep getting output through the new stream (a gap is read back by offset).
+      for (const [instanceId, w] of this.watched) {
+        await this.client.watch(w.as, instanceId, { streamId: stream.id }).catch((err) => logger.info({ err: (err as Error).message, instanceId }, "re-watch failed"));
+      }
       logger.info({ computer: this.computer.name, sessions: hello.sessions.length }, "agent stream open");
     });
   }

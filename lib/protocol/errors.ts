@@ -26,6 +26,7 @@ export const ZAgentErrorCode = z.enum([
   "SHELL_START_FAILED",
   "SHUTTING_DOWN",
   "INTERNAL",
+  "WATCH_LIMIT",
 ]);
 export type TAgentErrorCode = z.infer<typeof ZAgentErrorCode>;
 
@@ -51,6 +52,7 @@ export const AGENT_ERROR_STATUS: Record<TAgentErrorCode, number> = {
   SHELL_START_FAILED: 500,
   SHUTTING_DOWN: 503,
   INTERNAL: 500,
+  WATCH_LIMIT: 409,
 };
 
 export const ZAgentErrorBody = z.object({

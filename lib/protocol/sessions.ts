@@ -266,3 +266,26 @@ export const ZAckResponse = z.object({
 export type TAckResponse = z.infer<typeof ZAckResponse>;
 
 export const ZRedrawResponse = z.object({ redrawn: z.boolean() });
+
+/** Streams that may watch one session at once (each is a console instance, not a browser). */
+export const MAX_WATCH_STREAMS_PER_SESSION = 32;
+
+export const ZWatchRequest = z.strictObject({});
+
+/** POST /v1/sessions/:ref/watch and /unwatch: whether the stream now gets the session's live output. */
+export const ZWatchResponse = z.object({
+  watching: z.boolean(),
+  /** Offset of the next byte: live frames to the stream continue from here; older bytes come from `output`. */
+  outputOffset: z.number().int().nonnegative(),
+  watchStreams: z.number().int().nonnegative(),
+});
+export type TWatchResponse = z.infer<typeof ZWatchResponse>;
+
+/** POST /v1/sessions/:ref/join: the holder lets another user type alongside them. */
+export const ZJoinRequest = z.strictObject({ user: z.strictObject({ id: printable(128), name: printable(256) }) });
+/** POST /v1/sessions/:ref/leave: the holder ends a join, or the joined user leaves. */
+export const ZLeaveRequest = z.strictObject({ userId: printable(128) });
+export const ZJoinResponse = z.object({ joined: z.array(z.object({ id: z.string(), name: z.string() })) });
+export type TJoinResponse = z.infer<typeof ZJoinResponse>;
+export type TJoinRequest = z.infer<typeof ZJoinRequest>;
+export type TLeaveRequest = z.infer<typeof ZLeaveRequest>;

@@ -1,5 +1,6 @@
 // The browser terminal's socket.io messages and the pure helpers both sides share.
 // Safe for client components: no Node or server imports.
+import type { TRole } from "@/lib/auth/roles";
 
 /** Largest replay piece sent to a browser in one message. */
 export const TERMINAL_CHUNK_BYTES = 256 * 1024;
@@ -9,6 +10,15 @@ export type TTerminalOutput = { sessionId: string; offset: number; data: Uint8Ar
 
 /** `terminal.notice`: a line the terminal shows (dimmed) where output is missing. */
 export type TTerminalNotice = { sessionId: string; text: string };
+
+/** `terminal.presence`: who watches the session now (one entry per user), sent to every participant. */
+export type TPresence = { userId: string; name: string; role: TRole; since: string; state: TParticipation };
+/** A watcher watches; one who asked to type is `asking` until the holder answers; `joined` types alongside the holder. */
+export type TParticipation = "watching" | "asking" | "joined";
+export type TTerminalPresence = { sessionId: string; watchers: TPresence[] };
+
+/** `terminal.refused`: the server refused a message from this terminal (a watcher typing); nothing changed. */
+export type TTerminalRefused = { sessionId: string; text: string };
 
 const bytes = (n: number) => `${n.toLocaleString("en-US")} byte${n === 1 ? "" : "s"}`;
 

@@ -137,6 +137,7 @@ async function sessionPathThroughput(bytes: number): Promise<number> {
       emit: () => {},
       ended: () => {},
       acks: () => false,
+      deliverToWatcher: () => false,
       deliver: (_stream, _header, data, sent) => {
         got += data.length;
         setImmediate(sent);

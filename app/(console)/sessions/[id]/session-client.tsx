@@ -11,7 +11,9 @@ import { IdleTimeoutFlag } from "@/components/sessions/idle-flag";
 import { SessionActions } from "@/components/sessions/session-actions";
 import { AvailabilityBadge, StateBadge } from "@/components/sessions/state-badge";
 import type { TViewer } from "@/components/sessions/viewer";
+import { Button } from "@/components/ui/button";
 import { Alert, Card } from "@/components/ui/card";
+import { JOIN_ROLES, WATCH_ROLES } from "@/lib/auth/roles";
 import type { TSessionDetail } from "@/lib/dto/sessions";
 import { sessionDetailQuery } from "@/lib/queries/sessions";
 import { useLiveEvent } from "@/lib/realtime/use-live-events";
@@ -22,6 +24,10 @@ export function SessionClient({ initialDetail, viewer }: { initialDetail: TSessi
   const label = `${s.name} on ${s.computerName}`;
   const holding = viewer.canAct && s.agentState === "Opened" && s.holderId === viewer.id;
   const [notice, setNotice] = useState<string | null>(null);
+  // Watching is read-only and changes nothing of the session; it is still a deliberate step (audited).
+  const canWatch = WATCH_ROLES.includes(viewer.role) && !holding && (s.agentState === "Opened" || s.agentState === "Disconnected");
+  const [watchOn, setWatchOn] = useState(false);
+  const watching = canWatch && watchOn;
   useLiveEvent((e) => {
     if (e.type === "session.taken-over" && e.id === s.id) setNotice(`${e.by} took over this session: “${e.reason}”.`);
     if (e.type === "handoff.received" && e.id === s.id) setNotice(`${e.from} handed this session to you: “${e.reason}”.`);
@@ -48,7 +54,34 @@ export function SessionClient({ initialDetail, viewer }: { initialDetail: TSessi
             </h2>
             <SessionActions session={s} minIdleTimeoutSec={configuration?.minIdleTimeoutSec} className="ml-auto" />
           </div>
-          {holding ? <TerminalView key={s.id} sessionId={s.id} label={label} /> : <NotAttached session={s} viewer={viewer} />}
+          {canWatch ? (
+            <div className="flex flex-wrap items-center gap-2 text-sm text-slate-600">
+              {watching ? (
+                <Button variant="secondary" size="sm" onClick={() => setWatchOn(false)}>
+                  Stop watching
+                </Button>
+              ) : (
+                <Button size="sm" onClick={() => setWatchOn(true)}>
+                  Watch live terminal
+                </Button>
+              )}
+              <span>Read-only: the holder and everyone watching see that you are here; nothing of the session changes.</span>
+            </div>
+          ) : null}
+          {holding ? (
+            <TerminalView key={s.id} sessionId={s.id} label={label} />
+          ) : watching ? (
+            <TerminalView
+              key={`watch-${s.id}`}
+              sessionId={s.id}
+              label={label}
+              mode="watch"
+              viewerId={viewer.id}
+              canAskToJoin={JOIN_ROLES.includes(viewer.role) && s.agentState === "Opened" && s.holderId !== null}
+            />
+          ) : (
+            <NotAttached session={s} viewer={viewer} />
+          )}
           {s.can.run ? (
             <Card className="p-4">
               <RunCommandForm session={s} />

@@ -50,7 +50,7 @@ export function StateHistory({ events }: { events: TSessionEventRow[] }) {
         <li key={`${e.at}-${i}`} className="relative text-sm">
           <span aria-hidden className="absolute top-1.5 -left-[21px] size-2.5 rounded-full border-2 border-white bg-slate-400" />
           <div className="flex flex-wrap items-center gap-2">
-            <StateBadge state={e.state} />
+            {e.state ? <StateBadge state={e.state} /> : <Badge tone="info">watch</Badge>}
             <span className="font-medium text-slate-800">{e.change}</span>
             <time dateTime={e.at} className="text-xs text-slate-500">
               {formatTime(e.at)}

@@ -2,11 +2,12 @@
 import "@xterm/xterm/css/xterm.css";
 import { useEffect, useRef, useState } from "react";
 import { acquireSocket, releaseSocket } from "@/lib/realtime/socket-client";
-import type { TTerminalNotice } from "@/lib/realtime/terminal-protocol";
+import type { TPresence, TTerminalNotice, TTerminalPresence, TTerminalRefused } from "@/lib/realtime/terminal-protocol";
 import { cn } from "@/lib/utils/cn";
+import { Presence } from "@/app/(console)/sessions/[id]/_components/presence";
 
 type TStatus = { kind: "attaching" } | { kind: "attached" } | { kind: "failed"; error: string } | { kind: "closed"; reason: string } | { kind: "offline" };
-type TAttachAck = { ok: true; cols?: number; rows?: number; from: number; end: number } | { ok: false; error: string };
+type TAttachAck = { ok: true; cols?: number; rows?: number; from: number; end: number; watchers?: TPresence[] } | { ok: false; error: string };
 type TOutput = { sessionId: string; offset: number; data: ArrayBuffer | Uint8Array };
 
 /** Scrollback lines kept in the browser; the agent retains the bytes behind them (outputRetainBytes). */
@@ -32,9 +33,34 @@ const INPUT_CHUNK = 8 * 1024;
 // detaches. On mount it replays the session's retained output (the screen as it is, with its
 // scrollback); after a lost connection it asks only for what came after its cursor. What it has
 // drawn it acks: that is what "seen" means for Receive and the output buffer.
-export function TerminalView({ sessionId, label }: { sessionId: string; label: string }) {
+//
+// `mode="watch"`: the same screen and live output, read-only (help desk, managers, admins). It
+// never acks, resizes or sends keystrokes (and the server refuses them from a watcher anyway).
+// Both modes show who is watching; the holder may end a watch.
+// A watching manager or admin may ask to join; once the holder accepts, what they type goes to
+// the shell as theirs (the holder still owns the size and the acks).
+export function TerminalView({
+  sessionId,
+  label,
+  mode = "hold",
+  canAskToJoin = false,
+  viewerId,
+}: {
+  sessionId: string;
+  label: string;
+  mode?: "hold" | "watch";
+  canAskToJoin?: boolean;
+  viewerId?: string;
+}) {
   const host = useRef<HTMLDivElement>(null);
   const [status, setStatus] = useState<TStatus>({ kind: "attaching" });
+  const [watchers, setWatchers] = useState<TPresence[]>([]);
+  const [refused, setRefused] = useState<string | null>(null);
+  const endWatch = useRef<(userId: string) => void>(() => {});
+  const answerJoin = useRef<(userId: string, accept: boolean) => void>(() => {});
+  const askToJoin = useRef<() => void>(() => {});
+  const [joined, setJoined] = useState(false);
+  const watching = mode === "watch";
 
   useEffect(() => {
     let disposed = false;
@@ -44,7 +70,8 @@ export function TerminalView({ sessionId, label }: { sessionId: string; label: s
       const [{ Terminal }, { FitAddon }] = await Promise.all([import("@xterm/xterm"), import("@xterm/addon-fit")]);
       if (disposed || !host.current) return;
       const term = new Terminal({
-        cursorBlink: true,
+        cursorBlink: !watching,
+        disableStdin: watching,
         fontSize: 13,
         fontFamily: 'ui-monospace, SFMono-Regular, Menlo, Consolas, "Liberation Mono", monospace',
         scrollback: SCROLLBACK_LINES,
@@ -71,7 +98,7 @@ export function TerminalView({ sessionId, label }: { sessionId: string; label: s
       let ackTimer: ReturnType<typeof setTimeout> | undefined;
       const sendAck = () => {
         ackTimer = undefined;
-        if (ackTo <= ackSent || !attached) return;
+        if (watching || ackTo <= ackSent || !attached) return;
         ackSent = ackTo;
         socket.emit("terminal.ack", { sessionId, offset: ackTo });
       };
@@ -95,18 +122,36 @@ export function TerminalView({ sessionId, label }: { sessionId: string; label: s
       let resizeTimer: ReturnType<typeof setTimeout> | undefined;
       const sendResize = () => {
         clearTimeout(resizeTimer);
+        if (watching) return;
         resizeTimer = setTimeout(() => attached && socket.emit("terminal.resize", { sessionId, cols: term.cols, rows: term.rows }), 120);
       };
+      /** The holder accepted this watcher's join: keystrokes go out from now on. */
+      let mayType = !watching;
+      const answered = (r: { ok: boolean; error?: string } | undefined) => (r?.ok ? setRefused(null) : setRefused(r?.error ?? "The request failed."));
+      answerJoin.current = (userId, accept) => socket.emit("terminal.join-answer", { sessionId, userId, accept }, answered);
+      askToJoin.current = () => socket.emit("terminal.join-request", { sessionId }, answered);
+      endWatch.current = (userId) => socket.emit("terminal.end-watch", { sessionId, userId }, (r: { ok: boolean; error?: string } | undefined) => r?.ok || setRefused(r?.error ?? "Could not end the watch."));
       const attach = () => {
         setStatus({ kind: "attaching" });
+        if (watching) {
+          // A watch always starts from the retained window: the screen as it is now.
+          term.reset();
+          cursor = null;
+          mayType = false;
+          term.options.disableStdin = true;
+          setJoined(false);
+        }
         attachAskedAt = performance.now();
-        socket.emit("terminal.attach", { sessionId, from: cursor }, (ack: TAttachAck | undefined) => {
+        const [event, payload] = watching ? ["terminal.watch", { sessionId }] : ["terminal.attach", { sessionId, from: cursor }];
+        socket.emit(event, payload, (ack: TAttachAck | undefined) => {
           if (disposed) return;
           if (ack?.ok) {
             replayEnd = ack.end;
             noteDrawn(ackTo);
             attached = true;
             setStatus({ kind: "attached" });
+            setWatchers(ack.watchers ?? []);
+            if (watching) return;
             // Acks that came due while attaching go out now.
             ackTimer ??= setTimeout(sendAck, ACK_DEBOUNCE_MS);
             sendResize();
@@ -129,6 +174,7 @@ export function TerminalView({ sessionId, label }: { sessionId: string; label: s
         const end = offset + bytes.length;
         cursor = end;
         term.write(bytes, () => {
+          if (watching) return;
           ackTo = Math.max(ackTo, end);
           noteDrawn(ackTo);
           ackTimer ??= setTimeout(sendAck, ACK_DEBOUNCE_MS);
@@ -143,6 +189,15 @@ export function TerminalView({ sessionId, label }: { sessionId: string; label: s
         attached = false;
         setStatus({ kind: "closed", reason: m.reason });
       };
+      const onPresence = (m: TTerminalPresence) => m.sessionId === sessionId && setWatchers(m.watchers);
+      const onJoined = (m: { sessionId: string }) => {
+        if (m.sessionId !== sessionId) return;
+        mayType = true;
+        term.options.disableStdin = false;
+        setJoined(true);
+        term.focus();
+      };
+      const onRefused = (m: TTerminalRefused) => m.sessionId === sessionId && setRefused(m.text);
       const onDown = () => {
         attached = false;
         setStatus({ kind: "offline" });
@@ -150,6 +205,9 @@ export function TerminalView({ sessionId, label }: { sessionId: string; label: s
       socket.on("terminal.output", onOutput);
       socket.on("terminal.notice", onNotice);
       socket.on("terminal.closed", onClosed);
+      socket.on("terminal.presence", onPresence);
+      socket.on("terminal.refused", onRefused);
+      socket.on("terminal.joined", onJoined);
       socket.on("connect", attach);
       socket.on("disconnect", onDown);
       if (socket.connected) attach();
@@ -165,7 +223,7 @@ export function TerminalView({ sessionId, label }: { sessionId: string; label: s
         for (let i = 0; i < data.length; i += INPUT_CHUNK) socket.emit("terminal.input", { sessionId, data: data.slice(i, i + INPUT_CHUNK) });
       };
       const input = term.onData((data) => {
-        if (!attached) return;
+        if (!attached || !mayType) return;
         typed += data;
         flushTimer ??= setTimeout(flush, 10);
       });
@@ -181,6 +239,9 @@ export function TerminalView({ sessionId, label }: { sessionId: string; label: s
         clearTimeout(ackTimer);
         sendAck();
         if (attached) socket.emit("terminal.detach", { sessionId });
+        socket.off("terminal.presence", onPresence);
+        socket.off("terminal.joined", onJoined);
+        socket.off("terminal.refused", onRefused);
         socket.off("terminal.output", onOutput);
         socket.off("terminal.notice", onNotice);
         socket.off("terminal.closed", onClosed);
@@ -200,17 +261,22 @@ export function TerminalView({ sessionId, label }: { sessionId: string; label: s
       disposed = true;
       teardown();
     };
-  }, [sessionId]);
+  }, [sessionId, watching]);
 
   return (
     <div className="overflow-hidden rounded-md border border-slate-800 bg-slate-950">
-      <div className="flex items-center gap-2 border-b border-slate-800 px-3 py-1.5 text-xs text-slate-300" role="status" aria-live="polite">
+      <div className="flex items-center gap-2 border-b border-slate-800 px-3 py-1.5 text-xs text-slate-300">
+      <div className="flex items-center gap-2" role="status" aria-live="polite">
         <span
           aria-hidden
           className={cn("size-2 rounded-full", status.kind === "attached" ? "bg-emerald-400" : status.kind === "attaching" ? "bg-amber-400" : "bg-red-400")}
         />
         {status.kind === "attached"
-          ? `Attached: what you type goes to ${label}`
+          ? watching
+            ? joined
+              ? `Joined: what you type goes to ${label}, alongside its holder`
+              : `Watching ${label} read-only: what you type goes nowhere`
+            : `Attached: what you type goes to ${label}`
           : status.kind === "attaching"
             ? "Attaching…"
             : status.kind === "offline"
@@ -219,7 +285,37 @@ export function TerminalView({ sessionId, label }: { sessionId: string; label: s
                 ? `Not attached: ${status.error}`
                 : `Terminal closed: ${status.reason}`}
       </div>
-      <div ref={host} className="h-[26rem] w-full px-1 py-1" aria-label={`Terminal of ${label}`} role="group" data-testid="terminal" data-status={status.kind} />
+        {watching && canAskToJoin && !joined && status.kind === "attached" ? (
+          <button
+            type="button"
+            className="ml-auto rounded border border-slate-600 px-1.5 py-0.5 text-slate-200 hover:bg-slate-800 disabled:opacity-50"
+            disabled={watchers.some((w) => w.state === "asking" && w.userId === viewerId)}
+            onClick={() => askToJoin.current()}
+          >
+            Ask to join
+          </button>
+        ) : null}
+      </div>
+      <Presence
+        watchers={watchers}
+        canEnd={!watching && status.kind === "attached"}
+        onEnd={(userId) => endWatch.current(userId)}
+        onAnswer={(userId, accept) => answerJoin.current(userId, accept)}
+      />
+      {refused ? (
+        <p role="alert" className="border-b border-slate-800 bg-amber-950 px-3 py-1 text-xs text-amber-200">
+          {refused}
+        </p>
+      ) : null}
+      <div
+        ref={host}
+        className="h-[26rem] w-full px-1 py-1"
+        aria-label={`${watching ? "Watched terminal" : "Terminal"} of ${label}`}
+        role="group"
+        data-testid="terminal"
+        data-mode={mode}
+        data-status={status.kind}
+      />
     </div>
   );
 }
