@@ -97,7 +97,7 @@ export type TSessionDetail = {
   events: TSessionEventRow[];
 };
 
-export const BULK_OPERATIONS = ["disconnect", "connect", "remove"] as const;
+export const BULK_OPERATIONS = ["disconnect", "connect", "receive", "remove"] as const;
 export type TBulkOperation = (typeof BULK_OPERATIONS)[number];
 
 /** "What if": one line per targeted session before a destructive or bulk action is confirmed. */

@@ -74,7 +74,8 @@ export class ComputerLink extends EventEmitter<{ output: [TOutputFrame]; status:
   /** Runs one agent request for an acting user; agent errors become readable AppErrors. */
   async request<T>(as: ActAs, fn: (client: AgentClient, streamId: string | null) => Promise<T>): Promise<T> {
     if (this.status !== "online") {
-      throw new AppError("AGENT_UNAVAILABLE", `${this.computer.name} is not answering${this.lastError ? ` (${this.lastError})` : ""}. Try again when it is back online.`);
+      // Why the stream is down (a Node error naming an address) is for the log and the computers page, not the user.
+      throw new AppError("AGENT_UNAVAILABLE", notAnswering(this.computer.name));
     }
     try {
       return await fn(this.client, this.streamId);
@@ -315,15 +316,35 @@ const AGENT_CODE_TO_APP: Record<string, AppError["code"]> = {
   NETWORK: "AGENT_UNAVAILABLE",
 };
 
-// The agent's own message is already written for people (e.g. Example 4's wording); keep it.
-function toAppError(computerName: string, err: unknown, as: ActAs): AppError {
+export const notAnswering = (computerName: string) =>
+  `${computerName} is not answering. Check that its agent is running and reachable, then try again when it is back online.`;
+
+/**
+ * Turns a failed agent request into words a user can act on, naming the computer. The agent's
+ * own refusals are already written for people (e.g. Example 4's wording) and are kept; a lost
+ * connection, a timeout or an unreadable answer carries an internal URL and a Node error, which
+ * go to the log only.
+ */
+export function toAppError(computerName: string, err: unknown, as: ActAs): AppError {
   if (err instanceof AppError) return err;
   if (err instanceof AgentRequestError) {
-    const code = AGENT_CODE_TO_APP[err.code] ?? "AGENT_ERROR";
     if (err.code === "UNAUTHORIZED") return new AppError("AGENT_ERROR", `${computerName} refused the console's token; an admin must re-register it.`);
+    if (err.code === "NETWORK") {
+      logger.warn({ computer: computerName, userId: as.id, err: err.message }, "agent request lost");
+      return new AppError(
+        "AGENT_UNAVAILABLE",
+        `${computerName} stopped answering before it confirmed this request, so it may or may not have been done. Check that its agent is running, then look at the session and try again.`,
+      );
+    }
+    if (err.code === "BAD_RESPONSE") {
+      logger.error({ computer: computerName, userId: as.id, status: err.status, err: err.message }, "agent answered unreadably");
+      return new AppError("AGENT_ERROR", `${computerName} gave an answer the console could not read. Check that its agent runs the same Baton version as the console, then try again.`);
+    }
+    if (err.code === "SHUTTING_DOWN") return new AppError("AGENT_UNAVAILABLE", `${computerName} is shutting down its agent. Try again when it is back online.`);
+    const code = AGENT_CODE_TO_APP[err.code] ?? "AGENT_ERROR";
     logger.info({ computer: computerName, code: err.code, userId: as.id }, "agent refused request");
-    return new AppError(code, err.message);
+    return new AppError(code, err.code in AGENT_CODE_TO_APP ? err.message : `${computerName} could not complete the request (${err.message}).`);
   }
   logger.error({ err, computer: computerName }, "agent request failed");
-  return new AppError("AGENT_ERROR", `${computerName} could not complete the request.`);
+  return new AppError("AGENT_ERROR", `${computerName} could not complete the request. Try again; if it keeps failing, an admin can find the details in the console's log.`);
 }

@@ -98,6 +98,33 @@ export async function ingestSession({
   return row.id;
 }
 
+/**
+ * The store's copy of many sessions from the agents' answers (a bulk job's batch), in one
+ * transaction: one commit for the lot. Agent answers carry no change (the stream's events
+ * record the history), as in `ingestSession` without one.
+ */
+export async function ingestSnapshots(items: readonly { computerId: string; snapshot: TSessionSnapshot }[]): Promise<string[]> {
+  if (items.length === 0) return [];
+  const at = new Date();
+  const rows = await db.$transaction(async (tx) => {
+    const out: { id: string; state: string; ownerId: string; holderId: string | null }[] = [];
+    for (const { computerId, snapshot } of items) {
+      const data = sessionData(snapshot);
+      const row = await tx.session.upsert({
+        where: { instanceId: snapshot.instanceId },
+        create: { ...data, instanceId: snapshot.instanceId, computerId, createdAt: new Date(snapshot.createdOn) },
+        update: data,
+        select: { id: true, state: true, ownerId: true, holderId: true },
+      });
+      if (ended(snapshot.state)) await tx.sessionCommand.updateMany({ where: { sessionId: row.id, endedAt: null }, data: { endedAt: at, exitCode: null } });
+      out.push(row);
+    }
+    return out;
+  });
+  for (const row of rows) publish({ type: "session.updated", id: row.id, state: row.state }, audienceFor(row));
+  return rows.map((r) => r.id);
+}
+
 export type TReconciledChange = { sessionId: string; sessionName: string; change: TSessionChange; reason: string | undefined };
 
 function changeBetween(prev: { state: string; holderId: string | null } | undefined, s: TSessionSnapshot): TSessionChange | undefined {

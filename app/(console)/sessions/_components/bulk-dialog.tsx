@@ -18,6 +18,7 @@ export type TBulkSelection = { sessionIds: string[] } | { filters: TSessionFilte
 const VERB: Record<TBulkOperation, { label: string; doing: string }> = {
   disconnect: { label: "Disconnect", doing: "Disconnecting" },
   connect: { label: "Connect", doing: "Connecting" },
+  receive: { label: "Receive", doing: "Receiving" },
   remove: { label: "Remove", doing: "Removing" },
 };
 
