@@ -54,8 +54,8 @@ export async function appendAuditEvent(input: TAuditInput): Promise<{ seq: numbe
 }
 
 /**
- * Appends several events (a bulk job's outcomes) in order, in one transaction: one commit for
- * the lot instead of one per event, each event still its own link with its own MAC.
+ * Appends several events (a bulk job's outcomes) in order, in one statement: one commit for the
+ * lot instead of one per event, each event still its own link with its own MAC.
  */
 export function appendAuditEvents(inputs: readonly TAuditInput[]): Promise<{ seq: number; hash: string }[]> {
   if (inputs.length === 0) return Promise.resolve([]);
@@ -91,8 +91,9 @@ async function appendNow(inputs: readonly TAuditInput[]): Promise<{ seq: number;
       return row;
     });
     try {
+      // One INSERT for the lot: all of it commits or none of it does.
       if (rows.length === 1) await db.auditEvent.create({ data: rows[0], select: { seq: true } });
-      else await db.$transaction(rows.map((data) => db.auditEvent.create({ data, select: { seq: true } })));
+      else await db.auditEvent.createMany({ data: rows });
     } catch (err) {
       g.__batonAuditTail = undefined;
       if ((err as { code?: string }).code === "P2002" && attempt < 50) continue;

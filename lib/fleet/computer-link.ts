@@ -1,6 +1,6 @@
 import { EventEmitter } from "node:events";
 import { AgentClient, AgentRequestError, type ActAs, type AgentStream } from "@/lib/fleet/agent-client";
-import { ingestConfigurations, ingestSession, markComputerBroken, reconcileComputer, upsertConfiguration } from "@/lib/fleet/ingest";
+import { ingestConfigurations, ingestSession, ingestSessions, markComputerBroken, reconcileComputer, upsertConfiguration } from "@/lib/fleet/ingest";
 import { db } from "@/lib/db/client";
 import { AppError } from "@/lib/errors";
 import { logger } from "@/lib/logger";
@@ -39,6 +39,8 @@ export class ComputerLink extends EventEmitter<{ output: [TOutputFrame]; status:
   private retry: NodeJS.Timeout | null = null;
   private brokenTimer: NodeJS.Timeout | null = null;
   private lastError: string | null = null;
+  /** Agent events not yet applied; applied in order, a burst of plain state changes in one commit. */
+  private inbox: TStreamServerMessage[] = [];
 
   constructor(
     readonly computer: TLinkedComputer,
@@ -129,7 +131,8 @@ export class ComputerLink extends EventEmitter<{ output: [TOutputFrame]; status:
     });
     stream.on("message", (m) => {
       lastHeard = Date.now();
-      this.enqueue(() => this.apply(m));
+      this.inbox.push(m);
+      if (this.inbox.length === 1) this.enqueue(() => this.applyInbox());
     });
     stream.on("output", (frame) => {
       lastHeard = Date.now();
@@ -162,6 +165,35 @@ export class ComputerLink extends EventEmitter<{ output: [TOutputFrame]; status:
       this.setStatus("online");
       logger.info({ computer: this.computer.name, sessions: hello.sessions.length }, "agent stream open");
     });
+  }
+
+  private async applyInbox(): Promise<void> {
+    const batch = this.inbox.splice(0);
+    for (let i = 0; i < batch.length; ) {
+      let j = i;
+      while (j < batch.length && this.isPlainChange(batch[j])) j++;
+      if (j - i > 1) {
+        await this.applyPlainChanges(batch.slice(i, j) as TSessionUpdated[]).catch((err) => logger.error({ err, computer: this.computer.name, events: j - i }, "agent events failed to apply"));
+        i = j;
+      } else {
+        await this.apply(batch[i]).catch((err) => logger.error({ err, computer: this.computer.name }, "agent event failed to apply"));
+        i++;
+      }
+    }
+  }
+
+  /** A state change with nothing to it but the session's row and its history line (no audit, no command record). */
+  private isPlainChange(m: TStreamServerMessage): boolean {
+    return m.type === "session.updated" && PLAIN_CHANGES.has(m.change) && agentChangeAction(m.change, m.reason) === null;
+  }
+
+  private async applyPlainChanges(batch: TSessionUpdated[]): Promise<void> {
+    for (const m of batch) {
+      this.transcripts.expect(m.session.instanceId, m.session.outputOffset);
+      await this.transcripts.flush(m.session.instanceId);
+    }
+    await ingestSessions(batch.map((m) => ({ computerId: this.computer.id, snapshot: m.session, change: m.change, reason: m.reason, at: new Date(m.at) })));
+    for (const m of batch) if (m.change === "closed") this.transcripts.forget(m.session.instanceId);
   }
 
   private async apply(m: TStreamServerMessage): Promise<void> {
@@ -236,16 +268,7 @@ export class ComputerLink extends EventEmitter<{ output: [TOutputFrame]; status:
 
   /** Changes the agent made on its own (not at a console user's request) are audited as the agent's. */
   private async auditAgentChange(change: string, reason: string | undefined, target: TTarget): Promise<void> {
-    const action =
-      change === "closed" && reason?.startsWith("IdleTimeout")
-        ? "agent.idle-expired"
-        : change === "broken"
-          ? "agent.session-broken"
-          : change === "buffer.full"
-            ? "agent.buffer-full"
-            : change === "disconnected" && reason?.startsWith("stream lost")
-              ? "agent.robust-disconnect"
-              : null;
+    const action = agentChangeAction(change, reason);
     if (!action) return;
     await appendAuditEvent({ actor: this.agentActor(), action, outcome: "ok", computerName: this.computer.name, ...target, params: { reason } });
   }
@@ -298,6 +321,21 @@ export class ComputerLink extends EventEmitter<{ output: [TOutputFrame]; status:
     this.emit("status", status);
     publish({ type: "computer.updated", id: this.computer.id }, COMPUTER_AUDIENCE);
   }
+}
+
+type TSessionUpdated = Extract<TStreamServerMessage, { type: "session.updated" }>;
+const PLAIN_CHANGES = new Set<string>(["connected", "disconnected", "received", "closed", "buffered", "buffer.resumed", "resized"]);
+
+function agentChangeAction(change: string, reason: string | undefined): string | null {
+  return change === "closed" && reason?.startsWith("IdleTimeout")
+    ? "agent.idle-expired"
+    : change === "broken"
+      ? "agent.session-broken"
+      : change === "buffer.full"
+        ? "agent.buffer-full"
+        : change === "disconnected" && reason?.startsWith("stream lost")
+          ? "agent.robust-disconnect"
+          : null;
 }
 
 const AGENT_CODE_TO_APP: Record<string, AppError["code"]> = {

@@ -2,7 +2,6 @@ import "server-only";
 import { randomUUID } from "node:crypto";
 import type { TSessionUser } from "@/lib/auth/session-store";
 import { appendAuditEvents, type TAuditInput } from "@/lib/audit/append";
-import { ingestSnapshots } from "@/lib/fleet/ingest";
 import { db } from "@/lib/db/client";
 import { sessionsWhere } from "@/lib/data/sessions/list-sessions";
 import { visibleSessionsWhere } from "@/lib/data/sessions/session-scope";
@@ -79,6 +78,7 @@ const MAX_KEPT_JOBS = 50;
 const RECEIVE_KEEP_BYTES = 32 * 1024 * 1024;
 const RECEIVE_KEEP_PER_TARGET = 1024 * 1024;
 const MAX_WRITE_BATCH = 256;
+const WRITE_GATHER_MS = 50;
 
 type TBulkJob = {
   id: string;
@@ -132,12 +132,12 @@ function keepReceived(job: TBulkJob, sessionId: string, r: { output: Buffer; out
   job.received.set(sessionId, { output: bytes.toString("utf8"), outputBytes: r.outputBytes, droppedBytes: r.droppedBytes, offset: r.offset + (r.output.length - bytes.length), omittedBytes: r.output.length - bytes.length });
 }
 
-type TSettled = { record: TSessionRecord; snapshot: TSessionSnapshot | null; outcome: TBulkOutcome; audit: TAuditInput };
+type TSettled = { outcome: TBulkOutcome; audit: TAuditInput };
 
 /**
  * Starts a bulk job in the background; progress goes to the actor's browsers as live events.
  * The agents set the pace: each worker moves to its next target as soon as an agent answers,
- * while the store's writes and the audit events (one per target) are committed in batches,
+ * while the audit events (one per target) are committed in batches,
  * and progress is published a few times per second.
  */
 export function startBulkJob(actor: TSessionUser, op: TBulkOperation, records: TSessionRecord[], opts: TJobOptions): { jobId: string; total: number } {
@@ -161,13 +161,9 @@ export function startBulkJob(actor: TSessionUser, op: TBulkOperation, records: T
   // Group commit: while one batch is written, the next accumulates.
   let pending: TSettled[] = [];
   let writing: Promise<void> | null = null;
+  // The store's copy of each session follows from the agent's own event for the change, on the
+  // computer's stream, as for any other change: the job writes only its audit events.
   const writeBatch = async (batch: TSettled[]) => {
-    try {
-      await ingestSnapshots(batch.filter((b) => b.snapshot).map((b) => ({ computerId: b.record.computerId, snapshot: b.snapshot! })));
-    } catch (err) {
-      // The agents did what they said; the stream's events and the next reconcile bring the store up to date.
-      logger.error({ err, jobId, targets: batch.length }, "bulk job could not store its batch");
-    }
     try {
       await appendAuditEvents(batch.map((b) => b.audit));
     } catch (err) {
@@ -182,6 +178,8 @@ export function startBulkJob(actor: TSessionUser, op: TBulkOperation, records: T
   };
   const drain = (): Promise<void> =>
     (writing ??= (async () => {
+      // Outcomes settle in bursts; a short wait gathers a burst into one commit.
+      if (pending.length < MAX_WRITE_BATCH) await new Promise((r) => setTimeout(r, WRITE_GATHER_MS));
       while (pending.length) {
         const batch = pending.splice(0, MAX_WRITE_BATCH);
         await writeBatch(batch);
@@ -219,14 +217,12 @@ export function startBulkJob(actor: TSessionUser, op: TBulkOperation, records: T
         }
       }
       const state = viewFor(snapshot, actor.id).viewState;
-      settle({ record, snapshot, audit: { actor: who, action: `session.${op}`, outcome: "ok", params, ...target }, outcome: { ...base, ok: true, state, error: null } });
+      settle({ audit: { actor: who, action: `session.${op}`, outcome: "ok", params, ...target }, outcome: { ...base, ok: true, state, error: null } });
     } catch (err) {
       const known = err instanceof AppError;
       if (!known) logger.error({ err, jobId, sessionId: record.id }, "bulk target failed unexpectedly");
       const message = known ? err.message : `The console could not act on ${record.name} on ${record.computer.name}. Try again; if it keeps failing, an admin can find the details in the console's log.`;
       settle({
-        record,
-        snapshot: null,
         audit: { actor: who, action: `session.${op}`, outcome: known ? "refused" : "error", params: { bulkJobId: jobId }, error: message, ...target },
         outcome: { ...base, ok: false, state: null, error: message },
       });

@@ -21,6 +21,8 @@ export async function startDelayProxy(opts: {
   counts?: (method: string, path: string) => boolean;
   /** Share one set of counters between proxies (a job over several agents). */
   stats?: DelayProxy["stats"];
+  /** Told +1 when a counted request arrives and -1 when it is answered or dropped (with how long it took). */
+  onChange?: (delta: 1 | -1, ms?: number) => void;
 }): Promise<DelayProxy> {
   const target = new URL(opts.target);
   const counts = opts.counts ?? ((method: string) => method !== "GET");
@@ -32,10 +34,15 @@ export async function startDelayProxy(opts: {
     if (counted) {
       stats.total++;
       stats.peak = Math.max(stats.peak, ++stats.inFlight);
+      opts.onChange?.(1);
     }
     let finished = false;
+    const t0 = performance.now();
     const done = () => {
-      if (counted && !finished) stats.inFlight--;
+      if (counted && !finished) {
+        stats.inFlight--;
+        opts.onChange?.(-1, performance.now() - t0);
+      }
       finished = true;
     };
     res.once("close", done);
