@@ -120,6 +120,9 @@ export type TBulkOutcome = {
   error: string | null;
 };
 
+/** What a bulk Receive kept of one session's output: the newest bytes when over its bound (`omittedBytes` older ones left out). */
+export type TBulkReceivedView = { output: string; outputBytes: number; droppedBytes: number; offset: number; omittedBytes: number };
+
 /**
  * Pushed over socket.io while a bulk job runs (event "baton", type "bulk.progress"), at most
  * every 150 ms and once at the end. `outcomes` holds only the outcomes settled since the

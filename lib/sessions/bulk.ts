@@ -6,10 +6,11 @@ import { db } from "@/lib/db/client";
 import { sessionsWhere } from "@/lib/data/sessions/list-sessions";
 import { visibleSessionsWhere } from "@/lib/data/sessions/session-scope";
 import { mayActOn, sessionRowSelect, viewOf, type TSessionRecord } from "@/lib/data/sessions/to-session-row";
-import type { TBulkOperation, TBulkOutcome, TBulkProgress, TPreviewItem, TSessionSelectionFilters } from "@/lib/dto/sessions";
+import type { TBulkOperation, TBulkOutcome, TBulkProgress, TBulkReceivedView, TPreviewItem, TSessionSelectionFilters } from "@/lib/dto/sessions";
 import { AppError } from "@/lib/errors";
 import { logger } from "@/lib/logger";
 import { publish } from "@/lib/realtime/publish";
+import { markHandoffAccepted } from "@/lib/sessions/handoff";
 import { connectOnAgent, disconnectOnAgent, receiveOnAgent, removeOnAgent } from "@/lib/sessions/operations";
 import { viewFor, type TOutputBufferingMode, type TSessionSnapshot } from "@/lib/protocol";
 import { mapWithConcurrency } from "@/lib/utils/map-with-concurrency";
@@ -69,7 +70,7 @@ export function previewOf(op: TBulkOperation, records: TSessionRecord[], actor: 
 type TJobOptions = { throttleLimit: number; idleTimeoutSec?: number; outputBufferingMode?: TOutputBufferingMode };
 
 /** One target's Receive output, kept with the job for its user to read afterwards. */
-export type TBulkReceived = { output: string; outputBytes: number; droppedBytes: number; offset: number; omittedBytes: number };
+export type TBulkReceived = TBulkReceivedView;
 
 // A job's outcomes and Receive output stay in this process's memory for a while after it ends,
 // bounded: at most MAX_KEPT_JOBS jobs, RECEIVE_KEEP_BYTES of output per job (the newest bytes
@@ -137,8 +138,8 @@ type TSettled = { outcome: TBulkOutcome; audit: TAuditInput };
 /**
  * Starts a bulk job in the background; progress goes to the actor's browsers as live events.
  * The agents set the pace: each worker moves to its next target as soon as an agent answers,
- * while the audit events (one per target) are committed in batches,
- * and progress is published a few times per second.
+ * while the audit events (one per target) are committed in batches and progress is published
+ * a few times per second. Outcomes are reported once their audit events are committed.
  */
 export function startBulkJob(actor: TSessionUser, op: TBulkOperation, records: TSessionRecord[], opts: TJobOptions): { jobId: string; total: number } {
   const jobId = randomUUID();
@@ -159,7 +160,7 @@ export function startBulkJob(actor: TSessionUser, op: TBulkOperation, records: T
   const job: TBulkJob = { id: jobId, actorId: actor.id, operation: op, total: records.length, outcomes: [], received: new Map(), receivedBytes: 0, finished: false, done: null! };
 
   // Group commit: while one batch is written, the next accumulates.
-  let pending: TSettled[] = [];
+  const pending: TSettled[] = [];
   let writing: Promise<void> | null = null;
   // The store's copy of each session follows from the agent's own event for the change, on the
   // computer's stream, as for any other change: the job writes only its audit events.
@@ -216,6 +217,8 @@ export function startBulkJob(actor: TSessionUser, op: TBulkOperation, records: T
           break;
         }
       }
+      // As the single actions do: the receiver's first connect accepts a handoff.
+      if ((op === "connect" || op === "receive") && record.handoffs?.some((h) => h.toUserId === actor.id)) await markHandoffAccepted({ actor, sessionId: record.id });
       const state = viewFor(snapshot, actor.id).viewState;
       settle({ audit: { actor: who, action: `session.${op}`, outcome: "ok", params, ...target }, outcome: { ...base, ok: true, state, error: null } });
     } catch (err) {

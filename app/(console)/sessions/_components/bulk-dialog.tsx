@@ -127,7 +127,7 @@ function BulkFlow({ operation, selection, throttleLimit, onClose }: Omit<BulkDia
       }
     >
       {job ? (
-        <BulkOutcomes operation={operation} total={job.total} done={job.done} outcomes={job.outcomes} finished={job.finished} />
+        <BulkOutcomes jobId={job.jobId} operation={operation} total={job.total} done={job.done} outcomes={job.outcomes} finished={job.finished} />
       ) : preview ? (
         <>
           <PreviewList items={preview} label={`What ${operation} would do`} />
