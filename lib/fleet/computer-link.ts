@@ -354,7 +354,7 @@ const AGENT_CODE_TO_APP: Record<string, AppError["code"]> = {
   NETWORK: "AGENT_UNAVAILABLE",
 };
 
-export const notAnswering = (computerName: string) =>
+const notAnswering = (computerName: string) =>
   `${computerName} is not answering. Check that its agent is running and reachable, then try again when it is back online.`;
 
 /**
