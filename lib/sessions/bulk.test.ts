@@ -230,4 +230,30 @@ describe("bulk jobs", () => {
     const record = await ops.loadActionable(manager, c[0].sessionId);
     await expect(ops.connectSession({ actor: manager, record })).rejects.toThrow(/^BulkC is not answering\. Check that its agent is running/);
   }, 60_000);
+
+  it("a cancelled job starts no more targets: those left report cancelled, those in flight finish", async () => {
+    await openSessions(nodes.BulkB, "Later", 20);
+    await proxies.setDelay(nodes.BulkB.index, 300);
+    try {
+      const records = await bulk.resolveTargets(manager, selection("Later*"));
+      await proxies.reset();
+      const { jobId } = bulk.startBulkJob(manager, "disconnect", records, { throttleLimit: 2 });
+      await until(async () => (await proxies.stats()).combined.total >= 3 || null, { what: "a few requests sent", intervalMs: 10 });
+      expect(bulk.cancelBulkJob(manager, jobId)).toBe(true);
+      const outcomes = await bulk.bulkJobOf(manager, jobId)!.done;
+      const sent = (await proxies.stats()).combined.total;
+      expect(outcomes).toHaveLength(20);
+      const done = outcomes.filter((o) => o.ok);
+      const cancelled = outcomes.filter((o) => o.error?.startsWith("Cancelled before it started"));
+      // Every request sent finished; nothing else was sent.
+      expect(done.length).toBe(sent);
+      expect(done.length + cancelled.length).toBe(20);
+      expect(cancelled.length).toBeGreaterThanOrEqual(10);
+      expect(await db.auditEvent.count({ where: { params: { contains: `"cancelled":true` }, AND: { params: { contains: jobId } } } })).toBe(cancelled.length);
+      expect(bulk.cancelBulkJob(manager, jobId)).toBe(false);
+      expect(() => bulk.cancelBulkJob({ ...manager, id: "u-other" }, jobId)).toThrow(/No running job of yours/);
+    } finally {
+      await proxies.setDelay(nodes.BulkB.index, DELAY_MS);
+    }
+  }, 60_000);
 });

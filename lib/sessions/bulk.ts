@@ -90,6 +90,7 @@ type TBulkJob = {
   received: Map<string, TBulkReceived>;
   receivedBytes: number;
   finished: boolean;
+  cancel: AbortController;
   done: Promise<TBulkOutcome[]>;
 };
 const g = globalThis as typeof globalThis & { __batonBulkJobs?: Map<string, TBulkJob> };
@@ -109,6 +110,18 @@ export function bulkJobOf(actor: TSessionUser, jobId: string): { operation: TBul
   const job = jobs().get(jobId);
   if (!job || job.actorId !== actor.id) return null;
   return { operation: job.operation, total: job.total, outcomes: [...job.outcomes], finished: job.finished, done: job.done };
+}
+
+/**
+ * Stops a running job of this user's: targets not yet started report "cancelled"; requests
+ * already sent to agents finish and report their own outcome. False when it had finished.
+ */
+export function cancelBulkJob(actor: TSessionUser, jobId: string): boolean {
+  const job = jobs().get(jobId);
+  if (!job || job.actorId !== actor.id) throw new AppError("NOT_FOUND", "No running job of yours with that id on this console.");
+  if (job.finished) return false;
+  job.cancel.abort();
+  return true;
 }
 
 /** What a bulk Receive got from one session of the job. */
@@ -157,7 +170,7 @@ export function startBulkJob(actor: TSessionUser, op: TBulkOperation, records: T
     pushTimer ??= setTimeout(pushNow, PROGRESS_EVERY_MS);
   };
 
-  const job: TBulkJob = { id: jobId, actorId: actor.id, operation: op, total: records.length, outcomes: [], received: new Map(), receivedBytes: 0, finished: false, done: null! };
+  const job: TBulkJob = { id: jobId, actorId: actor.id, operation: op, total: records.length, outcomes: [], received: new Map(), receivedBytes: 0, finished: false, cancel: new AbortController(), done: null! };
 
   // Group commit: while one batch is written, the next accumulates.
   const pending: TSettled[] = [];
@@ -232,7 +245,14 @@ export function startBulkJob(actor: TSessionUser, op: TBulkOperation, records: T
     }
   };
 
-  job.done = mapWithConcurrency(records, opts.throttleLimit, runOne)
+  const skipped = (record: TSessionRecord) => {
+    const message = "Cancelled before it started: nothing was done to this session.";
+    settle({
+      audit: { actor: who, action: `session.${op}`, outcome: "refused", params: { bulkJobId: jobId, cancelled: true }, error: message, sessionId: record.id, sessionName: record.name, computerName: record.computer.name },
+      outcome: { sessionId: record.id, name: record.name, computerName: record.computer.name, ok: false, state: null, error: message },
+    });
+  };
+  job.done = mapWithConcurrency(records, opts.throttleLimit, runOne, undefined, { signal: job.cancel.signal, onSkipped: skipped })
     .catch((err) => logger.error({ err, jobId }, "bulk job failed"))
     .then(async () => {
       while (writing || pending.length) await drain();

@@ -54,8 +54,9 @@ export const ZStartBulk = z
   })
   .refine((v) => (v.sessionIds?.length ?? 0) > 0 || v.filters, { message: "select sessions or a filter", path: ["sessionIds"] });
 
+export const ZBulkJobRef = z.object({ jobId: z.uuid("is not a valid job id") });
 /** One session's output from a bulk Receive job. */
-export const ZBulkReceived = ZSessionRef.extend({ jobId: z.uuid("is not a valid job id") });
+export const ZBulkReceived = ZSessionRef.extend(ZBulkJobRef.shape);
 
 export const ZHandOff = ZSessionRef.extend({
   toUsername: ZUsername,
