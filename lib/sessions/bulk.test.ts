@@ -36,9 +36,10 @@ let fleet: InstanceType<typeof Fleet>;
 /** Opens sessions straight on the agent (many at once); the console learns of them from the stream. */
 async function openSessions(node: Node, prefix: string, n: number): Promise<void> {
   const before = await db.session.count({ where: { computerId: node.computerId } });
-  for (let i = 0; i < n; i += 25) {
+  // A few at a time: each starts a real shell, and a busy machine starts them slowly.
+  for (let i = 0; i < n; i += 10) {
     await Promise.all(
-      Array.from({ length: Math.min(25, n - i) }, (_, k) => node.agent.client.newSession(as, { name: `${prefix}${String(i + k).padStart(3, "0")}`, configurationName: "Microsoft.PowerShell" })),
+      Array.from({ length: Math.min(10, n - i) }, (_, k) => node.agent.client.newSession(as, { name: `${prefix}${String(i + k).padStart(3, "0")}`, configurationName: "Microsoft.PowerShell" })),
     );
   }
   await until(async () => (await db.session.count({ where: { computerId: node.computerId } })) === before + n || null, { what: `${n} sessions stored`, timeoutMs: 60_000 });
