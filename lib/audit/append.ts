@@ -49,45 +49,61 @@ async function readTail(): Promise<TTail> {
  * are unique, so a writer elsewhere (another console instance, a script) that moved the tail
  * makes the INSERT fail instead of forking the chain: the tail is re-read and the append retried.
  */
-export function appendAuditEvent(input: TAuditInput): Promise<{ seq: number; hash: string }> {
-  const run = (g.__batonAuditQueue ?? Promise.resolve()).then(() => appendNow(input));
+export async function appendAuditEvent(input: TAuditInput): Promise<{ seq: number; hash: string }> {
+  return (await appendAuditEvents([input]))[0];
+}
+
+/**
+ * Appends several events (a bulk job's outcomes) in order, in one statement: one commit for the
+ * lot instead of one per event, each event still its own link with its own MAC.
+ */
+export function appendAuditEvents(inputs: readonly TAuditInput[]): Promise<{ seq: number; hash: string }[]> {
+  if (inputs.length === 0) return Promise.resolve([]);
+  const run = (g.__batonAuditQueue ?? Promise.resolve()).then(() => appendNow(inputs));
   g.__batonAuditQueue = run.catch(() => undefined);
   return run;
 }
 
-async function appendNow(input: TAuditInput): Promise<{ seq: number; hash: string }> {
-  const params = redactParams(input.params);
+async function appendNow(inputs: readonly TAuditInput[]): Promise<{ seq: number; hash: string }[]> {
+  const params = inputs.map((i) => redactParams(i.params));
   const key = auditKeyring().current;
   for (let attempt = 0; ; attempt++) {
-    const tail = (g.__batonAuditTail ??= await readTail());
-    const fields = {
-      seq: tail.seq + 1,
-      at: new Date(),
-      actorId: input.actor.id,
-      actorName: input.actor.name,
-      actorRole: input.actor.role,
-      action: input.action,
-      outcome: input.outcome,
-      computerName: input.computerName ?? null,
-      sessionId: input.sessionId ?? null,
-      sessionName: input.sessionName ?? null,
-      params,
-      error: input.error ?? null,
-    };
-    const hash = eventHash(tail.hash, fields);
-    const mac = eventMac(key.hmac, key.id, hash);
+    let tail = (g.__batonAuditTail ??= await readTail());
+    const at = new Date();
+    const rows = inputs.map((input, i) => {
+      const fields = {
+        seq: tail.seq + 1,
+        at,
+        actorId: input.actor.id,
+        actorName: input.actor.name,
+        actorRole: input.actor.role,
+        action: input.action,
+        outcome: input.outcome,
+        computerName: input.computerName ?? null,
+        sessionId: input.sessionId ?? null,
+        sessionName: input.sessionName ?? null,
+        params: params[i],
+        error: input.error ?? null,
+      };
+      const hash = eventHash(tail.hash, fields);
+      const row = { ...fields, prevHash: tail.hash, hash, keyId: key.id, mac: eventMac(key.hmac, key.id, hash) };
+      tail = { seq: fields.seq, hash };
+      return row;
+    });
     try {
-      await db.auditEvent.create({ data: { ...fields, prevHash: tail.hash, hash, keyId: key.id, mac }, select: { seq: true } });
+      // One INSERT for the lot: all of it commits or none of it does.
+      if (rows.length === 1) await db.auditEvent.create({ data: rows[0], select: { seq: true } });
+      else await db.auditEvent.createMany({ data: rows });
     } catch (err) {
       g.__batonAuditTail = undefined;
       if ((err as { code?: string }).code === "P2002" && attempt < 50) continue;
-      logger.error({ err, action: input.action }, "audit append failed");
+      logger.error({ err, action: inputs[0].action, events: inputs.length }, "audit append failed");
       throw err;
     }
-    g.__batonAuditTail = { seq: fields.seq, hash };
-    noteAuditAppended(fields.seq);
+    g.__batonAuditTail = tail;
+    for (const r of rows) noteAuditAppended(r.seq);
     // After the commit: an auditor's page never hears of an event it cannot read yet.
-    publish({ type: "audit.appended", seq: fields.seq }, { roles: ["auditor", "admin"] });
-    return { seq: fields.seq, hash };
+    publish({ type: "audit.appended", seq: tail.seq }, { roles: ["auditor", "admin"] });
+    return rows.map((r) => ({ seq: r.seq, hash: r.hash }));
   }
 }

@@ -98,7 +98,7 @@ export type TSessionDetail = {
   events: TSessionEventRow[];
 };
 
-export const BULK_OPERATIONS = ["disconnect", "connect", "remove"] as const;
+export const BULK_OPERATIONS = ["disconnect", "connect", "receive", "remove"] as const;
 export type TBulkOperation = (typeof BULK_OPERATIONS)[number];
 
 /** "What if": one line per targeted session before a destructive or bulk action is confirmed. */
@@ -120,6 +120,9 @@ export type TBulkOutcome = {
   state: TSessionStateName | null;
   error: string | null;
 };
+
+/** What a bulk Receive kept of one session's output: the newest bytes when over its bound (`omittedBytes` older ones left out). */
+export type TBulkReceivedView = { output: string; outputBytes: number; droppedBytes: number; offset: number; omittedBytes: number };
 
 /**
  * Pushed over socket.io while a bulk job runs (event "baton", type "bulk.progress"), at most

@@ -1,6 +1,6 @@
 import { EventEmitter } from "node:events";
 import { AgentClient, AgentRequestError, type ActAs, type AgentStream } from "@/lib/fleet/agent-client";
-import { ingestConfigurations, ingestSession, markComputerBroken, reconcileComputer, upsertConfiguration } from "@/lib/fleet/ingest";
+import { ingestConfigurations, ingestSession, ingestSessions, markComputerBroken, reconcileComputer, upsertConfiguration } from "@/lib/fleet/ingest";
 import { db } from "@/lib/db/client";
 import { AppError } from "@/lib/errors";
 import { logger } from "@/lib/logger";
@@ -42,6 +42,8 @@ export class ComputerLink extends EventEmitter<{ output: [TOutputFrame]; status:
   private leftoversAudited: string | null = null;
   /** Sessions this console's users watch: instance id → how many watchers, and whom the agent was told. */
   private readonly watched = new Map<string, { count: number; as: ActAs }>();
+  /** Agent events not yet applied; applied in order, a burst of plain state changes in one commit. */
+  private inbox: TStreamServerMessage[] = [];
 
   constructor(
     readonly computer: TLinkedComputer,
@@ -77,7 +79,8 @@ export class ComputerLink extends EventEmitter<{ output: [TOutputFrame]; status:
   /** Runs one agent request for an acting user; agent errors become readable AppErrors. */
   async request<T>(as: ActAs, fn: (client: AgentClient, streamId: string | null) => Promise<T>): Promise<T> {
     if (this.status !== "online") {
-      throw new AppError("AGENT_UNAVAILABLE", `${this.computer.name} is not answering${this.lastError ? ` (${this.lastError})` : ""}. Try again when it is back online.`);
+      // Why the stream is down (a Node error naming an address) is for the log and the computers page, not the user.
+      throw new AppError("AGENT_UNAVAILABLE", notAnswering(this.computer.name));
     }
     try {
       return await fn(this.client, this.streamId);
@@ -169,7 +172,8 @@ export class ComputerLink extends EventEmitter<{ output: [TOutputFrame]; status:
     });
     stream.on("message", (m) => {
       lastHeard = Date.now();
-      this.enqueue(() => this.apply(m));
+      this.inbox.push(m);
+      if (this.inbox.length === 1) this.enqueue(() => this.applyInbox());
     });
     stream.on("output", (frame) => {
       lastHeard = Date.now();
@@ -218,6 +222,35 @@ export class ComputerLink extends EventEmitter<{ output: [TOutputFrame]; status:
       }
       logger.info({ computer: this.computer.name, sessions: hello.sessions.length }, "agent stream open");
     });
+  }
+
+  private async applyInbox(): Promise<void> {
+    const batch = this.inbox.splice(0);
+    for (let i = 0; i < batch.length; ) {
+      let j = i;
+      while (j < batch.length && this.isPlainChange(batch[j])) j++;
+      if (j - i > 1) {
+        await this.applyPlainChanges(batch.slice(i, j) as TSessionUpdated[]).catch((err) => logger.error({ err, computer: this.computer.name, events: j - i }, "agent events failed to apply"));
+        i = j;
+      } else {
+        await this.apply(batch[i]).catch((err) => logger.error({ err, computer: this.computer.name }, "agent event failed to apply"));
+        i++;
+      }
+    }
+  }
+
+  /** A state change with nothing to it but the session's row and its history line (no audit, no command record). */
+  private isPlainChange(m: TStreamServerMessage): boolean {
+    return m.type === "session.updated" && PLAIN_CHANGES.has(m.change) && agentChangeAction(m.change, m.reason) === null;
+  }
+
+  private async applyPlainChanges(batch: TSessionUpdated[]): Promise<void> {
+    for (const m of batch) {
+      if (m.change !== "closed") this.transcripts.expect(m.session.instanceId, m.session.outputOffset);
+      await this.transcripts.flush(m.session.instanceId, m.session.outputOffset);
+    }
+    await ingestSessions(batch.map((m) => ({ computerId: this.computer.id, snapshot: m.session, change: m.change, reason: m.reason, at: new Date(m.at) })));
+    for (const m of batch) if (m.change === "closed") this.transcripts.forget(m.session.instanceId);
   }
 
   private async apply(m: TStreamServerMessage): Promise<void> {
@@ -292,16 +325,7 @@ export class ComputerLink extends EventEmitter<{ output: [TOutputFrame]; status:
 
   /** Changes the agent made on its own (not at a console user's request) are audited as the agent's. */
   private async auditAgentChange(change: string, reason: string | undefined, target: TTarget): Promise<void> {
-    const action =
-      change === "closed" && reason?.startsWith("IdleTimeout")
-        ? "agent.idle-expired"
-        : change === "broken"
-          ? "agent.session-broken"
-          : change === "buffer.full"
-            ? "agent.buffer-full"
-            : change === "disconnected" && reason?.startsWith("stream lost")
-              ? "agent.robust-disconnect"
-              : null;
+    const action = agentChangeAction(change, reason);
     if (!action) return;
     await appendAuditEvent({ actor: this.agentActor(), action, outcome: "ok", computerName: this.computer.name, ...target, params: { reason } });
   }
@@ -356,6 +380,21 @@ export class ComputerLink extends EventEmitter<{ output: [TOutputFrame]; status:
   }
 }
 
+type TSessionUpdated = Extract<TStreamServerMessage, { type: "session.updated" }>;
+const PLAIN_CHANGES = new Set<string>(["connected", "disconnected", "received", "closed", "buffered", "buffer.resumed", "resized"]);
+
+function agentChangeAction(change: string, reason: string | undefined): string | null {
+  return change === "closed" && reason?.startsWith("IdleTimeout")
+    ? "agent.idle-expired"
+    : change === "broken"
+      ? "agent.session-broken"
+      : change === "buffer.full"
+        ? "agent.buffer-full"
+        : change === "disconnected" && reason?.startsWith("stream lost")
+          ? "agent.robust-disconnect"
+          : null;
+}
+
 const AGENT_CODE_TO_APP: Record<string, AppError["code"]> = {
   NOT_FOUND: "NOT_FOUND",
   CONFIGURATION_NOT_FOUND: "NOT_FOUND",
@@ -372,15 +411,35 @@ const AGENT_CODE_TO_APP: Record<string, AppError["code"]> = {
   NETWORK: "AGENT_UNAVAILABLE",
 };
 
-// The agent's own message is already written for people (e.g. Example 4's wording); keep it.
-function toAppError(computerName: string, err: unknown, as: ActAs): AppError {
+const notAnswering = (computerName: string) =>
+  `${computerName} is not answering. Check that its agent is running and reachable, then try again when it is back online.`;
+
+/**
+ * Turns a failed agent request into words a user can act on, naming the computer. The agent's
+ * own refusals are already written for people (e.g. Example 4's wording) and are kept; a lost
+ * connection, a timeout or an unreadable answer carries an internal URL and a Node error, which
+ * go to the log only.
+ */
+export function toAppError(computerName: string, err: unknown, as: ActAs): AppError {
   if (err instanceof AppError) return err;
   if (err instanceof AgentRequestError) {
-    const code = AGENT_CODE_TO_APP[err.code] ?? "AGENT_ERROR";
     if (err.code === "UNAUTHORIZED") return new AppError("AGENT_ERROR", `${computerName} refused the console's token; an admin must re-register it.`);
+    if (err.code === "NETWORK") {
+      logger.warn({ computer: computerName, userId: as.id, err: err.message }, "agent request lost");
+      return new AppError(
+        "AGENT_UNAVAILABLE",
+        `${computerName} stopped answering before it confirmed this request, so it may or may not have been done. Check that its agent is running, then look at the session and try again.`,
+      );
+    }
+    if (err.code === "BAD_RESPONSE") {
+      logger.error({ computer: computerName, userId: as.id, status: err.status, err: err.message }, "agent answered unreadably");
+      return new AppError("AGENT_ERROR", `${computerName} gave an answer the console could not read. Check that its agent runs the same Baton version as the console, then try again.`);
+    }
+    if (err.code === "SHUTTING_DOWN") return new AppError("AGENT_UNAVAILABLE", `${computerName} is shutting down its agent. Try again when it is back online.`);
+    const code = AGENT_CODE_TO_APP[err.code] ?? "AGENT_ERROR";
     logger.info({ computer: computerName, code: err.code, userId: as.id }, "agent refused request");
-    return new AppError(code, err.message);
+    return new AppError(code, err.code in AGENT_CODE_TO_APP ? err.message : `${computerName} could not complete the request (${err.message}).`);
   }
   logger.error({ err, computer: computerName }, "agent request failed");
-  return new AppError("AGENT_ERROR", `${computerName} could not complete the request.`);
+  return new AppError("AGENT_ERROR", `${computerName} could not complete the request. Try again; if it keeps failing, an admin can find the details in the console's log.`);
 }

@@ -1,5 +1,5 @@
 import type { TConfigurationView, TSessionChange, TSessionSnapshot } from "@/lib/protocol";
-import { db } from "@/lib/db/client";
+import { db, type Db } from "@/lib/db/client";
 import { publish } from "@/lib/realtime/publish";
 
 // Keeps the console's copy of agent state current. The agent is the source of truth: each
@@ -39,8 +39,8 @@ function sessionData(s: TSessionSnapshot) {
  * A session that turned Broken or Closed runs nothing: its command rows still open end now,
  * with no exit code (none was seen). The session's event row and audit event say why.
  */
-async function endOpenCommands(sessionId: string, at: Date): Promise<void> {
-  await db.sessionCommand.updateMany({ where: { sessionId, endedAt: null }, data: { endedAt: at, exitCode: null } });
+async function endOpenCommands(sessionId: string, at: Date, w: TWriter = db): Promise<void> {
+  await w.sessionCommand.updateMany({ where: { sessionId, endedAt: null }, data: { endedAt: at, exitCode: null } });
 }
 
 /**
@@ -67,35 +67,56 @@ export function audienceFor(s: { ownerId: string; holderId: string | null }) {
   return { roles: ["manager", "helpdesk", "admin"] as const, users: [s.ownerId, ...(s.holderId ? [s.holderId] : [])] };
 }
 
-export async function ingestSession({
-  computerId,
-  snapshot,
-  change,
-  reason,
-  at,
-}: {
+type TIngest = {
   computerId: string;
   snapshot: TSessionSnapshot;
   change?: TSessionChange | "reconciled";
   reason?: string;
   at?: Date;
-}): Promise<string> {
+};
+type TWriter = Pick<Db, "session" | "sessionEvent" | "sessionCommand">;
+type TEventRow = { sessionId: string; at: Date; change: string; state: TSessionSnapshot["state"]; reason: string | null };
+
+/** Writes one session's row; returns the row and the history line it needs, if any (written by the caller). */
+async function writeRow(w: TWriter, { computerId, snapshot, change, reason, at }: TIngest) {
   const data = sessionData(snapshot);
-  const row = await db.session.upsert({
+  const row = await w.session.upsert({
     where: { instanceId: snapshot.instanceId },
     create: { ...data, instanceId: snapshot.instanceId, computerId, createdAt: new Date(snapshot.createdOn) },
     update: data,
     select: { id: true, state: true, ownerId: true, holderId: true },
   });
-  if (ended(snapshot.state)) await endOpenCommands(row.id, at ?? new Date());
+  if (ended(snapshot.state)) await endOpenCommands(row.id, at ?? new Date(), w);
   // Fill updates, resizes and control keys (audited as input events) refresh the row but are not state history.
-  if (change && change !== "resized" && change !== "buffered" && change !== "input.control") {
-    await db.sessionEvent.create({
-      data: { sessionId: row.id, at: at ?? new Date(), change, state: snapshot.state, reason: reason ?? snapshot.reason ?? null },
-    });
-  }
+  const event: TEventRow | null =
+    change && change !== "resized" && change !== "buffered" && change !== "input.control"
+      ? { sessionId: row.id, at: at ?? new Date(), change, state: snapshot.state, reason: reason ?? snapshot.reason ?? null }
+      : null;
+  return { row, event };
+}
+
+export async function ingestSession(item: TIngest): Promise<string> {
+  const { row, event } = await writeRow(db, item);
+  if (event) await db.sessionEvent.create({ data: event });
   publish({ type: "session.updated", id: row.id, state: row.state }, audienceFor(row));
   return row.id;
+}
+
+/**
+ * Several sessions' changes (a burst of agent events, as a bulk job causes) in one transaction:
+ * one commit for the lot instead of one per change, in order, their history lines in one INSERT.
+ */
+export async function ingestSessions(items: readonly TIngest[]): Promise<string[]> {
+  if (items.length <= 1) return Promise.all(items.map(ingestSession));
+  const rows = await db.$transaction(async (tx) => {
+    const written = [];
+    for (const item of items) written.push(await writeRow(tx, item));
+    const events = written.flatMap((w) => (w.event ? [w.event] : []));
+    if (events.length) await tx.sessionEvent.createMany({ data: events });
+    return written.map((w) => w.row);
+  });
+  for (const row of rows) publish({ type: "session.updated", id: row.id, state: row.state }, audienceFor(row));
+  return rows.map((r) => r.id);
 }
 
 export type TReconciledChange = { sessionId: string; sessionName: string; change: TSessionChange; reason: string | undefined };

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { BULK_OPERATIONS } from "@/lib/dto/sessions";
 
 // Live events notify; they are not a second store. Each names what changed, plus small fields
 // when they save the browser a round trip. Clients update or invalidate the matching query.
@@ -14,7 +15,7 @@ export const ZLiveEvent = z.discriminatedUnion("type", [
   z.object({
     type: z.literal("bulk.progress"),
     jobId: z.string(),
-    operation: z.enum(["disconnect", "connect", "remove"]),
+    operation: z.enum(BULK_OPERATIONS),
     total: z.number().int(),
     done: z.number().int(),
     finished: z.boolean(),

@@ -19,7 +19,8 @@ export function keysFor(event: TLiveEvent): readonly (readonly string[])[] {
       return [queryKeys.computers.all];
     case "session.updated":
     case "session.removed":
-      return [queryKeys.sessions.all, queryKeys.computers.all];
+      // The session's own view, its lists, and the computers' usage counts.
+      return [queryKeys.sessions.detail(event.id), SESSION_LISTS, queryKeys.computers.all];
     case "handoff.received":
     case "session.taken-over":
       return [queryKeys.sessions.all];
@@ -28,7 +29,11 @@ export function keysFor(event: TLiveEvent): readonly (readonly string[])[] {
   }
 }
 
+const SESSION_LISTS = ["sessions", "list"] as const;
 const INVALIDATE_WINDOW_MS = 200;
+// Whole lists refetch at most this often while their events keep coming (a bulk job changes
+// hundreds of sessions in a second or two); a lone event still refetches at once.
+const LIST_WINDOW_MS: Record<string, number> = { [SESSION_LISTS.join("\u0000")]: 1000, [queryKeys.computers.all.join("\u0000")]: 2000 };
 
 // A burst of events (a bulk job touching hundreds of sessions) must not restart the same
 // refetch on every event, which would cancel each one before it answers: the first event of a
@@ -48,9 +53,9 @@ function throttledInvalidation(run: (key: readonly string[]) => void) {
       if (!entry.again) return void windows.delete(id);
       entry.again = false;
       run(key);
-      entry.timer = setTimeout(close, INVALIDATE_WINDOW_MS);
+      entry.timer = setTimeout(close, LIST_WINDOW_MS[id] ?? INVALIDATE_WINDOW_MS);
     };
-    entry.timer = setTimeout(close, INVALIDATE_WINDOW_MS);
+    entry.timer = setTimeout(close, LIST_WINDOW_MS[id] ?? INVALIDATE_WINDOW_MS);
     windows.set(id, entry);
   };
   const stop = () => {

@@ -1,17 +1,18 @@
 import "server-only";
 import { randomUUID } from "node:crypto";
 import type { TSessionUser } from "@/lib/auth/session-store";
-import { appendAuditEvent } from "@/lib/audit/append";
+import { appendAuditEvents, type TAuditInput } from "@/lib/audit/append";
 import { db } from "@/lib/db/client";
 import { sessionsWhere } from "@/lib/data/sessions/list-sessions";
 import { visibleSessionsWhere } from "@/lib/data/sessions/session-scope";
 import { mayActOn, sessionRowSelect, viewOf, type TSessionRecord } from "@/lib/data/sessions/to-session-row";
-import type { TBulkOperation, TBulkOutcome, TBulkProgress, TPreviewItem, TSessionSelectionFilters, TSessionStateName } from "@/lib/dto/sessions";
+import type { TBulkOperation, TBulkOutcome, TBulkProgress, TBulkReceivedView, TPreviewItem, TSessionSelectionFilters } from "@/lib/dto/sessions";
 import { AppError } from "@/lib/errors";
 import { logger } from "@/lib/logger";
 import { publish } from "@/lib/realtime/publish";
-import { connectSession, disconnectSession, removeSession } from "@/lib/sessions/operations";
-import type { TOutputBufferingMode } from "@/lib/protocol";
+import { markHandoffAccepted } from "@/lib/sessions/handoff";
+import { connectOnAgent, disconnectOnAgent, receiveOnAgent, removeOnAgent } from "@/lib/sessions/operations";
+import { viewFor, type TOutputBufferingMode, type TSessionSnapshot } from "@/lib/protocol";
 import { mapWithConcurrency } from "@/lib/utils/map-with-concurrency";
 
 export const MAX_BULK_TARGETS = 10_000;
@@ -45,6 +46,11 @@ export function predict(op: TBulkOperation, r: TSessionRecord, actor: TSessionUs
       if (elsewhere) return { resultingState: null, note: `attached to ${r.holderName ?? "another user"}: refused` };
       if (r.state === "Disconnected") return { resultingState: "Opened", note: null };
       return { resultingState: null, note: `a ${view.state} session cannot be connected` };
+    case "receive":
+      if (elsewhere) return { resultingState: null, note: `attached to ${r.holderName ?? "another user"}: refused` };
+      if (r.state === "Opened") return { resultingState: "Opened", note: r.bufferedBytes ? `${r.bufferedBytes.toLocaleString("en-US")} bytes waiting` : "nothing waiting" };
+      if (r.state === "Disconnected") return { resultingState: "Opened", note: r.bufferedBytes ? `connects; ${r.bufferedBytes.toLocaleString("en-US")} bytes waiting` : "connects; nothing waiting" };
+      return { resultingState: null, note: `a ${view.state} session has nothing to receive` };
     case "remove":
       if (r.state === "Closed") return { resultingState: "Closed", note: "already closed: no change" };
       return { resultingState: "Closed", note: r.runningCommand ? `ends the running command: ${r.runningCommand.slice(0, 60)}` : "ends the shell and its processes" };
@@ -63,52 +69,202 @@ export function previewOf(op: TBulkOperation, records: TSessionRecord[], actor: 
 
 type TJobOptions = { throttleLimit: number; idleTimeoutSec?: number; outputBufferingMode?: TOutputBufferingMode };
 
-/** Starts a bulk job in the background; progress goes to the actor's browsers as live events. */
+/** One target's Receive output, kept with the job for its user to read afterwards. */
+export type TBulkReceived = TBulkReceivedView;
+
+// A job's outcomes and Receive output stay in this process's memory for a while after it ends,
+// bounded: at most MAX_KEPT_JOBS jobs, RECEIVE_KEEP_BYTES of output per job (the newest bytes
+// of each target when over, the rest still in the session's transcript).
+const MAX_KEPT_JOBS = 50;
+const RECEIVE_KEEP_BYTES = 32 * 1024 * 1024;
+const RECEIVE_KEEP_PER_TARGET = 1024 * 1024;
+const MAX_WRITE_BATCH = 256;
+const WRITE_GATHER_MS = 50;
+
+type TBulkJob = {
+  id: string;
+  actorId: string;
+  operation: TBulkOperation;
+  total: number;
+  outcomes: TBulkOutcome[];
+  received: Map<string, TBulkReceived>;
+  receivedBytes: number;
+  finished: boolean;
+  cancel: AbortController;
+  done: Promise<TBulkOutcome[]>;
+};
+const g = globalThis as typeof globalThis & { __batonBulkJobs?: Map<string, TBulkJob> };
+const jobs = () => (g.__batonBulkJobs ??= new Map());
+
+function keep(job: TBulkJob): void {
+  const all = jobs();
+  all.set(job.id, job);
+  for (const [id, j] of all) {
+    if (all.size <= MAX_KEPT_JOBS) break;
+    if (j.finished) all.delete(id);
+  }
+}
+
+/** A job of this user's that this process ran or runs; null when unknown, expired, or someone else's. */
+export function bulkJobOf(actor: TSessionUser, jobId: string): { operation: TBulkOperation; total: number; outcomes: TBulkOutcome[]; finished: boolean; done: Promise<TBulkOutcome[]> } | null {
+  const job = jobs().get(jobId);
+  if (!job || job.actorId !== actor.id) return null;
+  return { operation: job.operation, total: job.total, outcomes: [...job.outcomes], finished: job.finished, done: job.done };
+}
+
+/**
+ * Stops a running job of this user's: targets not yet started report "cancelled"; requests
+ * already sent to agents finish and report their own outcome. False when it had finished.
+ */
+export function cancelBulkJob(actor: TSessionUser, jobId: string): boolean {
+  const job = jobs().get(jobId);
+  if (!job || job.actorId !== actor.id) throw new AppError("NOT_FOUND", "No running job of yours with that id on this console.");
+  if (job.finished) return false;
+  job.cancel.abort();
+  return true;
+}
+
+/** What a bulk Receive got from one session of the job. */
+export function bulkReceivedOf(actor: TSessionUser, jobId: string, sessionId: string): TBulkReceived {
+  const job = jobs().get(jobId);
+  if (!job || job.actorId !== actor.id) throw new AppError("NOT_FOUND", "That job is no longer kept by this console (it keeps the 50 most recent). Receive the session again, or read its transcript.");
+  const r = job.received.get(sessionId);
+  if (!r) throw new AppError("NOT_FOUND", "That session's output is not part of this job: it received nothing, or failed.");
+  return r;
+}
+
+/** Keeps the newest bytes within the job's bounds, cut at a character boundary. */
+function keepReceived(job: TBulkJob, sessionId: string, r: { output: Buffer; outputBytes: number; droppedBytes: number; offset: number }): void {
+  const room = Math.max(0, Math.min(RECEIVE_KEEP_PER_TARGET, RECEIVE_KEEP_BYTES - job.receivedBytes));
+  let bytes = r.output;
+  if (bytes.length > room) {
+    let from = bytes.length - room;
+    while (from < bytes.length && (bytes[from] & 0xc0) === 0x80) from++;
+    bytes = bytes.subarray(from);
+  }
+  job.receivedBytes += bytes.length;
+  job.received.set(sessionId, { output: bytes.toString("utf8"), outputBytes: r.outputBytes, droppedBytes: r.droppedBytes, offset: r.offset + (r.output.length - bytes.length), omittedBytes: r.output.length - bytes.length });
+}
+
+type TSettled = { outcome: TBulkOutcome; audit: TAuditInput };
+
+/**
+ * Starts a bulk job in the background; progress goes to the actor's browsers as live events.
+ * The agents set the pace: each worker moves to its next target as soon as an agent answers,
+ * while the audit events (one per target) are committed in batches and progress is published
+ * a few times per second. Outcomes are reported once their audit events are committed.
+ */
 export function startBulkJob(actor: TSessionUser, op: TBulkOperation, records: TSessionRecord[], opts: TJobOptions): { jobId: string; total: number } {
   const jobId = randomUUID();
+  const who = { id: actor.id, name: actor.username, role: actor.role };
   // Each push carries the outcomes settled since the previous one; browsers accumulate them.
   const progress: TBulkProgress = { jobId, operation: op, total: records.length, done: 0, outcomes: [], finished: false };
-  let lastPush = 0;
-  const push = (force = false) => {
-    if (!force && Date.now() - lastPush < 150) return;
-    lastPush = Date.now();
+  let pushTimer: NodeJS.Timeout | null = null;
+  const pushNow = () => {
+    if (pushTimer) clearTimeout(pushTimer);
+    pushTimer = null;
     publish({ type: "bulk.progress", ...progress }, { users: [actor.id] });
     progress.outcomes = [];
   };
-  const runOne = async (record: TSessionRecord): Promise<TSessionStateName> => {
-    const target = { sessionId: record.id, sessionName: record.name, computerName: record.computer.name };
+  const push = () => {
+    pushTimer ??= setTimeout(pushNow, PROGRESS_EVERY_MS);
+  };
+
+  const job: TBulkJob = { id: jobId, actorId: actor.id, operation: op, total: records.length, outcomes: [], received: new Map(), receivedBytes: 0, finished: false, cancel: new AbortController(), done: null! };
+
+  // Group commit: while one batch is written, the next accumulates.
+  const pending: TSettled[] = [];
+  let writing: Promise<void> | null = null;
+  // The store's copy of each session follows from the agent's own event for the change, on the
+  // computer's stream, as for any other change: the job writes only its audit events.
+  const writeBatch = async (batch: TSettled[]) => {
     try {
-      const row =
-        op === "disconnect"
-          ? await disconnectSession({ actor, record, idleTimeoutSec: opts.idleTimeoutSec, outputBufferingMode: opts.outputBufferingMode })
-          : op === "connect"
-            ? await connectSession({ actor, record })
-            : await removeSession({ actor, record });
-      await appendAuditEvent({ actor: { id: actor.id, name: actor.username, role: actor.role }, action: `session.${op}`, outcome: "ok", params: { bulkJobId: jobId }, ...target });
-      return row.state;
+      await appendAuditEvents(batch.map((b) => b.audit));
     } catch (err) {
-      const message = err instanceof AppError ? err.message : "unexpected error";
-      await appendAuditEvent({ actor: { id: actor.id, name: actor.username, role: actor.role }, action: `session.${op}`, outcome: err instanceof AppError ? "refused" : "error", params: { bulkJobId: jobId }, error: message, ...target });
-      throw err;
+      logger.error({ err, jobId, targets: batch.length }, "bulk job could not audit its batch");
+    }
+    for (const b of batch) {
+      job.outcomes.push(b.outcome);
+      progress.outcomes.push(b.outcome);
+    }
+    progress.done += batch.length;
+    push();
+  };
+  const drain = (): Promise<void> =>
+    (writing ??= (async () => {
+      // Outcomes settle in bursts; a short wait gathers a burst into one commit.
+      if (pending.length < MAX_WRITE_BATCH) await new Promise((r) => setTimeout(r, WRITE_GATHER_MS));
+      while (pending.length) {
+        const batch = pending.splice(0, MAX_WRITE_BATCH);
+        await writeBatch(batch);
+      }
+    })().finally(() => {
+      writing = null;
+    }));
+  const settle = (s: TSettled) => {
+    pending.push(s);
+    if (!writing) void drain();
+  };
+
+  const runOne = async (record: TSessionRecord): Promise<void> => {
+    const target = { sessionId: record.id, sessionName: record.name, computerName: record.computer.name };
+    const base = { sessionId: record.id, name: record.name, computerName: record.computer.name };
+    try {
+      let snapshot: TSessionSnapshot;
+      let params: Record<string, unknown> = { bulkJobId: jobId };
+      switch (op) {
+        case "disconnect":
+          snapshot = await disconnectOnAgent({ actor, record, idleTimeoutSec: opts.idleTimeoutSec, outputBufferingMode: opts.outputBufferingMode });
+          break;
+        case "connect":
+          snapshot = await connectOnAgent({ actor, record });
+          break;
+        case "remove":
+          snapshot = await removeOnAgent({ actor, record });
+          break;
+        case "receive": {
+          const r = await receiveOnAgent({ actor, record });
+          snapshot = r.session;
+          params = { ...params, outputBytes: r.outputBytes, droppedBytes: r.droppedBytes };
+          keepReceived(job, record.id, r);
+          break;
+        }
+      }
+      // As the single actions do: the receiver's first connect accepts a handoff.
+      if ((op === "connect" || op === "receive") && record.handoffs?.some((h) => h.toUserId === actor.id)) await markHandoffAccepted({ actor, sessionId: record.id });
+      const state = viewFor(snapshot, actor.id).viewState;
+      settle({ audit: { actor: who, action: `session.${op}`, outcome: "ok", params, ...target }, outcome: { ...base, ok: true, state, error: null } });
+    } catch (err) {
+      const known = err instanceof AppError;
+      if (!known) logger.error({ err, jobId, sessionId: record.id }, "bulk target failed unexpectedly");
+      const message = known ? err.message : `The console could not act on ${record.name} on ${record.computer.name}. Try again; if it keeps failing, an admin can find the details in the console's log.`;
+      settle({
+        audit: { actor: who, action: `session.${op}`, outcome: known ? "refused" : "error", params: { bulkJobId: jobId }, error: message, ...target },
+        outcome: { ...base, ok: false, state: null, error: message },
+      });
     }
   };
-  void mapWithConcurrency(records, opts.throttleLimit, runOne, (result, record) => {
-    const outcome: TBulkOutcome = {
-      sessionId: record.id,
-      name: record.name,
-      computerName: record.computer.name,
-      ok: result.status === "fulfilled",
-      state: result.status === "fulfilled" ? result.value : null,
-      error: result.status === "rejected" ? (result.reason instanceof AppError ? result.reason.message : "unexpected error") : null,
-    };
-    progress.outcomes.push(outcome);
-    progress.done++;
-    push();
-  })
-    .catch((err) => logger.error({ err, jobId }, "bulk job failed"))
-    .finally(() => {
-      progress.finished = true;
-      push(true);
+
+  const skipped = (record: TSessionRecord) => {
+    const message = "Cancelled before it started: nothing was done to this session.";
+    settle({
+      audit: { actor: who, action: `session.${op}`, outcome: "refused", params: { bulkJobId: jobId, cancelled: true }, error: message, sessionId: record.id, sessionName: record.name, computerName: record.computer.name },
+      outcome: { sessionId: record.id, name: record.name, computerName: record.computer.name, ok: false, state: null, error: message },
     });
+  };
+  job.done = mapWithConcurrency(records, opts.throttleLimit, runOne, undefined, { signal: job.cancel.signal, onSkipped: skipped })
+    .catch((err) => logger.error({ err, jobId }, "bulk job failed"))
+    .then(async () => {
+      while (writing || pending.length) await drain();
+    })
+    .finally(() => {
+      job.finished = true;
+      progress.finished = true;
+      pushNow();
+    })
+    .then(() => job.outcomes);
+  keep(job);
   return { jobId, total: records.length };
 }
+
+const PROGRESS_EVERY_MS = 250;

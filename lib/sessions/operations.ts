@@ -10,6 +10,7 @@ import type { TReceiveResult, TSessionRow } from "@/lib/dto/sessions";
 import { AppError } from "@/lib/errors";
 import { fleet } from "@/lib/fleet/fleet";
 import { ingestSession } from "@/lib/fleet/ingest";
+import type { ReceiveResult } from "@/lib/fleet/agent-client";
 import type { TOutputBufferingMode, TSessionSnapshot } from "@/lib/protocol";
 import type { TAuditTarget } from "@/lib/actions/run-action";
 
@@ -81,34 +82,53 @@ export async function newSession({
 }
 
 type TOp = { actor: TSessionUser; record: TSessionRecord };
+type TDisconnectOptions = { idleTimeoutSec?: number; outputBufferingMode?: TOutputBufferingMode };
 
-export async function disconnectSession({ actor, record, idleTimeoutSec, outputBufferingMode }: TOp & { idleTimeoutSec?: number; outputBufferingMode?: TOutputBufferingMode }) {
-  const view = await fleet()
+// The agent half of each operation: the agent's answer, nothing written yet (a bulk job
+// batches the store's writes; the single actions below write at once).
+
+export function disconnectOnAgent({ actor, record, idleTimeoutSec, outputBufferingMode }: TOp & TDisconnectOptions): Promise<TSessionSnapshot> {
+  return fleet()
     .link(record.computerId)
     .request(actAs(actor), (c) => c.disconnect(actAs(actor), record.instanceId, { idleTimeoutSec, outputBufferingMode }));
-  return rowAfter(actor, record.computerId, view);
 }
 
-export async function connectSession({ actor, record }: TOp) {
-  const view = await fleet()
+export function connectOnAgent({ actor, record }: TOp): Promise<TSessionSnapshot> {
+  return fleet()
     .link(record.computerId)
     .request(actAs(actor), (c, streamId) => c.connect(actAs(actor), record.instanceId, { streamId }));
-  return rowAfter(actor, record.computerId, view);
+}
+
+export function removeOnAgent({ actor, record }: TOp): Promise<TSessionSnapshot> {
+  const force = actor.role === "manager" || actor.role === "admin";
+  return fleet()
+    .link(record.computerId)
+    .request(actAs(actor), (c) => c.remove(actAs(actor), record.instanceId, { force }));
+}
+
+/** Receive from the agent; the output joins the session's transcript (settled when `recorded` resolves). */
+export async function receiveOnAgent({ actor, record }: TOp): Promise<ReceiveResult & { recorded: Promise<void> }> {
+  const link = fleet().link(record.computerId);
+  const r = await link.request(actAs(actor), (c, streamId) => c.receive(actAs(actor), record.instanceId, { streamId }));
+  return { ...r, recorded: link.recordOutputAt(record.instanceId, r.offset, r.output) };
+}
+
+export async function disconnectSession(op: TOp & TDisconnectOptions) {
+  return rowAfter(op.actor, op.record.computerId, await disconnectOnAgent(op));
+}
+
+export async function connectSession(op: TOp) {
+  return rowAfter(op.actor, op.record.computerId, await connectOnAgent(op));
 }
 
 export async function receiveSession({ actor, record }: TOp): Promise<TReceiveResult> {
-  const link = fleet().link(record.computerId);
-  const r = await link.request(actAs(actor), (c, streamId) => c.receive(actAs(actor), record.instanceId, { streamId }));
-  await link.recordOutputAt(record.instanceId, r.offset, r.output);
+  const r = await receiveOnAgent({ actor, record });
+  await r.recorded;
   return { session: await rowAfter(actor, record.computerId, r.session), output: r.output.toString("utf8"), offset: r.offset, outputBytes: r.outputBytes, droppedBytes: r.droppedBytes };
 }
 
-export async function removeSession({ actor, record }: TOp) {
-  const force = actor.role === "manager" || actor.role === "admin";
-  const view = await fleet()
-    .link(record.computerId)
-    .request(actAs(actor), (c) => c.remove(actAs(actor), record.instanceId, { force }));
-  return rowAfter(actor, record.computerId, view);
+export async function removeSession(op: TOp) {
+  return rowAfter(op.actor, op.record.computerId, await removeOnAgent(op));
 }
 
 export async function runCommand({ actor, record, command, inDisconnectedSession }: TOp & { command: string; inDisconnectedSession?: boolean }) {

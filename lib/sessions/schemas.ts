@@ -54,6 +54,10 @@ export const ZStartBulk = z
   })
   .refine((v) => (v.sessionIds?.length ?? 0) > 0 || v.filters, { message: "select sessions or a filter", path: ["sessionIds"] });
 
+export const ZBulkJobRef = z.object({ jobId: z.uuid("is not a valid job id") });
+/** One session's output from a bulk Receive job. */
+export const ZBulkReceived = ZSessionRef.extend(ZBulkJobRef.shape);
+
 export const ZHandOff = ZSessionRef.extend({
   toUsername: ZUsername,
   reason: z.string().trim().min(3, "say why (at least 3 characters), e.g. a ticket number").max(500, "must be at most 500 characters").superRefine(refuseInvisible),

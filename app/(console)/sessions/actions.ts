@@ -1,7 +1,7 @@
 "use server";
 import { defineAction } from "@/lib/actions/define-action";
 import { SESSION_ACTOR_ROLES } from "@/lib/auth/roles";
-import { previewOf, resolveTargets, startBulkJob } from "@/lib/sessions/bulk";
+import { bulkReceivedOf, cancelBulkJob, previewOf, resolveTargets, startBulkJob } from "@/lib/sessions/bulk";
 import {
   connectSession,
   disconnectSession,
@@ -13,7 +13,7 @@ import {
   targetOf,
 } from "@/lib/sessions/operations";
 import { handOffSession, markHandoffAccepted, takeOverSession } from "@/lib/sessions/handoff";
-import { ZDisconnect, ZHandOff, ZNewSession, ZPreviewBulk, ZRunCommand, ZSessionRef, ZStartBulk, ZTakeOver } from "@/lib/sessions/schemas";
+import { ZBulkJobRef, ZBulkReceived, ZDisconnect, ZHandOff, ZNewSession, ZPreviewBulk, ZRunCommand, ZSessionRef, ZStartBulk, ZTakeOver } from "@/lib/sessions/schemas";
 
 // Each action: the wrapper checks session, role and input and writes the audit event; the
 // operation checks the session's scope and ownership, then asks the agent.
@@ -118,6 +118,26 @@ export const startBulkAction = defineAction({
       idleTimeoutSec: input.idleTimeoutSec,
       outputBufferingMode: input.outputBufferingMode,
     });
+  },
+});
+
+/** Stops starting new targets of a running job; each one left reports "cancelled". */
+export const cancelBulkAction = defineAction({
+  name: "session.bulk-cancel",
+  roles: SESSION_ACTOR_ROLES,
+  input: ZBulkJobRef,
+  handler: async ({ user, input }) => ({ cancelled: cancelBulkJob(user, input.jobId) }),
+});
+
+/** What a bulk Receive got from one of its sessions, for the user who ran the job. */
+export const bulkReceivedAction = defineAction({
+  name: "session.bulk-output",
+  roles: SESSION_ACTOR_ROLES,
+  input: ZBulkReceived,
+  handler: async ({ user, input, setTarget }) => {
+    const record = await loadActionable(user, input.sessionId);
+    setTarget(targetOf(record));
+    return bulkReceivedOf(user, input.jobId, record.id);
   },
 });
 

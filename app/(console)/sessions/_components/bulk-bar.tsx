@@ -27,6 +27,9 @@ export function BulkBar({ count, allMatching, throttleLimit, onThrottleLimit, on
         <Button size="sm" variant="secondary" onClick={() => onStart("connect")}>
           Connect {what}
         </Button>
+        <Button size="sm" variant="secondary" onClick={() => onStart("receive")}>
+          Receive {what}
+        </Button>
         <Button size="sm" variant="danger" onClick={() => onStart("remove")}>
           Remove {what}
         </Button>

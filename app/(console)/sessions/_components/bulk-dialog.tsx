@@ -1,7 +1,7 @@
 "use client";
 import { useQueryClient } from "@tanstack/react-query";
 import { useEffect, useId, useRef, useState, useTransition } from "react";
-import { previewBulkAction, startBulkAction } from "@/app/(console)/sessions/actions";
+import { cancelBulkAction, previewBulkAction, startBulkAction } from "@/app/(console)/sessions/actions";
 import { BulkOutcomes } from "@/app/(console)/sessions/_components/bulk-outcomes";
 import { ActionError, type TActionFailure } from "@/components/sessions/action-error";
 import { PreviewList } from "@/components/sessions/preview-list";
@@ -18,6 +18,7 @@ export type TBulkSelection = { sessionIds: string[] } | { filters: TSessionFilte
 const VERB: Record<TBulkOperation, { label: string; doing: string }> = {
   disconnect: { label: "Disconnect", doing: "Disconnecting" },
   connect: { label: "Connect", doing: "Connecting" },
+  receive: { label: "Receive", doing: "Receiving" },
   remove: { label: "Remove", doing: "Removing" },
 };
 
@@ -94,6 +95,18 @@ function BulkFlow({ operation, selection, throttleLimit, onClose }: Omit<BulkDia
       for (const p of early.current.splice(0)) if (p.jobId === r.data.jobId) apply(p);
     });
 
+  // Targets not yet started report "cancelled"; those already sent to a computer finish.
+  const [cancelling, setCancelling] = useState(false);
+  const cancel = async () => {
+    if (!job?.jobId) return;
+    setCancelling(true);
+    const r = await cancelBulkAction({ jobId: job.jobId });
+    if (!r.ok) {
+      setCancelling(false);
+      setFailure(r);
+    }
+  };
+
   const count = preview?.length ?? 0;
   const actionable = preview?.filter((p) => p.resultingState !== null).length ?? 0;
   const running = job !== null && !job.finished;
@@ -110,9 +123,16 @@ function BulkFlow({ operation, selection, throttleLimit, onClose }: Omit<BulkDia
       }
       footer={
         job ? (
-          <Button variant="secondary" onClick={() => onClose(job.finished)} disabled={running}>
-            {running ? "Working…" : "Close"}
-          </Button>
+          <>
+            {running && job.jobId ? (
+              <Button variant="danger" onClick={cancel} disabled={cancelling}>
+                {cancelling ? "Cancelling…" : "Cancel the rest"}
+              </Button>
+            ) : null}
+            <Button variant="secondary" onClick={() => onClose(job.finished)} disabled={running}>
+              {running ? "Working…" : "Close"}
+            </Button>
+          </>
         ) : (
           <>
             <Button variant="secondary" onClick={() => onClose(false)} disabled={pending}>
@@ -126,7 +146,7 @@ function BulkFlow({ operation, selection, throttleLimit, onClose }: Omit<BulkDia
       }
     >
       {job ? (
-        <BulkOutcomes operation={operation} total={job.total} done={job.done} outcomes={job.outcomes} finished={job.finished} />
+        <BulkOutcomes jobId={job.jobId} operation={operation} total={job.total} done={job.done} outcomes={job.outcomes} finished={job.finished} />
       ) : preview ? (
         <>
           <PreviewList items={preview} label={`What ${operation} would do`} />

@@ -1,9 +1,12 @@
+import { BulkReceived } from "@/app/(console)/sessions/_components/bulk-received";
 import { StateBadge } from "@/components/sessions/state-badge";
 import { Badge } from "@/components/ui/badge";
 import { Progress } from "@/components/ui/progress";
 import type { TBulkOperation, TBulkOutcome, TSessionStateName } from "@/lib/dto/sessions";
 
-export function BulkOutcomes({ operation, total, done, outcomes, finished }: { operation: TBulkOperation; total: number; done: number; outcomes: TBulkOutcome[]; finished: boolean }) {
+export type BulkOutcomesProps = { jobId: string | null; operation: TBulkOperation; total: number; done: number; outcomes: TBulkOutcome[]; finished: boolean };
+
+export function BulkOutcomes({ jobId, operation, total, done, outcomes, finished }: BulkOutcomesProps) {
   const failed = outcomes.filter((o) => !o.ok).length;
   const succeeded = outcomes.length - failed;
   // Failures first: they are what the user has to act on.
@@ -16,7 +19,7 @@ export function BulkOutcomes({ operation, total, done, outcomes, finished }: { o
         {done} of {total} done · <span className="text-emerald-700">{succeeded} succeeded</span> · <span className={failed ? "font-medium text-red-700" : ""}>{failed} failed</span>
       </p>
       {ordered.length ? (
-        <div className="max-h-72 overflow-y-auto rounded-md border border-slate-200">
+        <div className="max-h-[28rem] overflow-y-auto rounded-md border border-slate-200">
           <ul aria-label="Outcome per session" className="divide-y divide-slate-100 text-sm">
             {ordered.map((o) => (
               <li key={o.sessionId} className="flex flex-wrap items-center gap-2 px-3 py-1.5" data-outcome={o.ok ? "success" : "failure"}>
@@ -25,6 +28,7 @@ export function BulkOutcomes({ operation, total, done, outcomes, finished }: { o
                 <span className="text-slate-500">on {o.computerName}</span>
                 {o.state ? <StateBadge state={o.state as TSessionStateName} /> : null}
                 {o.error ? <span className="basis-full text-xs text-red-700">{o.error}</span> : null}
+                {operation === "receive" && o.ok && jobId ? <BulkReceived jobId={jobId} session={{ id: o.sessionId, name: o.name }} /> : null}
               </li>
             ))}
           </ul>
