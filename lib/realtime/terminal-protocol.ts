@@ -2,6 +2,21 @@
 // Safe for client components: no Node or server imports.
 import type { TRole } from "@/lib/auth/roles";
 
+/** Lines a browser terminal keeps above its screen; a fresh replay sends no more than these. */
+export const TERMINAL_SCROLLBACK_LINES = 10_000;
+
+/**
+ * Where the last `lines` lines of `data` begin (0 when it holds no more than that): bytes before
+ * it would only scroll out of a terminal's scrollback.
+ */
+export function lastLines(data: Uint8Array, lines: number): number {
+  let seen = 0;
+  for (let i = data.length - 1; i >= 0; i--) {
+    if (data[i] === 0x0a && ++seen > lines) return i + 1;
+  }
+  return 0;
+}
+
 /** Largest replay piece sent to a browser in one message. */
 export const TERMINAL_CHUNK_BYTES = 256 * 1024;
 

@@ -12,7 +12,7 @@ import { JOIN_ROLES, ROLE_LABEL, WATCH_ROLES } from "@/lib/auth/roles";
 import { env } from "@/lib/env";
 import { logger } from "@/lib/logger";
 import { publish } from "@/lib/realtime/publish";
-import { describeGap, startAtLine, TERMINAL_CHUNK_BYTES, type TTerminalOutput, type TTerminalPresence } from "@/lib/realtime/terminal-protocol";
+import { describeGap, lastLines, startAtLine, TERMINAL_CHUNK_BYTES, TERMINAL_SCROLLBACK_LINES, type TTerminalOutput, type TTerminalPresence } from "@/lib/realtime/terminal-protocol";
 import { addWatcher, presenceOf, removeWatcher, roomForSession, watcherCount, watchersOf } from "@/lib/realtime/watchers";
 import type { TOutputFrame } from "@/lib/protocol";
 
@@ -91,23 +91,39 @@ export function attachTerminalRelay(socket: Socket, user: TSessionUser): void {
   /** Sends retained output from the sub's cursor up to the agent's end, then the frames that waited. */
   async function catchUp(sessionId: string, sub: TSub, link: ComputerLink, opts: { fresh: boolean }): Promise<void> {
     sub.live = false;
-    let first = true;
+    const from = sub.cursor;
+    const pieces: Buffer[] = [];
+    let start = -1;
+    let droppedBytes = 0;
     for (;;) {
       const r = await link.request(as, (c) => c.readOutput(as, sub.instanceId, sub.cursor, TERMINAL_CHUNK_BYTES));
       link.recordOutputAt(sub.instanceId, r.offset, r.output);
-      let offset = r.offset;
-      let data = r.output;
-      if (first) {
-        // A fresh terminal whose window starts mid-stream begins at a line, not inside an escape sequence.
-        if (opts.fresh && offset > 0) ({ offset, data } = startAtLine(offset, data));
-        const gap = describeGap({ from: sub.cursor, offset, droppedBytes: r.droppedBytes, fresh: opts.fresh });
-        if (gap) notice(sessionId, gap);
-        first = false;
+      if (start < 0) {
+        start = r.offset;
+        droppedBytes = r.droppedBytes;
       }
-      if (data.length) emitOutput({ sessionId, offset, data });
-      sub.cursor = offset + data.length;
+      pieces.push(r.output);
+      sub.cursor = r.offset + r.output.length;
       if (sub.cursor >= r.end || r.outputBytes === 0) break;
     }
+    let offset = start;
+    let data = pieces.length === 1 ? pieces[0] : Buffer.concat(pieces);
+    if (opts.fresh) {
+      // A fresh terminal whose window starts mid-stream begins at a line, not inside an escape
+      // sequence; and it gets no more lines than its scrollback keeps (the rest would scroll away).
+      if (offset > 0) ({ offset, data } = startAtLine(offset, data));
+      const kept = lastLines(data, TERMINAL_SCROLLBACK_LINES);
+      if (kept > 0) {
+        notice(sessionId, `${(offset + kept - from).toLocaleString("en-US")} bytes of earlier output beyond the terminal's ${TERMINAL_SCROLLBACK_LINES.toLocaleString("en-US")}-line scrollback: not shown (Receive and the transcript have them)`);
+        offset += kept;
+        data = data.subarray(kept);
+      }
+    }
+    if (!opts.fresh || offset === start) {
+      const gap = describeGap({ from, offset, droppedBytes, fresh: opts.fresh });
+      if (gap) notice(sessionId, gap);
+    }
+    for (let i = 0; i < data.length; i += TERMINAL_CHUNK_BYTES) emitOutput({ sessionId, offset: offset + i, data: data.subarray(i, i + TERMINAL_CHUNK_BYTES) });
     const waiting = sub.queue;
     sub.queue = [];
     sub.live = true;

@@ -2,7 +2,7 @@
 import "@xterm/xterm/css/xterm.css";
 import { useEffect, useRef, useState } from "react";
 import { acquireSocket, releaseSocket } from "@/lib/realtime/socket-client";
-import type { TPresence, TTerminalNotice, TTerminalPresence, TTerminalRefused } from "@/lib/realtime/terminal-protocol";
+import { TERMINAL_SCROLLBACK_LINES, type TPresence, type TTerminalNotice, type TTerminalPresence, type TTerminalRefused } from "@/lib/realtime/terminal-protocol";
 import { cn } from "@/lib/utils/cn";
 import { Presence } from "@/app/(console)/sessions/[id]/_components/presence";
 
@@ -10,8 +10,6 @@ type TStatus = { kind: "attaching" } | { kind: "attached" } | { kind: "failed"; 
 type TAttachAck = { ok: true; cols?: number; rows?: number; from: number; end: number; watchers?: TPresence[] } | { ok: false; error: string };
 type TOutput = { sessionId: string; offset: number; data: ArrayBuffer | Uint8Array };
 
-/** Scrollback lines kept in the browser; the agent retains the bytes behind them (outputRetainBytes). */
-const SCROLLBACK_LINES = 10_000;
 /** What the terminal has shown is acked at most this often. */
 const ACK_DEBOUNCE_MS = 100;
 
@@ -74,7 +72,7 @@ export function TerminalView({
         disableStdin: watching,
         fontSize: 13,
         fontFamily: 'ui-monospace, SFMono-Regular, Menlo, Consolas, "Liberation Mono", monospace',
-        scrollback: SCROLLBACK_LINES,
+        scrollback: TERMINAL_SCROLLBACK_LINES,
         theme: { background: "#020617", foreground: "#e2e8f0", cursor: "#38bdf8", selectionBackground: "#334155" },
       });
       const fit = new FitAddon();
