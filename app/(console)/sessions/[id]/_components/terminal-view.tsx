@@ -21,6 +21,8 @@ export type TTerminalElement = HTMLDivElement & {
   batonBlip?: () => void;
   /** Milliseconds from asking to attach until the replayed output was drawn (null until then). */
   batonAttachMs?: () => number | null;
+  /** Milliseconds from asking to attach until the console confirmed it (the replay was sent by then). */
+  batonAttachAckMs?: () => number | null;
 };
 
 // The server relays keystrokes as strings; its schema caps one message at 16 KB.
@@ -108,6 +110,8 @@ export function TerminalView({
       let replayEnd = -1;
       let attachMs: number | null = null;
       el.batonAttachMs = () => attachMs;
+      let attachAckMs: number | null = null;
+      el.batonAttachAckMs = () => attachAckMs;
       const noteDrawn = (end: number) => {
         if (attachMs === null && replayEnd >= 0 && end >= replayEnd) attachMs = performance.now() - attachAskedAt;
       };
@@ -145,6 +149,7 @@ export function TerminalView({
           if (disposed) return;
           if (ack?.ok) {
             replayEnd = ack.end;
+            attachAckMs ??= performance.now() - attachAskedAt;
             noteDrawn(ackTo);
             attached = true;
             setStatus({ kind: "attached" });
