@@ -253,6 +253,10 @@ export class ComputerLink extends EventEmitter<{ output: [TOutputFrame]; status:
     for (const m of batch) if (m.change === "closed") this.transcripts.forget(m.session.instanceId);
   }
 
+  private async finishCommands(sessionId: string, c: { finishedOn: string; exitCode: number }): Promise<void> {
+    await db.sessionCommand.updateMany({ where: { sessionId, endedAt: null }, data: { endedAt: new Date(c.finishedOn), exitCode: c.exitCode } });
+  }
+
   private async apply(m: TStreamServerMessage): Promise<void> {
     switch (m.type) {
       case "session.updated": {
@@ -261,18 +265,20 @@ export class ComputerLink extends EventEmitter<{ output: [TOutputFrame]; status:
         if (m.change === "created") this.transcripts.start(m.session.instanceId, 0);
         if (m.change !== "closed") this.transcripts.expect(m.session.instanceId, m.session.outputOffset);
         await this.transcripts.flush(m.session.instanceId, m.session.outputOffset);
+        // A command's row (typed line, exit code) is written before the session's update is
+        // published, so a page that refetches on that event sees it.
+        const commandChange = (m.change === "command.finished" && m.command) || (m.change === "command.started" && m.session.command);
+        const known = commandChange ? await db.session.findUnique({ where: { instanceId: m.session.instanceId }, select: { id: true } }) : null;
+        const early = known ? { sessionId: known.id, sessionName: m.session.name } : null;
+        if (early && m.change === "command.finished" && m.command) await this.finishCommands(early.sessionId, m.command);
+        if (early && m.change === "command.started" && m.session.command) await this.recordTypedCommand(m.session.command, m.session.holder, early);
         const id = await ingestSession({ computerId: this.computer.id, snapshot: m.session, change: m.change, reason: m.reason, at: new Date(m.at) });
         const target = { sessionId: id, sessionName: m.session.name };
         await this.auditAgentChange(m.change, m.reason, target);
-        if (m.change === "command.started" && m.session.command) await this.recordTypedCommand(m.session.command, m.session.holder, target);
+        if (!early && m.change === "command.started" && m.session.command) await this.recordTypedCommand(m.session.command, m.session.holder, target);
         if (m.change === "input.control" && m.control) await this.auditControlKey(m.control, target);
         if (m.change === "closed" || m.change === "broken") this.transcripts.forget(m.session.instanceId);
-        if (m.change === "command.finished" && m.command) {
-          await db.sessionCommand.updateMany({
-            where: { sessionId: id, endedAt: null },
-            data: { endedAt: new Date(m.command.finishedOn), exitCode: m.command.exitCode },
-          });
-        }
+        if (!early && m.change === "command.finished" && m.command) await this.finishCommands(id, m.command);
         return;
       }
       case "configuration.updated":

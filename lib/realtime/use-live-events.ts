@@ -19,7 +19,8 @@ export function keysFor(event: TLiveEvent): readonly (readonly string[])[] {
       return [queryKeys.computers.all];
     case "session.updated":
     case "session.removed":
-      // The session's own view, its lists, and the computers' usage counts.
+      // The session's own view, its lists, and the computers' usage counts ("*": every session).
+      if (event.id === "*") return [queryKeys.sessions.all, queryKeys.computers.all];
       return [queryKeys.sessions.detail(event.id), SESSION_LISTS, queryKeys.computers.all];
     case "handoff.received":
     case "session.taken-over":
