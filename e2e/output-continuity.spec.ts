@@ -5,6 +5,10 @@ import { disconnectFromRow, newSession, removeSession, rowOf, unique } from "./s
 // Nothing lost between the shell and the screen: wherever the holder looks at a session, the
 // terminal shows its output from where they last saw it, each line once and in order.
 
+// Each test lets output run for some seconds while the holder is away: more than the default
+// minute on a shared 2-core machine running the suite with two workers.
+test.describe.configure({ timeout: 120_000 });
+
 const range = (n: number) => Array.from({ length: n }, (_, i) => i + 1);
 
 /** Receive from the session page's action bar; returns the summary text and the output. */
