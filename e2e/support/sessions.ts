@@ -32,6 +32,8 @@ export async function newSession(page: Page, { computer, name, configuration, id
 /** Get-PSSession -ComputerName … -Name …: the list's own filters, applied and in the URL. */
 export async function filterSessions(page: Page, { computer, name }: { computer?: string; name?: string }) {
   if (new URL(page.url()).pathname !== "/sessions") await page.goto("/sessions");
+  // The live channel is up once the page has hydrated: a filter changed before that reaches no handler.
+  await expect(page.locator("[data-live-status=live]")).toBeVisible({ timeout: 20_000 });
   await page.getByLabel("Computer", { exact: true }).selectOption(computer ?? "");
   if (computer) await expect(page).toHaveURL(new RegExp(`[?&]computer=${computer}(&|$)`));
   const nameBox = page.getByLabel("Name", { exact: true });
