@@ -12,11 +12,11 @@ test("bulk Receive of 3 sessions shows each one's output", async ({ pageAs }) =>
   for (const [i, name] of names.entries()) {
     const id = await newSession(tech, { computer: "Server01", name });
     await tech.goto(`/sessions/${id}`);
-    // Output that comes after the disconnect: only a Receive shows it.
-    await runCommand(tech, `sleep 2; echo night-run-${i}-$((6*7))`);
+    // Output that comes well after the disconnect: no terminal showed it, only a Receive does.
+    await runCommand(tech, `sleep 6; echo night-run-${i}-$((6*7))`);
     await disconnectHere(tech, `${name} on Server01`);
   }
-  await tech.waitForTimeout(2500);
+  await tech.waitForTimeout(7000);
 
   await filterSessions(tech, { name: `${prefix}*` });
   for (const name of names) await tech.getByLabel(`Select ${name} on Server01`).check();
