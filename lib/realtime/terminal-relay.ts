@@ -130,6 +130,40 @@ export function attachTerminalRelay(socket: Socket, user: TSessionUser): void {
     for (const f of waiting) forwardFrame(sessionId, sub, link, f);
   }
 
+  /**
+   * A terminal's relay record, its live frames subscribed (before any replay is read) and
+   * registered under the session. `off` stops the frames; a watcher's also ends its agent watch.
+   */
+  function subscribe(
+    sessionId: string,
+    link: ComputerLink,
+    record: { instanceId: string; computerId: string },
+    opts: { mode: TSub["mode"]; target: TSub["target"]; cursor: number },
+  ): { sub: TSub; onOutput: (frame: TOutputFrame) => void } {
+    const sub: TSub = {
+      mode: opts.mode,
+      target: opts.target,
+      refusedAudited: false,
+      instanceId: record.instanceId,
+      computerId: record.computerId,
+      cursor: opts.cursor,
+      live: false,
+      queue: [],
+      off: () => {},
+      chain: Promise.resolve(),
+      ackTo: 0,
+      ackSent: 0,
+      ackTimer: null,
+    };
+    const onOutput = (frame: TOutputFrame) => {
+      if (frame.instanceId === record.instanceId) forwardFrame(sessionId, sub, link, frame);
+    };
+    link.on("output", onOutput);
+    sub.off = () => link.off("output", onOutput);
+    subs.set(sessionId, sub);
+    return { sub, onOutput };
+  }
+
   function forwardFrame(sessionId: string, sub: TSub, link: ComputerLink, f: TOutputFrame): void {
     if (!sub.live) return void sub.queue.push(f);
     const end = f.offset + f.data.length;
@@ -189,28 +223,8 @@ export function attachTerminalRelay(socket: Socket, user: TSessionUser): void {
       const old = subs.get(sessionId);
       if (old) dropSub(sessionId, old, "the holder attached");
       const link = fleet().link(record.computerId);
-      const sub: TSub = {
-        mode: "hold",
-        target: { sessionId, sessionName: record.name, computerName: record.computer.name },
-        refusedAudited: false,
-        instanceId: record.instanceId,
-        computerId: record.computerId,
-        cursor: from ?? 0,
-        live: false,
-        queue: [],
-        off: () => {},
-        chain: Promise.resolve(),
-        ackTo: 0,
-        ackSent: 0,
-        ackTimer: null,
-      };
       // Subscribed before the replay is read, so no live frame falls between the two.
-      const onOutput = (frame: TOutputFrame) => {
-        if (frame.instanceId === record.instanceId) forwardFrame(sessionId, sub, link, frame);
-      };
-      link.on("output", onOutput);
-      sub.off = () => link.off("output", onOutput);
-      subs.set(sessionId, sub);
+      const { sub } = subscribe(sessionId, link, record, { mode: "hold", target: { sessionId, sessionName: record.name, computerName: record.computer.name }, cursor: from ?? 0 });
       const start = sub.cursor;
       // The terminal's size and the replay are asked for at once: attaching costs one round trip.
       const viewing = link.request(as, (c) => c.getSession(as, record.instanceId));
@@ -251,26 +265,7 @@ export function attachTerminalRelay(socket: Socket, user: TSessionUser): void {
       const old = subs.get(sessionId);
       if (old) dropSub(sessionId, old, "watching again");
       const link = fleet().link(record.computerId);
-      const sub: TSub = {
-        mode: "watch",
-        target,
-        refusedAudited: false,
-        instanceId: record.instanceId,
-        computerId: record.computerId,
-        cursor: 0,
-        live: false,
-        queue: [],
-        off: () => {},
-        chain: Promise.resolve(),
-        ackTo: 0,
-        ackSent: 0,
-        ackTimer: null,
-      };
-      const onOutput = (frame: TOutputFrame) => {
-        if (frame.instanceId === record.instanceId) forwardFrame(sessionId, sub, link, frame);
-      };
-      link.on("output", onOutput);
-      subs.set(sessionId, sub);
+      const { sub, onOutput } = subscribe(sessionId, link, record, { mode: "watch", target, cursor: 0 });
       try {
         await link.watch(as, record.instanceId);
       } catch (err) {
