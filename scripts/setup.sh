@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what Baton needs on a Debian machine: npm packages always; with --test also
-# Debian's Chromium (browser tests) and PostgreSQL (database tests). Safe to run again.
+# Debian's Chromium (browser tests), PostgreSQL (database tests) and Redis (several consoles).
+# Safe to run again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export npm_config_nodedir="${npm_config_nodedir:-/usr}" NEXT_TELEMETRY_DISABLED=1
@@ -9,6 +10,7 @@ if [[ "${1:-}" == "--test" ]]; then
   missing=()
   [[ -x "${CHROMIUM_PATH:-/usr/bin/chromium}" ]] || missing+=(chromium)
   compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || missing+=(postgresql)
+  command -v redis-server >/dev/null || missing+=(redis-server)
   if ((${#missing[@]})); then
     if [[ $(id -u) -ne 0 ]]; then
       echo "setup: please install Debian packages: ${missing[*]} (sudo apt-get install -y --no-install-recommends ${missing[*]})" >&2
