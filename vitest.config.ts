@@ -12,6 +12,8 @@ export default defineConfig({
     include: ["**/*.test.ts", "**/*.test.tsx"],
     exclude: ["node_modules/**", "e2e/**", ".next/**"],
     environment: "node",
+    // One PostgreSQL and one Redis for the whole run, shared by the suites that need them.
+    globalSetup: ["lib/testing/global-services.ts"],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     // Integration suites spawn real agents, shells and databases; two cores share them.

@@ -1,13 +1,11 @@
 import { execFileSync } from "node:child_process";
 import path from "node:path";
-import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startTestPostgres, type TestPostgres } from "@/lib/testing/postgres";
+import { createTestPostgresDatabase } from "@/lib/testing/shared-services";
 
 // The throttle on PostgreSQL, where attempts really run in parallel on separate connections (as
 // they do from several console instances): the compare-and-set must still let exactly one
 // guess through, and the lockout must be the same for every connection.
-let server: TestPostgres;
 type Mods = {
   db: typeof import("@/lib/db/client").db;
   attemptSignIn: typeof import("@/lib/auth/sign-in").attemptSignIn;
@@ -17,12 +15,7 @@ let m: Mods;
 const PASSWORD = "correct-horse-battery";
 
 beforeAll(async () => {
-  server = await startTestPostgres();
-  const admin = new pg.Client({ connectionString: server.url("postgres") });
-  await admin.connect();
-  await admin.query("CREATE DATABASE baton_throttle OWNER baton");
-  await admin.end();
-  process.env.DATABASE_URL = server.url("baton_throttle");
+  process.env.DATABASE_URL = await createTestPostgresDatabase("baton_throttle");
   process.env.LOG_LEVEL = "silent";
   execFileSync(process.execPath, ["scripts/prisma/migrate.mjs", "deploy"], { cwd: path.resolve(import.meta.dirname, "../.."), env: { ...process.env }, stdio: "pipe" });
   m = {
@@ -35,7 +28,6 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await m?.db.$disconnect();
-  server?.stop();
 });
 
 describe("sign-in throttle on PostgreSQL", () => {

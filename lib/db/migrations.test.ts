@@ -5,7 +5,7 @@ import path from "node:path";
 import Database from "better-sqlite3";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startTestPostgres, type TestPostgres } from "@/lib/testing/postgres";
+import { createTestPostgresDatabase } from "@/lib/testing/shared-services";
 
 // The migration path users run at start (scripts/prisma/migrate.mjs deploy), on both databases.
 const root = path.resolve(import.meta.dirname, "../..");
@@ -22,15 +22,12 @@ const AUDIT_ROW = `INSERT INTO "AuditEvent" ("seq", "at", "actorName", "actorRol
   VALUES (1, CURRENT_TIMESTAMP, 'a', 'admin', 'x', 'ok', '{}', '0', '1')`;
 
 describe("migrations", () => {
-  let server: TestPostgres;
   let tmp: string;
 
   beforeAll(async () => {
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), "baton-mig-"));
-    server = await startTestPostgres();
   });
   afterAll(() => {
-    server?.stop();
     fs.rmSync(tmp, { recursive: true, force: true });
   });
 
@@ -66,11 +63,7 @@ describe("migrations", () => {
       .sort();
     sqlite.close();
 
-    const admin = new pg.Client({ connectionString: server.url("postgres") });
-    await admin.connect();
-    await admin.query("CREATE DATABASE baton_fresh OWNER baton");
-    await admin.end();
-    const pgUrl = server.url("baton_fresh");
+    const pgUrl = await createTestPostgresDatabase("baton_fresh");
     expect(migrate(pgUrl, "deploy")).toMatch(/Applied: \d+_init, \d+_audit_append_only/);
     expect(() => migrate(pgUrl, "status")).not.toThrow();
 

@@ -4,12 +4,11 @@ import os from "node:os";
 import path from "node:path";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startTestPostgres, type TestPostgres } from "@/lib/testing/postgres";
+import { createTestPostgresDatabase } from "@/lib/testing/shared-services";
 import type { TSessionUser } from "@/lib/auth/session-store";
 
 // The same data paths the console runs on SQLite, on a real PostgreSQL server: the audit chain
 // under concurrency, the append-only triggers, session ingest and viewer-relative listing.
-let server: TestPostgres;
 let url: string;
 type Mods = {
   db: typeof import("@/lib/db/client").db;
@@ -25,12 +24,7 @@ type Mods = {
 let m: Mods;
 
 beforeAll(async () => {
-  server = await startTestPostgres();
-  const admin = new pg.Client({ connectionString: server.url("postgres") });
-  await admin.connect();
-  await admin.query("CREATE DATABASE baton_rt OWNER baton");
-  await admin.end();
-  url = server.url("baton_rt");
+  url = await createTestPostgresDatabase("baton_rt");
   process.env.DATABASE_URL = url;
   process.env.LOG_LEVEL = "silent";
   const auditDir = fs.mkdtempSync(path.join(os.tmpdir(), "baton-pg-audit-"));
@@ -52,7 +46,6 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await m?.db.$disconnect();
-  server?.stop();
 });
 
 describe("on PostgreSQL", () => {

@@ -1,0 +1,30 @@
+// The run's shared PostgreSQL and Redis (started once by lib/testing/global-services.ts).
+import crypto from "node:crypto";
+import pg from "pg";
+import { inject } from "vitest";
+
+/** Creates a fresh database (owned by the `baton` role) in the run's PostgreSQL; returns its URL. */
+export async function createTestPostgresDatabase(prefix: string): Promise<string> {
+  const admin = inject("postgresAdminUrl");
+  if (!admin) throw new Error("PostgreSQL is not available for this test run (apt-get install postgresql)");
+  const name = `${prefix.replace(/[^a-z0-9_]/gi, "_").toLowerCase()}_${crypto.randomBytes(4).toString("hex")}`;
+  const client = new pg.Client({ connectionString: admin });
+  await client.connect();
+  try {
+    await client.query(`CREATE DATABASE "${name}" OWNER baton`);
+  } finally {
+    await client.end();
+  }
+  const url = new URL(admin);
+  url.username = "baton";
+  url.password = "baton";
+  url.pathname = `/${name}`;
+  return url.toString();
+}
+
+/** The run's Redis URL, with a key prefix unique to the caller so suites never see each other. */
+export function testRedis(prefix: string): { url: string; keyPrefix: string } {
+  const url = inject("redisUrl");
+  if (!url) throw new Error("Redis is not available for this test run (apt-get install redis-server)");
+  return { url, keyPrefix: `${prefix}-${crypto.randomBytes(4).toString("hex")}` };
+}
