@@ -1,7 +1,7 @@
 import fs from "node:fs";
 import { io, type Socket } from "socket.io-client";
 import { expect, test } from "./fixtures";
-import { cookieOf } from "./support/replay";
+import { captureAction, cookieOf, replayAction } from "./support/replay";
 import { disconnectHere, expectTerminalAttached, terminal } from "./support/session-page";
 import { keepScreenshot, newSession, removeSession, unique } from "./support/sessions";
 
@@ -202,6 +202,74 @@ test("a manager asks to join, the holder accepts, each typed line is attributed 
     await expect(timelineList).toContainText("join refused");
     await expect(timelineList).toContainText("join accepted");
     await expect(timelineList).toContainText("join ended");
+  } finally {
+    await removeSession(tech, id, label);
+  }
+});
+
+test("no watching without asking: the holder chooses it, a watcher waits for the answer, refused then accepted; nobody attached means no watch", async ({ pageAs, playwright }, testInfo) => {
+  test.setTimeout(150_000);
+  const tech = await pageAs("technician");
+  const name = unique("Private");
+  const label = `${name} on Srv2`;
+  const id = await newSession(tech, { computer: "Srv2", name });
+  const marker = unique("p");
+  const choice = (page: import("@playwright/test").Page) => page.getByTestId("watching-choice");
+  try {
+    await tech.goto(`/sessions/${id}`);
+    await expectTerminalAttached(tech);
+    await typeLine(tech, `echo private-$((40+2))-${marker}`);
+    await expect(terminal(tech)).toContainText(`private-42-${marker}`, { timeout: 15_000 });
+    // Default: watching allowed, said so; the holder turns on "no watching without asking".
+    await expect(choice(tech)).toContainText("help desk, managers and admins may watch this session read-only");
+    const turnOn = await captureAction(tech, [id], () => choice(tech).getByRole("checkbox", { name: "No watching without asking" }).check());
+    await expect(choice(tech)).toContainText("only when the holder agrees");
+    await expect(choice(tech).getByRole("checkbox", { name: "No watching without asking" })).toBeChecked();
+
+    // Help desk sees the rule, has no switch, and a replay of the holder's switch is refused.
+    const desk = await pageAs("helpdesk");
+    await desk.goto(`/sessions/${id}`);
+    await expect(choice(desk)).toContainText("only when the holder agrees");
+    await expect(choice(desk).getByRole("checkbox")).toHaveCount(0);
+    expect(await replayAction(playwright, turnOn, desk)).toContain("Your role (helpdesk) may not session watch-consent.");
+
+    // Asking: the watcher sees nothing until the holder answers. Refused first.
+    await desk.getByRole("button", { name: "Watch live terminal" }).click();
+    await expect(desk.getByRole("status").filter({ hasText: `Asking tech to let you watch ${name}` })).toBeVisible({ timeout: 20_000 });
+    await expect(watchedTerminal(desk)).not.toContainText(`private-42-${marker}`);
+    await expect(presence(tech)).toContainText("Hana Helpdesk (help desk) asks to watch");
+    await keepScreenshot(tech, testInfo, "watch-ask-holder");
+    await presence(tech).getByRole("button", { name: "Refuse Hana Helpdesk (help desk) watching" }).click();
+    await expect(watchedTerminal(desk)).toHaveAttribute("data-status", "failed");
+    await expect(desk.getByRole("status").filter({ hasText: `tech refused your request to watch ${name}` })).toBeVisible();
+    await expect(watchedTerminal(desk)).not.toContainText(`private-42-${marker}`);
+    await expect(presence(tech)).toBeHidden();
+
+    // Asked again and accepted: the screen, then live output.
+    await desk.reload();
+    await desk.getByRole("button", { name: "Watch live terminal" }).click();
+    await presence(tech).getByRole("button", { name: "Let Hana Helpdesk (help desk) watch" }).click();
+    await expect(watchedTerminal(desk)).toHaveAttribute("data-status", "attached", { timeout: 20_000 });
+    await expect(watchedTerminal(desk)).toContainText(`private-42-${marker}`);
+    await expect(presence(tech)).toContainText(HANA);
+    await typeLine(tech, `echo seen-$((6*7))-${marker}`);
+    await expect(watchedTerminal(desk)).toContainText(`seen-42-${marker}`, { timeout: 15_000 });
+    const timeline = tech.getByRole("list", { name: "State history" });
+    await expect(timeline).toContainText("watching setting changed");
+    await expect(timeline).toContainText("asked to watch");
+    await expect(timeline).toContainText("watch refused");
+    await expect(timeline).toContainText("watch accepted");
+
+    // Disconnected: nobody to ask, so no watch.
+    await desk.goto(`/sessions/${id}`);
+    await disconnectHere(tech, label);
+    const cookie = await cookieOf(desk);
+    const s = await socketAs(new URL(desk.url()).origin, cookie);
+    try {
+      expect(await s.emitWithAck("terminal.watch", { sessionId: id })).toMatchObject({ ok: false, error: expect.stringContaining("chose no watching without asking") });
+    } finally {
+      s.close();
+    }
   } finally {
     await removeSession(tech, id, label);
   }

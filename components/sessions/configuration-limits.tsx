@@ -40,6 +40,12 @@ export function ConfigurationLimits({ configuration: c, computerName, className 
     ["Output buffering", `${c.outputBufferingMode}, ${formatBytes(c.outputBufferBytes)} buffer`],
     ["Memory per shell", `${c.maxMemoryPerShellMB.toLocaleString("en-US")} MB`],
     ["Processes per shell", c.maxProcessesPerShell],
+    [
+      "Watching",
+      c.allowAskBeforeWatching
+        ? "help desk, managers and admins may watch read-only; a holder may require them to ask first"
+        : "help desk, managers and admins may watch read-only (holders may not refuse)",
+    ],
   ];
   return (
     <dl className={cn("grid grid-cols-[max-content_1fr] gap-x-4 gap-y-1.5 rounded-md border border-slate-200 bg-slate-50 p-3 text-xs", className)} aria-label={`Limits of ${c.name} on ${computerName}`}>

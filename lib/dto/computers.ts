@@ -19,6 +19,8 @@ export type TConfigurationRow = {
   activeShells: number;
   activeUsers: number;
   enforcement: Record<string, TLimitEnforcementRow>;
+  /** A session's holder may choose "no watching without asking". */
+  allowAskBeforeWatching: boolean;
 };
 
 export type TComputerRow = {

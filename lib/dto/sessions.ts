@@ -40,6 +40,8 @@ export type TSessionRow = {
   runningCommand: string | null;
   commandStartedOn: string | null;
   updatedAt: string;
+  /** "No watching without asking": a watcher must ask the holder first (who answers in their terminal). */
+  askBeforeWatching: boolean;
   /** The open handoff: `id`/`name` may connect to it; `by` handed it over, with `reason`. */
   handedTo: { id: string; name: string; by: string; reason: string; at: string } | null;
   /** The configuration's current MaxIdleTimeoutMs / 1000, when known. */
@@ -47,7 +49,7 @@ export type TSessionRow = {
   /** Example 4: the session's idle timeout is above what its configuration now allows. */
   idleTimeoutExceedsMax: boolean;
   /** What the viewer may do to this session now (server-computed; the server re-checks on action). */
-  can: { disconnect: boolean; connect: boolean; receive: boolean; remove: boolean; run: boolean; handoff: boolean; takeOver: boolean };
+  can: { disconnect: boolean; connect: boolean; receive: boolean; remove: boolean; run: boolean; handoff: boolean; takeOver: boolean; chooseWatching: boolean };
 };
 
 export const SESSION_SORTS = ["computer", "name", "state", "id", "owner", "updated", "expires"] as const;

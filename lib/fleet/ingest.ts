@@ -220,6 +220,7 @@ export async function upsertConfiguration(computerId: string, c: TConfigurationV
       activeShells: c.activeShells,
       activeUsers: c.activeUsers,
       enforcement: JSON.stringify(c.enforcement),
+      allowAskBeforeWatching: c.allowAskBeforeWatching,
     };
     await db.sessionConfiguration.upsert({
       where: { computerId_name: { computerId, name: c.name } },

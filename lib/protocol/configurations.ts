@@ -24,6 +24,12 @@ export const ZConfigurationLimits = z.strictObject({
   allowedRoles: z.array(z.string().min(1).max(64).superRefine(refuseInvisible)).max(64),
   /** User ids that may use this configuration regardless of role. */
   allowedUsers: z.array(z.string().min(1).max(128).superRefine(refuseInvisible)).max(10_000),
+  /**
+   * Whether a session's holder may choose "no watching without asking" for it. Without that
+   * choice (the default for every session) help desk, managers and admins may watch it read-only.
+   * The agent keeps this with the configuration; the console enforces it when someone asks to watch.
+   */
+  allowAskBeforeWatching: z.boolean(),
 });
 export type TConfigurationLimits = z.infer<typeof ZConfigurationLimits>;
 
@@ -45,6 +51,7 @@ export const DEFAULT_CONFIGURATION: TSessionConfiguration = {
   maxProcessesPerShell: 15,
   allowedRoles: ["*"],
   allowedUsers: [],
+  allowAskBeforeWatching: true,
 };
 
 /** The configuration file given with --config. Omitted fields take the defaults above. */

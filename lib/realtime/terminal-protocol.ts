@@ -28,9 +28,16 @@ export type TTerminalNotice = { sessionId: string; text: string };
 
 /** `terminal.presence`: who watches the session now (one entry per user), sent to every participant. */
 export type TPresence = { userId: string; name: string; role: TRole; since: string; state: TParticipation };
-/** A watcher watches; one who asked to type is `asking` until the holder answers; `joined` types alongside the holder. */
-export type TParticipation = "watching" | "asking" | "joined";
+/**
+ * `waiting`: asked to watch a session whose holder chose "no watching without asking", sees
+ * nothing until the holder accepts. A watcher watches; one who asked to type is `asking` until the
+ * holder answers; `joined` types alongside the holder.
+ */
+export type TParticipation = "waiting" | "watching" | "asking" | "joined";
 export type TTerminalPresence = { sessionId: string; watchers: TPresence[] };
+
+/** `terminal.waiting`: this watch waits for the holder's answer (the session's holder asks to be asked). */
+export type TTerminalWaiting = { sessionId: string; text: string };
 
 /** `terminal.refused`: the server refused a message from this terminal (a watcher typing); nothing changed. */
 export type TTerminalRefused = { sessionId: string; text: string };

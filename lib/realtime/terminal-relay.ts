@@ -12,7 +12,7 @@ import { JOIN_ROLES, ROLE_LABEL, WATCH_ROLES } from "@/lib/auth/roles";
 import { env } from "@/lib/env";
 import { logger } from "@/lib/logger";
 import { publish } from "@/lib/realtime/publish";
-import { describeGap, lastLines, startAtLine, TERMINAL_CHUNK_BYTES, TERMINAL_SCROLLBACK_LINES, type TTerminalOutput, type TTerminalPresence } from "@/lib/realtime/terminal-protocol";
+import { describeGap, lastLines, startAtLine, TERMINAL_CHUNK_BYTES, TERMINAL_SCROLLBACK_LINES, type TTerminalOutput, type TTerminalPresence, type TTerminalWaiting } from "@/lib/realtime/terminal-protocol";
 import { addWatcher, presenceOf, removeWatcher, roomForSession, watcherCount, watchersOf } from "@/lib/realtime/watchers";
 import type { TOutputFrame } from "@/lib/protocol";
 
@@ -47,6 +47,9 @@ const ZJoinAnswer = z.strictObject({ sessionId: ZSessionId, userId: z.string().m
 /** Acks reach the agent at most this often per terminal (the newest offset wins). */
 const ACK_INTERVAL_MS = 100;
 
+/** How long a request to watch waits for the holder's answer ("no watching without asking"). */
+const WATCH_ASK_TIMEOUT_MS = 120_000;
+
 type TSub = {
   /** `hold`: the holder's terminal (input, resize, acks). `watch`: read-only. `joined`: a watcher who may type. */
   mode: "hold" | "watch" | "joined";
@@ -68,6 +71,9 @@ type TSub = {
   /** A watcher's first refused message is audited; the rest are only logged. */
   refusedAudited: boolean;
 };
+/** The holder's answer to a request to watch: accepted, or why not (and whether the holder's answer is audited already). */
+type TWatchAnswer = { accepted: true } | { accepted: false; why: string; byHolder: boolean };
+
 type TAck = (
   r: { ok: true; cols?: number; rows?: number; from: number; end: number; watchers?: TTerminalPresence["watchers"] } | { ok: false; error: string },
 ) => void;
@@ -249,7 +255,18 @@ export function attachTerminalRelay(socket: Socket, user: TSessionUser): void {
     try {
       const record = await db.session.findFirst({
         where: { AND: [{ id: sessionId }, visibleSessionsWhere(user)] },
-        select: { instanceId: true, computerId: true, state: true, holderId: true, ownerId: true, name: true, computer: { select: { name: true } } },
+        select: {
+          instanceId: true,
+          computerId: true,
+          state: true,
+          holderId: true,
+          holderName: true,
+          ownerId: true,
+          ownerName: true,
+          askBeforeWatching: true,
+          name: true,
+          computer: { select: { name: true } },
+        },
       });
       if (!record) return fail(ack, "No such session.");
       const target = { sessionId, sessionName: record.name, computerName: record.computer.name };
@@ -264,6 +281,17 @@ export function attachTerminalRelay(socket: Socket, user: TSessionUser): void {
       if (watcherCount(sessionId, socket.id) >= max) return refuse(`${record.name} already has ${max} watchers, the most allowed at once.`);
       const old = subs.get(sessionId);
       if (old) dropSub(sessionId, old, "watching again");
+      // "No watching without asking": the holder answers first; nobody attached, nobody to ask.
+      if (record.askBeforeWatching && record.ownerId !== user.id) {
+        if (record.state !== "Opened" || !record.holderId) {
+          return refuse(`${record.ownerName} chose no watching without asking for ${record.name}, and nobody is attached to it to ask. Ask them to connect first.`);
+        }
+        const answer = await askToWatch(sessionId, target, record.holderName ?? "its holder");
+        if (!answer.accepted) {
+          if (answer.byHolder) return void fail(ack, answer.why);
+          return refuse(answer.why);
+        }
+      }
       const link = fleet().link(record.computerId);
       const { sub, onOutput } = subscribe(sessionId, link, record, { mode: "watch", target, cursor: 0 });
       try {
@@ -309,6 +337,47 @@ export function attachTerminalRelay(socket: Socket, user: TSessionUser): void {
       fail(ack, errorText(err));
     }
   });
+
+  /**
+   * Puts this socket in the session's presence as asking to watch and waits for the holder's
+   * answer (join-answer), a timeout, the holder ending it, or this socket leaving.
+   */
+  function askToWatch(sessionId: string, target: TSub["target"], holderName: string): Promise<TWatchAnswer> {
+    return new Promise((resolve) => {
+      let settled = false;
+      const settle = (answer: TWatchAnswer) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        socket.off("disconnect", onGone);
+        if (removeWatcher(sessionId, socket.id)) sendPresence(sessionId);
+        resolve(answer);
+      };
+      const timer = setTimeout(
+        () => settle({ accepted: false, why: `${holderName} did not answer your request to watch ${target.sessionName} within ${WATCH_ASK_TIMEOUT_MS / 60_000} minutes.`, byHolder: false }),
+        WATCH_ASK_TIMEOUT_MS,
+      );
+      const onGone = () => settle({ accepted: false, why: "the watcher left before the holder answered", byHolder: false });
+      socket.once("disconnect", onGone);
+      addWatcher(sessionId, {
+        socketId: socket.id,
+        userId: user.id,
+        username: user.username,
+        name: who,
+        role: user.role,
+        since: new Date(),
+        state: "waiting",
+        end: (reason) => settle({ accepted: false, why: reason, byHolder: true }),
+        grant: () => {},
+        tell: () => {},
+        admit: (accept) =>
+          settle(accept ? { accepted: true } : { accepted: false, why: `${holderName} refused your request to watch ${target.sessionName}.`, byHolder: true }),
+      });
+      socket.emit("terminal.waiting", { sessionId, text: `Asking ${holderName} to let you watch ${target.sessionName}…` } satisfies TTerminalWaiting);
+      sendPresence(sessionId);
+      void appendAuditEvent({ actor, action: "session.watch.requested", outcome: "ok", ...target }).catch((err) => logger.error({ err, sessionId }, "watch request not recorded"));
+    });
+  }
 
   // The holder ends someone's watch: every terminal that user watches the session with closes.
   socket.on("terminal.end-watch", async (raw: unknown, ack: unknown) => {
@@ -364,6 +433,20 @@ export function attachTerminalRelay(socket: Socket, user: TSessionUser): void {
     try {
       const record = await db.session.findUnique({ where: { id: sessionId }, select: { state: true, holderId: true } });
       if (sub?.mode !== "hold" || record?.state !== "Opened" || record.holderId !== user.id) return fail(ack, "Only the session's holder may answer a join request.");
+      // A request to watch (the holder chose "no watching without asking").
+      const waiting = watchersOf(sessionId).filter((w) => w.userId === userId && w.state === "waiting");
+      if (waiting.length) {
+        for (const w of waiting) w.admit?.(accept);
+        await appendAuditEvent({
+          actor,
+          action: accept ? "session.watch.accepted" : "session.watch.refused",
+          outcome: "ok",
+          ...sub.target,
+          params: { watcher: waiting[0].name, watcherId: userId },
+        });
+        if (typeof ack === "function") (ack as (r: { ok: true }) => void)({ ok: true });
+        return;
+      }
       const asking = watchersOf(sessionId).filter((w) => w.userId === userId && w.state === "asking");
       if (!asking.length) return fail(ack, "That user has not asked to join.");
       const params = { joiner: asking[0].name, joinerId: userId };

@@ -19,6 +19,8 @@ export type TWatcherEntry = {
   grant: () => void;
   /** A line for this terminal (the holder refused a join). */
   tell: (text: string) => void;
+  /** A `waiting` watcher: the holder's answer to their request to watch. */
+  admit?: (accept: boolean) => void;
 };
 
 /** socket.io room of a session's participants: its holder's terminals and its watchers. */
@@ -51,7 +53,7 @@ export function watchersOf(sessionId: string): TWatcherEntry[] {
   return [...(sessions.get(sessionId)?.values() ?? [])];
 }
 
-const rank: Record<TParticipation, number> = { watching: 0, asking: 1, joined: 2 };
+const rank: Record<TParticipation, number> = { waiting: 0, watching: 1, asking: 2, joined: 3 };
 
 /** What participants are shown: one line per watching user, however many tabs they have. */
 export function presenceOf(sessionId: string): TPresence[] {

@@ -23,6 +23,8 @@ export const ZNewSession = z.object({
   outputBufferingMode: ZMode.optional(),
 });
 
+export const ZAskBeforeWatching = ZSessionRef.extend({ askBeforeWatching: z.boolean() });
+
 export const ZDisconnect = ZSessionRef.extend({ idleTimeoutSec: ZIdle.optional(), outputBufferingMode: ZMode.optional() });
 
 export const ZRunCommand = ZSessionRef.extend({

@@ -13,7 +13,8 @@ import {
   targetOf,
 } from "@/lib/sessions/operations";
 import { handOffSession, markHandoffAccepted, takeOverSession } from "@/lib/sessions/handoff";
-import { ZBulkJobRef, ZBulkReceived, ZDisconnect, ZHandOff, ZNewSession, ZPreviewBulk, ZRunCommand, ZSessionRef, ZStartBulk, ZTakeOver } from "@/lib/sessions/schemas";
+import { setAskBeforeWatching } from "@/lib/sessions/watching";
+import { ZAskBeforeWatching, ZBulkJobRef, ZBulkReceived, ZDisconnect, ZHandOff, ZNewSession, ZPreviewBulk, ZRunCommand, ZSessionRef, ZStartBulk, ZTakeOver } from "@/lib/sessions/schemas";
 
 // Each action: the wrapper checks session, role and input and writes the audit event; the
 // operation checks the session's scope and ownership, then asks the agent.
@@ -149,5 +150,16 @@ export const takeOverSessionAction = defineAction({
     const record = await loadActionable(user, input.sessionId);
     setTarget(targetOf(record));
     return takeOverSession({ actor: user, record, reason: input.reason });
+  },
+});
+
+export const askBeforeWatchingAction = defineAction({
+  name: "session.watch-consent",
+  roles: SESSION_ACTOR_ROLES,
+  input: ZAskBeforeWatching,
+  handler: async ({ user, input, setTarget }) => {
+    const record = await loadActionable(user, input.sessionId);
+    setTarget(targetOf(record));
+    return setAskBeforeWatching({ actor: user, record, ask: input.askBeforeWatching });
   },
 });

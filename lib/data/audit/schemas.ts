@@ -27,6 +27,7 @@ export const KNOWN_AUDIT_ACTIONS = [
   "session.remove",
   "session.run",
   "session.take-over",
+  "session.watch-consent",
   "security.origin-refused",
   "terminal.command",
   "terminal.control-key",

@@ -16,6 +16,7 @@ export const configurationRowSelect = {
   activeShells: true,
   activeUsers: true,
   enforcement: true,
+  allowAskBeforeWatching: true,
 } as const;
 
 type TRecord = Omit<TConfigurationRow, "allowedRoles" | "enforcement"> & { allowedRoles: string; enforcement: string };

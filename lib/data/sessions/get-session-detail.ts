@@ -27,7 +27,7 @@ export async function getSessionDetail({ actor, id }: { actor: TSessionUser; id:
     }),
     db.sessionEvent.findMany({ where: { sessionId: id }, orderBy: { at: "desc" }, take: 200, select: { at: true, change: true, state: true, reason: true } }),
     db.auditEvent.findMany({
-      where: { sessionId: id, OR: [{ action: { startsWith: "session.watch." } }, { action: { startsWith: "session.join." } }] },
+      where: { sessionId: id, OR: [{ action: { startsWith: "session.watch." } }, { action: { startsWith: "session.join." } }, { action: "session.watch-consent" }] },
       orderBy: { seq: "desc" },
       take: 100,
       select: { at: true, action: true, outcome: true, actorName: true, params: true, error: true },
@@ -57,6 +57,10 @@ const WATCH_CHANGE: Record<string, string> = {
   "session.watch.stopped": "watch stopped",
   "session.watch.ended": "watch ended by the holder",
   "session.watch.input-refused": "watcher's input refused",
+  "session.watch.requested": "asked to watch",
+  "session.watch.accepted": "watch accepted",
+  "session.watch.refused": "watch refused",
+  "session.watch-consent": "watching setting changed",
   "session.join.requested": "join requested",
   "session.join.accepted": "join accepted",
   "session.join.refused": "join refused",
@@ -67,16 +71,20 @@ const WATCH_CHANGE: Record<string, string> = {
 function watchEventRow(e: { at: Date; action: string; outcome: string; actorName: string; params: string; error: string | null }): TSessionEventRow {
   const change = e.outcome === "ok" ? (WATCH_CHANGE[e.action] ?? e.action) : `${WATCH_CHANGE[e.action] ?? e.action} (refused)`;
   let other: string | null = null;
+  let ask: unknown;
   try {
-    const p = JSON.parse(e.params) as { watcher?: unknown; joiner?: unknown };
+    const p = JSON.parse(e.params) as { watcher?: unknown; joiner?: unknown; askBeforeWatching?: unknown };
+    ask = p.askBeforeWatching;
     other = typeof p.watcher === "string" ? p.watcher : typeof p.joiner === "string" ? p.joiner : null;
   } catch {
     other = null;
   }
   const reason =
-    e.action === "session.watch.ended" && other
+    e.action === "session.watch-consent" && e.outcome === "ok"
+      ? `${e.actorName} chose ${ask === true ? "no watching without asking" : "watching allowed without asking"}`
+      : e.action === "session.watch.ended" && other
       ? `${e.actorName} ended the watch of ${other}`
-      : (e.action === "session.join.accepted" || e.action === "session.join.refused") && other
+      : (e.action === "session.join.accepted" || e.action === "session.join.refused" || e.action === "session.watch.accepted" || e.action === "session.watch.refused") && other
         ? `${e.actorName} answered ${other}`
         : `by ${e.actorName}${e.error ? `: ${e.error}` : ""}`;
   return { at: e.at.toISOString(), change, state: null, reason };

@@ -28,6 +28,7 @@ export const sessionRowSelect = {
   totalDroppedBytes: true,
   runningCommand: true,
   commandStartedOn: true,
+  askBeforeWatching: true,
   updatedAt: true,
   // The open handoff, if any: it gives its receiver the right to connect.
   handoffs: {
@@ -63,6 +64,7 @@ export type TSessionRecord = {
   totalDroppedBytes: bigint;
   runningCommand: string | null;
   commandStartedOn: Date | null;
+  askBeforeWatching: boolean;
   updatedAt: Date;
   handoffs: { toUserId: string; reason: string; createdAt: Date; toUser: { username: string }; fromUser: { username: string } }[];
 };
@@ -118,6 +120,7 @@ export function toSessionRow(r: TSessionRecord, viewer: TSessionUser, maxIdleTim
     runningCommand: r.runningCommand,
     commandStartedOn: r.commandStartedOn?.toISOString() ?? null,
     updatedAt: r.updatedAt.toISOString(),
+    askBeforeWatching: r.askBeforeWatching,
     handedTo: r.handoffs[0]
       ? { id: r.handoffs[0].toUserId, name: r.handoffs[0].toUser.username, by: r.handoffs[0].fromUser.username, reason: r.handoffs[0].reason, at: r.handoffs[0].createdAt.toISOString() }
       : null,
@@ -131,6 +134,7 @@ export function toSessionRow(r: TSessionRecord, viewer: TSessionUser, maxIdleTim
       run: act && live && r.state === "Opened" && mine,
       handoff: act && live && (r.state !== "Opened" || mine),
       takeOver: (viewer.role === "manager" || viewer.role === "admin") && r.state === "Opened" && !!r.holderId && !mine,
+      chooseWatching: act && live && (r.ownerId === viewer.id || mine),
     },
   };
 }

@@ -6,6 +6,7 @@ import { RunCommandForm } from "@/app/(console)/sessions/[id]/_components/run-co
 import { CommandsTable, StateHistory } from "@/app/(console)/sessions/[id]/_components/session-history";
 import { SessionProperties } from "@/app/(console)/sessions/[id]/_components/session-properties";
 import { TerminalView } from "@/app/(console)/sessions/[id]/_components/terminal-view";
+import { WatchingChoice } from "@/app/(console)/sessions/[id]/_components/watching-choice";
 import { ConfigurationLimits } from "@/components/sessions/configuration-limits";
 import { IdleTimeoutFlag } from "@/components/sessions/idle-flag";
 import { SessionActions } from "@/components/sessions/session-actions";
@@ -65,9 +66,14 @@ export function SessionClient({ initialDetail, viewer }: { initialDetail: TSessi
                   Watch live terminal
                 </Button>
               )}
-              <span>Read-only: the holder and everyone watching see that you are here; nothing of the session changes.</span>
+              <span>
+                {s.askBeforeWatching
+                  ? "The holder asks to be asked: they accept or refuse your watch in their terminal."
+                  : "Read-only: the holder and everyone watching see that you are here; nothing of the session changes."}
+              </span>
             </div>
           ) : null}
+          {s.agentState !== "Closed" && s.agentState !== "Broken" ? <WatchingChoice session={s} allowed={configuration?.allowAskBeforeWatching ?? true} /> : null}
           {holding ? (
             <TerminalView key={s.id} sessionId={s.id} label={label} />
           ) : watching ? (

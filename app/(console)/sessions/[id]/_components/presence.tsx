@@ -3,7 +3,8 @@ import type { TPresence } from "@/lib/realtime/terminal-protocol";
 const small =
   "rounded border border-slate-600 px-1.5 py-0.5 text-slate-200 hover:bg-slate-800 focus-visible:outline-2 focus-visible:outline-sky-400";
 
-const doing = (w: TPresence) => (w.state === "joined" ? "has joined: types alongside the holder" : w.state === "asking" ? "asks to join" : "is watching");
+const doing = (w: TPresence) =>
+  w.state === "joined" ? "has joined: types alongside the holder" : w.state === "asking" ? "asks to join" : w.state === "waiting" ? "asks to watch" : "is watching";
 
 /**
  * Who watches or has joined this session now, live. The holder (`canEnd`) answers join requests
@@ -29,6 +30,16 @@ export function Presence({
           <span>
             {w.name} {doing(w)}
           </span>
+          {canEnd && w.state === "waiting" ? (
+            <>
+              <button type="button" onClick={() => onAnswer(w.userId, true)} className={small} aria-label={`Let ${w.name} watch`}>
+                Accept
+              </button>
+              <button type="button" onClick={() => onAnswer(w.userId, false)} className={small} aria-label={`Refuse ${w.name} watching`}>
+                Refuse
+              </button>
+            </>
+          ) : null}
           {canEnd && w.state === "asking" ? (
             <>
               <button type="button" onClick={() => onAnswer(w.userId, true)} className={small} aria-label={`Let ${w.name} join`}>
@@ -39,7 +50,7 @@ export function Presence({
               </button>
             </>
           ) : null}
-          {canEnd ? (
+          {canEnd && w.state !== "waiting" ? (
             <button type="button" onClick={() => onEnd(w.userId)} className={small} aria-label={`End the ${w.state === "joined" ? "join" : "watch"} of ${w.name}`}>
               {w.state === "joined" ? "End join" : "End watch"}
             </button>

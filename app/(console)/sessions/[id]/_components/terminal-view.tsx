@@ -2,11 +2,11 @@
 import "@xterm/xterm/css/xterm.css";
 import { useEffect, useRef, useState } from "react";
 import { acquireSocket, releaseSocket } from "@/lib/realtime/socket-client";
-import { TERMINAL_SCROLLBACK_LINES, type TPresence, type TTerminalNotice, type TTerminalPresence, type TTerminalRefused } from "@/lib/realtime/terminal-protocol";
+import { TERMINAL_SCROLLBACK_LINES, type TPresence, type TTerminalNotice, type TTerminalPresence, type TTerminalRefused, type TTerminalWaiting } from "@/lib/realtime/terminal-protocol";
 import { cn } from "@/lib/utils/cn";
 import { Presence } from "@/app/(console)/sessions/[id]/_components/presence";
 
-type TStatus = { kind: "attaching" } | { kind: "attached" } | { kind: "failed"; error: string } | { kind: "closed"; reason: string } | { kind: "offline" };
+type TStatus = { kind: "attaching" } | { kind: "waiting"; text: string } | { kind: "attached" } | { kind: "failed"; error: string } | { kind: "closed"; reason: string } | { kind: "offline" };
 type TAttachAck = { ok: true; cols?: number; rows?: number; from: number; end: number; watchers?: TPresence[] } | { ok: false; error: string };
 type TOutput = { sessionId: string; offset: number; data: ArrayBuffer | Uint8Array };
 
@@ -201,6 +201,8 @@ export function TerminalView({
         term.focus();
       };
       const onRefused = (m: TTerminalRefused) => m.sessionId === sessionId && setRefused(m.text);
+      // The holder chose "no watching without asking": this watch waits for their answer.
+      const onWaiting = (m: TTerminalWaiting) => m.sessionId === sessionId && !attached && setStatus({ kind: "waiting", text: m.text });
       const onDown = () => {
         attached = false;
         setStatus({ kind: "offline" });
@@ -211,6 +213,7 @@ export function TerminalView({
       socket.on("terminal.presence", onPresence);
       socket.on("terminal.refused", onRefused);
       socket.on("terminal.joined", onJoined);
+      socket.on("terminal.waiting", onWaiting);
       socket.on("connect", attach);
       socket.on("disconnect", onDown);
       if (socket.connected) attach();
@@ -244,6 +247,7 @@ export function TerminalView({
         if (attached) socket.emit("terminal.detach", { sessionId });
         socket.off("terminal.presence", onPresence);
         socket.off("terminal.joined", onJoined);
+        socket.off("terminal.waiting", onWaiting);
         socket.off("terminal.refused", onRefused);
         socket.off("terminal.output", onOutput);
         socket.off("terminal.notice", onNotice);
@@ -272,7 +276,7 @@ export function TerminalView({
       <div className="flex items-center gap-2" role="status" aria-live="polite">
         <span
           aria-hidden
-          className={cn("size-2 rounded-full", status.kind === "attached" ? "bg-emerald-400" : status.kind === "attaching" ? "bg-amber-400" : "bg-red-400")}
+          className={cn("size-2 rounded-full", status.kind === "attached" ? "bg-emerald-400" : status.kind === "attaching" || status.kind === "waiting" ? "bg-amber-400" : "bg-red-400")}
         />
         {status.kind === "attached"
           ? watching
@@ -282,6 +286,8 @@ export function TerminalView({
             : `Attached: what you type goes to ${label}`
           : status.kind === "attaching"
             ? "Attaching…"
+            : status.kind === "waiting"
+              ? status.text
             : status.kind === "offline"
               ? "Live channel lost: reattaching when it returns…"
               : status.kind === "failed"
