@@ -1,6 +1,6 @@
 import { EventEmitter } from "node:events";
 import { AgentClient, AgentRequestError, type ActAs, type AgentStream } from "@/lib/fleet/agent-client";
-import { ingestConfigurations, ingestSession, ingestSessions, markComputerBroken, reconcileComputer, upsertConfiguration } from "@/lib/fleet/ingest";
+import { ingestConfigurations, ingestSession, ingestSessions, markComputerBroken, reconcileComputer, SESSION_LOST_REASON, upsertConfiguration } from "@/lib/fleet/ingest";
 import { db } from "@/lib/db/client";
 import { AppError } from "@/lib/errors";
 import { logger } from "@/lib/logger";
@@ -392,7 +392,9 @@ const PLAIN_CHANGES = new Set<string>(["connected", "disconnected", "received", 
 function agentChangeAction(change: string, reason: string | undefined): string | null {
   return change === "closed" && reason?.startsWith("IdleTimeout")
     ? "agent.idle-expired"
-    : change === "broken"
+    : change === "closed" && reason === SESSION_LOST_REASON
+      ? "agent.session-lost"
+      : change === "broken"
       ? "agent.session-broken"
       : change === "buffer.full"
         ? "agent.buffer-full"
