@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from "node:child_process";
+import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -199,4 +199,20 @@ describe("demo console restart and agent supervision", () => {
     // The other agents were left alone.
     expect(audits("fleet.agent-restarted").map((a) => a.computerName)).toEqual(["Server01"]);
   }, 120_000);
+
+  it("leaves the agents running when the console stops; npm run demo:stop ends them", async () => {
+    const records = ["Server01", "Server12", "Srv1", "Srv2", "Srv30"].map((name, i) => readRecord(agentFiles(fleetDir, { name, port: AGENT_PORT + i }))!);
+    await killConsole("SIGTERM");
+    expect(records.every(recordAlive)).toBe(true);
+    const out = execFileSync(path.join(ROOT, "node_modules/.bin/tsx"), ["scripts/demo-stop.ts"], {
+      cwd: ROOT,
+      env: { ...process.env, BATON_DEMO_FLEET_DIR: fleetDir },
+      encoding: "utf8",
+    });
+    expect(out).toContain("Stopped Server01 (:5510");
+    expect(records.some(recordAlive)).toBe(false);
+    expect(execFileSync(path.join(ROOT, "node_modules/.bin/tsx"), ["scripts/demo-stop.ts"], { cwd: ROOT, env: { ...process.env, BATON_DEMO_FLEET_DIR: fleetDir }, encoding: "utf8" })).toContain(
+      "No demo agent recorded",
+    );
+  }, 60_000);
 });
