@@ -130,10 +130,11 @@ export function liveRecords(dir: string): TAgentRecord[] {
  */
 export async function stopDemoAgents(dir: string, opts: { timeoutMs?: number } = {}): Promise<TAgentRecord[]> {
   const live = liveRecords(dir);
+  // Records go first: a console still running sees an agent without one as stopped on purpose, not to be restarted.
+  for (const r of live) fs.rmSync(agentFiles(dir, r).record, { force: true });
   for (const r of live) process.kill(r.pid, "SIGTERM");
   const deadline = Date.now() + (opts.timeoutMs ?? 10_000);
   while (live.some(recordAlive) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
   for (const r of live.filter(recordAlive)) process.kill(r.pid, "SIGKILL");
-  for (const r of live) fs.rmSync(agentFiles(dir, r).record, { force: true });
   return live;
 }

@@ -184,6 +184,17 @@ function supervise(opts: { bundle: string; dir: string; agent: TDemoAgent; recor
 
   const watch = () => {
     if (!record || recordAlive(record)) return schedule(WATCH_EVERY_MS, watch);
+    const onDisk = readRecord(agentFiles(opts.dir, a));
+    if (!onDisk) {
+      // npm run demo:stop removed its record before stopping it: on purpose, not a crash.
+      logger.info({ computer: a.name }, "demo agent stopped by demo:stop; no longer supervised");
+      return;
+    }
+    if (onDisk.pid !== record.pid && recordAlive(onDisk)) {
+      // Started again by someone else (another console of this demo): watch that process.
+      record = onDisk;
+      return schedule(WATCH_EVERY_MS, watch);
+    }
     if (Date.now() - upSince >= STABLE_AFTER_MS) failures = 0;
     const delayMs = Math.min(MAX_RESTART_DELAY_MS, FIRST_RESTART_DELAY_MS * 2 ** failures++);
     const previousPid = record.pid;
