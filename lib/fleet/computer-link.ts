@@ -392,15 +392,15 @@ const PLAIN_CHANGES = new Set<string>(["connected", "disconnected", "received", 
 function agentChangeAction(change: string, reason: string | undefined): string | null {
   return change === "closed" && reason?.startsWith("IdleTimeout")
     ? "agent.idle-expired"
-    : change === "closed" && reason === SESSION_LOST_REASON
-      ? "agent.session-lost"
-      : change === "broken"
+    : change === "broken"
       ? "agent.session-broken"
       : change === "buffer.full"
         ? "agent.buffer-full"
         : change === "disconnected" && reason?.startsWith("stream lost")
           ? "agent.robust-disconnect"
-          : null;
+          : change === "closed" && reason === SESSION_LOST_REASON
+            ? "agent.session-lost"
+            : null;
 }
 
 const AGENT_CODE_TO_APP: Record<string, AppError["code"]> = {
