@@ -69,9 +69,10 @@ async function main() {
   let demoFleet: { stop: () => void } | undefined;
   if (env.BATON_DEMO === "1") {
     const { startDemoFleet } = await import("./lib/fleet/demo-fleet");
-    const started = await startDemoFleet({ basePort: env.BATON_DEMO_AGENT_PORT });
+    const started = await startDemoFleet({ basePort: env.BATON_DEMO_AGENT_PORT, dir: env.BATON_DEMO_FLEET_DIR, reset: env.BATON_DEMO_FLEET_RESET === "1" });
     demoFleet = started;
-    console.log(`Demo fleet: ${started.agents.map((a) => `${a.name} (:${a.port})`).join(", ")}`);
+    console.log(`Demo fleet: ${started.agents.map((a) => `${a.name} (:${a.port}${a.adopted ? ", still running: adopted" : ""})`).join(", ")}`);
+    console.log(`Demo agents outlive the console (their sessions too); stop them with: npm run demo:stop`);
     const { created } = await seedDemoUsers();
     if (created.length) {
       console.log("\nDemo accounts (demo only; change them before real use):");

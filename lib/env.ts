@@ -30,6 +30,10 @@ export const ZEnv = z.object({
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   BATON_DEMO: z.enum(["0", "1"]).default("0"),
   BATON_DEMO_AGENT_PORT: z.coerce.number().int().min(1024).max(65000).default(5985),
+  /** Where the demo fleet keeps its agents' tokens and processes, so a restarted console adopts them. */
+  BATON_DEMO_FLEET_DIR: z.string().min(1).default("data/demo-fleet"),
+  /** 1: stop the demo agents a previous start left running instead of adopting them (for a fresh database). */
+  BATON_DEMO_FLEET_RESET: z.enum(["0", "1"]).default("0"),
   /** Unset: Secure exactly when every allowed origin is https. */
   BATON_COOKIE_SECURE: z.enum(["0", "1"]).optional(),
   /** Comma-separated origins the browser may use the console from; default its own HOST:PORT URL. */

@@ -12,6 +12,9 @@ rm -rf "$checkpoints"
 export DATABASE_URL="file:./$db"
 export BATON_AUDIT_CHECKPOINT_DIR="$checkpoints" BATON_AUDIT_KEY_FILE="data/e2e-audit-keys.json"
 export NODE_ENV=production BATON_DEMO=1 NEXT_TELEMETRY_DISABLED=1
+# A fresh database: the demo agents a previous run left running are stopped, not adopted. They
+# are kept apart from a developer's own demo fleet (scripts/test-all.sh stops them at the end).
+export BATON_DEMO_FLEET_RESET=1 BATON_DEMO_FLEET_DIR="data/e2e-demo-fleet"
 export BATON_SECRET="${BATON_SECRET:-e2e-secret-not-for-production-0123456789abcdef}"
 export HOST=127.0.0.1 PORT="${PORT:-3210}" LOG_LEVEL="${LOG_LEVEL:-warn}"
 export BATON_DEMO_AGENT_PORT="${BATON_DEMO_AGENT_PORT:-$((PORT + 2000))}"

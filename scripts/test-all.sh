@@ -24,6 +24,8 @@ step "type check" npx tsc --noEmit
 step "unit and integration tests" npx vitest run --reporter=default --reporter=json --outputFile.json=reports/vitest.json
 if step "production build" npx next build; then
   step "browser tests" npx playwright test
+  # The e2e console's demo agents outlive it by design (a restart adopts them); the run is over.
+  BATON_DEMO_FLEET_DIR=data/e2e-demo-fleet node_modules/.bin/tsx scripts/demo-stop.ts || true
 fi
 
 node - "$steps_failed" <<'NODE'

@@ -54,16 +54,18 @@ function main(): void {
   const heartbeatMs = Number(values["heartbeat-ms"]);
   if (!Number.isInteger(heartbeatMs) || heartbeatMs < 100) fail("--heartbeat-ms must be an integer >= 100");
 
-  let token = process.env.BATON_AGENT_TOKEN ?? "";
-  if (values["token-file"]) {
+  const tokenFile = values["token-file"];
+  let tokens = [process.env.BATON_AGENT_TOKEN ?? ""].filter(Boolean);
+  if (tokenFile) {
     try {
-      token = fs.readFileSync(values["token-file"], "utf8").trim();
+      tokens = readTokenFile(tokenFile);
     } catch (err) {
-      fail(`cannot read --token-file: ${(err as Error).message}`);
+      fail(`cannot use --token-file: ${(err as Error).message}`);
     }
   }
-  if (!token) fail("refusing to start without a token: set BATON_AGENT_TOKEN or pass --token-file");
-  if (token.length < 16) fail("the agent token must be at least 16 characters");
+  if (!tokens.length) fail("refusing to start without a token: set BATON_AGENT_TOKEN or pass --token-file");
+  if (tokens[0].length < 16) fail("the agent token must be at least 16 characters");
+  const token = tokens[0];
   delete process.env.BATON_AGENT_TOKEN;
   // Same-user processes (the session shells) could otherwise read it from /proc/<agent pid>/environ.
   const tokenScrubbed = scrubEnvironBlock("BATON_AGENT_TOKEN");
@@ -108,6 +110,7 @@ function main(): void {
     readyTimeoutMs: 10_000,
   });
   const agent = createAgentServer({ name, version: VERSION, token, log, manager, heartbeatMs, tls, leftovers });
+  if (tokens.length > 1) agent.setTokens(tokens);
 
   agent.server.on("error", (err) => {
     log.fatal({ err: err.message }, "cannot listen");
@@ -144,6 +147,36 @@ function main(): void {
   };
   process.on("SIGTERM", () => stop("SIGTERM"));
   process.on("SIGINT", () => stop("SIGINT"));
+  // Token rotation (docs/deploy.md): SIGHUP re-reads --token-file. Open streams and sessions carry on.
+  process.on("SIGHUP", () => {
+    if (!tokenFile) return log.warn("SIGHUP: the token came from BATON_AGENT_TOKEN, which cannot be re-read; restart the agent to change it");
+    try {
+      const next = readTokenFile(tokenFile);
+      agent.setTokens(next);
+      log.info({ tokens: next.length }, next.length > 1 ? "token file re-read: current and previous token accepted" : "token file re-read: one token accepted");
+    } catch (err) {
+      log.error({ err: (err as Error).message }, "SIGHUP: token file not usable; the tokens accepted so far stay");
+    }
+  });
+}
+
+/**
+ * The token file: the current token on its first line and, while a rotation is under way, the
+ * previous one on the second (both accepted). Blank lines are ignored; more than two, or a token
+ * shorter than 16 characters, is an error that names the line.
+ */
+function readTokenFile(file: string): string[] {
+  const lines = fs
+    .readFileSync(file, "utf8")
+    .split("\n")
+    .map((l) => l.trim())
+    .filter(Boolean);
+  if (!lines.length) throw new Error(`${file} holds no token`);
+  if (lines.length > 2) throw new Error(`${file} holds ${lines.length} tokens; at most two (the current one, then the previous one)`);
+  lines.forEach((t, i) => {
+    if (t.length < 16) throw new Error(`${file}: the token on line ${i + 1} is shorter than 16 characters`);
+  });
+  return lines;
 }
 
 main();

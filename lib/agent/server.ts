@@ -38,6 +38,7 @@ import { StreamHub } from "./stream-hub";
 export type AgentServerOptions = {
   name: string;
   version: string;
+  /** The token requests must present; during a rotation also the previous one (see setTokens). */
   token: string;
   log: Logger;
   manager: SessionManager;
@@ -50,6 +51,12 @@ export type AgentServerOptions = {
 export type AgentServer = {
   server: http.Server;
   hub: StreamHub;
+  /**
+   * Replaces the accepted tokens (the current one first, optionally the previous one while the
+   * console switches). Open streams were authenticated when they opened and stay open: sessions
+   * attached through them notice nothing.
+   */
+  setTokens(tokens: readonly string[]): void;
   close(): Promise<void>;
 };
 
@@ -60,6 +67,14 @@ export function tokenMatches(presented: string, expected: string): boolean {
   return crypto.timingSafeEqual(a, b);
 }
 
+/** True when the presented token is one of the accepted ones (each compared in constant time, all of them every time). */
+function tokenAccepted(presented: string | null | undefined, accepted: readonly string[]): boolean {
+  if (!presented) return false;
+  let ok = false;
+  for (const t of accepted) ok = tokenMatches(presented, t) || ok;
+  return ok;
+}
+
 function bearer(req: IncomingMessage): string | null {
   const h = req.headers.authorization;
   if (!h || !h.startsWith("Bearer ")) return null;
@@ -68,6 +83,7 @@ function bearer(req: IncomingMessage): string | null {
 
 export function createAgentServer(opts: AgentServerOptions): AgentServer {
   const startedOn = new Date();
+  let accepted: readonly string[] = [opts.token];
   const hub = new StreamHub({ log: opts.log, manager: opts.manager, agentName: opts.name, version: opts.version, heartbeatMs: opts.heartbeatMs, leftovers: opts.leftovers });
   opts.manager.attachStreams(hub);
 
@@ -97,7 +113,7 @@ export function createAgentServer(opts: AgentServerOptions): AgentServer {
   server.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     if (pathOf(req) !== AGENT_STREAM_PATH) return rejectUpgrade(socket, 404, "NOT_FOUND", "No such stream endpoint.");
     const token = bearer(req);
-    if (!token || !tokenMatches(token, opts.token)) {
+    if (!tokenAccepted(token, accepted)) {
       opts.log.warn({ remote: req.socket.remoteAddress }, "stream refused: bad token");
       return rejectUpgrade(socket, 401, "UNAUTHORIZED", "Missing or wrong agent token.");
     }
@@ -106,7 +122,7 @@ export function createAgentServer(opts: AgentServerOptions): AgentServer {
 
   async function route(req: IncomingMessage, res: ServerResponse): Promise<{ status: number; body: unknown }> {
     const token = bearer(req);
-    if (!token || !tokenMatches(token, opts.token)) {
+    if (!tokenAccepted(token, accepted)) {
       throw new AgentError("UNAUTHORIZED", "Missing or wrong agent token.");
     }
     const url = new URL(req.url ?? "/", "http://agent");
@@ -226,6 +242,10 @@ export function createAgentServer(opts: AgentServerOptions): AgentServer {
   return {
     server,
     hub,
+    setTokens: (tokens) => {
+      if (!tokens.length || tokens.some((t) => t.length < 16)) throw new Error("every agent token must be at least 16 characters");
+      accepted = [...tokens];
+    },
     close: () =>
       new Promise<void>((resolve) => {
         hub.close();

@@ -90,6 +90,11 @@ export class AgentClient {
         : new http.Agent({ keepAlive: true, maxSockets: 64 });
   }
 
+  /** Presents another token from the next request on (a rotation); an open stream is not affected. */
+  setToken(token: string): void {
+    this.opts.token = token;
+  }
+
   // --- agent and configurations ---
 
   async health(): Promise<THealthResponse> {

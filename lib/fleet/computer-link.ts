@@ -1,6 +1,6 @@
 import { EventEmitter } from "node:events";
 import { AgentClient, AgentRequestError, type ActAs, type AgentStream } from "@/lib/fleet/agent-client";
-import { ingestConfigurations, ingestSession, ingestSessions, markComputerBroken, reconcileComputer, upsertConfiguration } from "@/lib/fleet/ingest";
+import { ingestConfigurations, ingestSession, ingestSessions, markComputerBroken, reconcileComputer, SESSION_LOST_REASON, upsertConfiguration } from "@/lib/fleet/ingest";
 import { db } from "@/lib/db/client";
 import { AppError } from "@/lib/errors";
 import { logger } from "@/lib/logger";
@@ -398,7 +398,9 @@ function agentChangeAction(change: string, reason: string | undefined): string |
         ? "agent.buffer-full"
         : change === "disconnected" && reason?.startsWith("stream lost")
           ? "agent.robust-disconnect"
-          : null;
+          : change === "closed" && reason === SESSION_LOST_REASON
+            ? "agent.session-lost"
+            : null;
 }
 
 const AGENT_CODE_TO_APP: Record<string, AppError["code"]> = {

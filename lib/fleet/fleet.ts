@@ -16,7 +16,13 @@ export class Fleet {
   }
 
   add(computer: { id: string; name: string; address: string }, token: string): ComputerLink {
-    this.links.get(computer.id)?.stop();
+    const current = this.links.get(computer.id);
+    // A new token for the same agent (a rotation): the open stream stays, so attached sessions notice nothing.
+    if (current && current.computer.address === computer.address && current.computer.name === computer.name) {
+      current.client.setToken(token);
+      return current;
+    }
+    current?.stop();
     const link = new ComputerLink(computer, token);
     this.links.set(computer.id, link);
     link.start();

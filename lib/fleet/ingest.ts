@@ -119,6 +119,13 @@ export async function ingestSessions(items: readonly TIngest[]): Promise<string[
   return rows.map((r) => r.id);
 }
 
+/**
+ * Why a session the console knew is Closed when its agent's hello no longer lists it: an agent
+ * keeps a closed session listed for a quarter of an hour, so one that is gone went with the
+ * agent host's previous run (it stopped or was killed, and its sessions' processes with it).
+ */
+export const SESSION_LOST_REASON = "the agent host stopped: the session ended with it (the agent no longer has it)";
+
 export type TReconciledChange = { sessionId: string; sessionName: string; change: TSessionChange; reason: string | undefined };
 
 function changeBetween(prev: { state: string; holderId: string | null } | undefined, s: TSessionSnapshot): TSessionChange | undefined {
@@ -164,14 +171,16 @@ export async function reconcileComputer(computerId: string, snapshots: TSessionS
   }
   const vanished = await db.session.findMany({
     where: { computerId, state: { not: "Closed" }, instanceId: { notIn: [...seen] } },
-    select: { id: true, ownerId: true, holderId: true },
+    select: { id: true, name: true, ownerId: true, holderId: true },
   });
   for (const v of vanished) {
-    const reason = "the agent no longer has this session (it restarted or the session ended while the console was away)";
+    const reason = SESSION_LOST_REASON;
     await db.session.update({ where: { id: v.id }, data: { state: "Closed", holderId: null, holderName: null, reason, runningCommand: null, commandStartedOn: null } });
     await endOpenCommands(v.id, new Date());
     await db.sessionEvent.create({ data: { sessionId: v.id, at: new Date(), change: "reconciled", state: "Closed", reason } });
     publish({ type: "session.updated", id: v.id, state: "Closed" }, audienceFor(v));
+    // Returned with the changes so the caller audits it (once: a Closed row is never reconciled again).
+    changes.push({ sessionId: v.id, sessionName: v.name, change: "closed", reason });
   }
   return changes;
 }

@@ -17,6 +17,8 @@ export async function registerComputer({ actor, input }: { actor: TSessionUser; 
     if (health.name !== input.name) {
       throw new AppError("INVALID_INPUT", `The agent at ${input.address} calls itself ${health.name}, not ${input.name}.`, { name: [`the agent's name is ${health.name}`] });
     }
+    // Health answers anyone; this request proves the agent accepts the token (before it replaces the one in use).
+    await probe.listConfigurations();
   } catch (err) {
     if (err instanceof AppError) throw err;
     const code = (err as { code?: string }).code;
