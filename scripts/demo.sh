@@ -10,4 +10,5 @@ if [[ -z "${BATON_SECRET:-}" ]]; then
   export BATON_SECRET="$(cat data/.secret)"
 fi
 npx next build
-exec node_modules/.bin/tsx server.ts
+# One process (not tsx's launcher and a child): a signal to this pid reaches the console itself.
+exec node --import tsx server.ts

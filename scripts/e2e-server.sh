@@ -18,4 +18,4 @@ export BATON_DEMO_FLEET_RESET=1 BATON_DEMO_FLEET_DIR="data/e2e-demo-fleet"
 export BATON_SECRET="${BATON_SECRET:-e2e-secret-not-for-production-0123456789abcdef}"
 export HOST=127.0.0.1 PORT="${PORT:-3210}" LOG_LEVEL="${LOG_LEVEL:-warn}"
 export BATON_DEMO_AGENT_PORT="${BATON_DEMO_AGENT_PORT:-$((PORT + 2000))}"
-exec node_modules/.bin/tsx server.ts
+exec node --import tsx server.ts
