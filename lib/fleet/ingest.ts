@@ -71,14 +71,14 @@ export function audienceFor(s: { ownerId: string; holderId: string | null }) {
   return { roles: ["manager", "helpdesk", "admin"] as const, users: [s.ownerId, ...(s.holderId ? [s.holderId] : [])] };
 }
 
-type TIngest = {
+export type TIngest = {
   computerId: string;
   snapshot: TSessionSnapshot;
   change?: TSessionChange | "reconciled";
   reason?: string;
   at?: Date;
 };
-type TWriter = Pick<Db, "session" | "sessionEvent" | "sessionCommand">;
+export type TWriter = Pick<Db, "session" | "sessionEvent" | "sessionCommand">;
 type TEventRow = { sessionId: string; at: Date; change: string; state: TSessionSnapshot["state"]; reason: string | null };
 
 const ROW_SELECT = { id: true, state: true, ownerId: true, holderId: true } as const;
@@ -90,7 +90,7 @@ const ROW_SELECT = { id: true, state: true, ownerId: true, holderId: true } as c
  * lost that race updates it instead, and a snapshot older than the stored one (a lower agent
  * `version`) leaves the row as it is. Its history line is still kept: the change did happen.
  */
-async function writeRow(w: TWriter, { computerId, snapshot, change, reason, at }: TIngest) {
+export async function writeRow(w: TWriter, { computerId, snapshot, change, reason, at }: TIngest) {
   const data = sessionData(snapshot);
   const where = { instanceId: snapshot.instanceId };
   const found = await w.session.findUnique({ where, select: ROW_SELECT });
