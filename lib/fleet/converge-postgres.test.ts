@@ -205,4 +205,34 @@ describe("an outage of PostgreSQL", () => {
     await expect(ops.connectSession({ actor: tech, record: await ops.loadActionable(tech, idle.id) })).rejects.toThrow(/Closed/);
     expect((await stored(idle.id)).state).toBe("Closed");
   }, 120_000);
+
+  it("lets go of more output than it may hold while the store is down, and reads it back from the agent by offset", async () => {
+    const { db, ops } = m;
+    const big = await ops.newSession({ actor: tech, input: { computerId, name: "out-big", configurationName: "Microsoft.PowerShell" } });
+    // About 300 KB: more than the console holds in memory for a session (UNWRITTEN_MAX_CHARS).
+    const command = "sleep 1; head -c 300000 /dev/zero | tr '\\0' x | fold -w 100; echo; echo big-done";
+    await ops.runCommand({ actor: tech, record: await ops.loadActionable(tech, big.id), command });
+    await relay.cut();
+    const ref = (await agent.client.listSessions(admin, { name: "out-big" }))[0].id;
+    const done = await until(async () => {
+      const s = await agent.client.getSession(admin, ref);
+      return s.lastCommand && !s.command ? s : null;
+    }, { what: "the big command finished on the agent", timeoutMs: 30_000 });
+    await relay.open();
+    const row = await until(async () => {
+      const r = await db.sessionCommand.findFirst({ where: { sessionId: big.id, command } });
+      return r?.exitCode === 0 && r.outputTruncated ? r : null;
+    }, { what: "the transcript written", timeoutMs: 30_000 });
+    expect(row.endedAt).toEqual(new Date(done.lastCommand!.finishedOn));
+    const { TRANSCRIPT_MAX_CHARS_PER_COMMAND } = await import("@/lib/fleet/transcripts");
+    const { neutralise } = await import("@/lib/audit/neutralise");
+    // Kept up to the per-command bound, with nothing missing and nothing twice: one unbroken
+    // stretch of what the agent's shell printed.
+    expect(row.output.length).toBe(TRANSCRIPT_MAX_CHARS_PER_COMMAND);
+    expect(row.output).not.toMatch(/not recorded/);
+    const lines = (t: string) => t.replace(/\n+/g, "\n");
+    const printed = (await agent.client.readOutput(admin, ref, 0)).output.toString("utf8");
+    expect(lines(neutralise(printed))).toContain(lines(row.output));
+    expect(row.output.match(/^x{100}$/gm)?.length).toBeGreaterThan(600);
+  }, 120_000);
 });
