@@ -58,6 +58,8 @@ export class ComputerLink extends EventEmitter<{ output: [TOutputFrame]; status:
   private storeFailures = 0;
   private storeRetry: NodeJS.Timeout | null = null;
   private reconciler: NodeJS.Timeout | null = null;
+  /** The agent's version, as its last hello said. */
+  private agentVersion: string | null = null;
 
   constructor(
     readonly computer: TLinkedComputer,
@@ -208,6 +210,7 @@ export class ComputerLink extends EventEmitter<{ output: [TOutputFrame]; status:
     }, hello.heartbeatMs);
     this.watchdog.unref();
 
+    this.agentVersion = hello.agent.version;
     // Transcripts go on from what was unseen when this stream opened (a previous console recorded the rest).
     for (const snap of hello.sessions) this.transcripts.start(snap.instanceId, snap.seenOffset ?? snap.outputOffset);
     if (!this.reconciler) {
@@ -255,9 +258,16 @@ export class ComputerLink extends EventEmitter<{ output: [TOutputFrame]; status:
    * rows, history lines and the audit events of what the agent did meanwhile, at its times.
    */
   private async reconcileNow(snapshots?: TSessionSnapshot[]): Promise<void> {
-    const list = snapshots ?? (await this.client.listSessions(TRANSCRIPT_READER));
-    await db.computer.update({ where: { id: this.computer.id }, data: { status: "online", lastSeenAt: new Date(), lastError: null } });
-    for (const c of await reconcileComputer(this.computer.id, list)) {
+    const listed = snapshots ?? (await this.client.listSessions(TRANSCRIPT_READER));
+    // A session with events still waiting here is brought up to date by those events (in order,
+    // with their own times): the reconcile leaves it alone rather than record its change twice.
+    const waiting = new Set(this.inbox.flatMap((m) => (m.type === "session.updated" ? [m.session.instanceId] : [])));
+    const list = listed.filter((s) => !waiting.has(s.instanceId));
+    await db.computer.update({
+      where: { id: this.computer.id },
+      data: { status: "online", lastSeenAt: new Date(), lastError: null, ...(this.agentVersion ? { agentVersion: this.agentVersion } : {}) },
+    });
+    for (const c of await reconcileComputer(this.computer.id, list, waiting)) {
       await this.auditAgentChange(c.change, c.reason, { sessionId: c.sessionId, sessionName: c.sessionName }, c.at);
     }
   }
@@ -353,8 +363,6 @@ export class ComputerLink extends EventEmitter<{ output: [TOutputFrame]; status:
         if (m.change === "created") this.transcripts.start(m.session.instanceId, 0);
         if (m.change !== "closed") this.transcripts.expect(m.session.instanceId, m.session.outputOffset);
         await this.transcripts.flush(m.session.instanceId, m.session.outputOffset);
-        // A command's row (typed line, exit code) is written before the session's update is
-        // published, so a page that refetches on that event sees it.
         // Each step is written once: a retry after a store failure goes on from the step that failed.
         const p = this.progressOf(m);
         const once = async (step: string, work: () => Promise<unknown>) => {
@@ -363,6 +371,8 @@ export class ComputerLink extends EventEmitter<{ output: [TOutputFrame]; status:
           p.done.add(step);
         };
         const at = new Date(m.at);
+        // A command's row (typed line, exit code) is written before the session's update is
+        // published, so a page that refetches on that event sees it.
         const commandChange = (m.change === "command.finished" && m.command) || (m.change === "command.started" && m.session.command);
         await once("known", async () => {
           const known = commandChange ? await db.session.findUnique({ where: { instanceId: m.session.instanceId }, select: { id: true } }) : null;
@@ -505,12 +515,15 @@ type TOnce = (step: string, work: () => Promise<unknown>) => Promise<void>;
  * worth retrying, rather than a bug or data it refuses (a constraint, a validation error),
  * which no retry would cure.
  */
+const RETRYABLE_PRISMA_CODES = new Set(["P2024", "P2028", "P2034"]);
+
 export function isStoreFailure(err: unknown): boolean {
   if (err instanceof TypeError || err instanceof RangeError || err instanceof ReferenceError || err instanceof SyntaxError) return false;
   const e = err as { name?: string; code?: unknown } | null;
   if (e?.name === "PrismaClientValidationError" || err instanceof AppError) return false;
-  // P2xxx: the query reached the database and was refused for its data (P2024: no connection in time).
-  return !(typeof e?.code === "string" && /^P2\d{3}$/.test(e.code) && e.code !== "P2024");
+  // P2xxx: the query reached the database and was refused for its data, except running out of
+  // time or connections (P2024 pool timeout, P2028 transaction timed out, P2034 write conflict).
+  return !(typeof e?.code === "string" && /^P2\d{3}$/.test(e.code) && !RETRYABLE_PRISMA_CODES.has(e.code));
 }
 const PLAIN_CHANGES = new Set<string>(["connected", "disconnected", "received", "closed", "buffered", "buffer.resumed", "resized"]);
 

@@ -202,12 +202,15 @@ function changeBetween(prev: { state: string; holderId: string | null } | undefi
 }
 
 /**
- * After a (re)connect: the hello lists every live session; anything else we thought was live
- * is gone. Returns the state changes that happened while the console was not listening, so the
- * caller can audit those the agent made on its own (e.g. a robust disconnect when a stream dropped).
+ * After a (re)connect, a store recovery and periodically: the agent lists every session it
+ * has (live ones, and ended ones for a while); anything else we thought was live is gone.
+ * `pending`: sessions left out of `snapshots` because their own events are about to be applied.
+ * Returns the state changes that happened while the console was not listening, so the caller
+ * can audit those the agent made on its own (e.g. a robust disconnect when a stream dropped).
  */
-export async function reconcileComputer(computerId: string, snapshots: TSessionSnapshot[]): Promise<TReconciledChange[]> {
-  const seen = new Set<string>();
+export async function reconcileComputer(computerId: string, snapshots: TSessionSnapshot[], pending: ReadonlySet<string> = new Set()): Promise<TReconciledChange[]> {
+  // Sessions whose events are still to be applied are live as far as this reconcile knows.
+  const seen = new Set<string>(pending);
   const before = new Map(
     (
       await db.session.findMany({
