@@ -510,13 +510,13 @@ type TSessionUpdated = Extract<TStreamServerMessage, { type: "session.updated" }
 type TProgress = { done: Set<string>; early?: TTarget | null; sessionId?: string };
 type TOnce = (step: string, work: () => Promise<unknown>) => Promise<void>;
 
+const RETRYABLE_PRISMA_CODES = new Set(["P2024", "P2028", "P2034"]);
+
 /**
  * Whether a failed write is the store's trouble (unreachable, restarting, out of connections),
  * worth retrying, rather than a bug or data it refuses (a constraint, a validation error),
  * which no retry would cure.
  */
-const RETRYABLE_PRISMA_CODES = new Set(["P2024", "P2028", "P2034"]);
-
 export function isStoreFailure(err: unknown): boolean {
   if (err instanceof TypeError || err instanceof RangeError || err instanceof ReferenceError || err instanceof SyntaxError) return false;
   const e = err as { name?: string; code?: unknown } | null;
