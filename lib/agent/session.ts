@@ -108,6 +108,8 @@ export class Session {
   private lastBufferReport = 0;
   private idleTimer: NodeJS.Timeout | null = null;
   private commandSeq = 0;
+  /** Counts this session's snapshots: a snapshot with a higher version describes a later state. */
+  private snapshotVersion = 0;
   private ending = false;
 
   constructor(
@@ -222,6 +224,7 @@ export class Session {
       pid: this.pid,
       cols: this.cols,
       rows: this.rows,
+      version: ++this.snapshotVersion,
     };
   }
 

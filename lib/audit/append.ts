@@ -15,6 +15,8 @@ export type TAuditInput = {
   sessionName?: string | null;
   params?: Record<string, unknown>;
   error?: string | null;
+  /** When it happened, if not now: an agent's event applied late (the store was down) keeps the agent's time. */
+  at?: Date;
 };
 
 const SECRET_KEYS = /pass(word)?|token|secret|cookie|authorization/i;
@@ -73,7 +75,7 @@ async function appendNow(inputs: readonly TAuditInput[]): Promise<{ seq: number;
     const rows = inputs.map((input, i) => {
       const fields = {
         seq: tail.seq + 1,
-        at,
+        at: input.at ?? at,
         actorId: input.actor.id,
         actorName: input.actor.name,
         actorRole: input.actor.role,

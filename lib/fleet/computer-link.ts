@@ -7,13 +7,18 @@ import { logger } from "@/lib/logger";
 import { publish } from "@/lib/realtime/publish";
 import { appendAuditEvent } from "@/lib/audit/append";
 import { TranscriptRecorder } from "@/lib/fleet/transcripts";
-import { OUTPUT_READ_MAX_BYTES, type TCommandInfo, type TControlInput, type TOutputFrame, type TStreamServerMessage, type TUserRef } from "@/lib/protocol";
+import { OUTPUT_READ_MAX_BYTES, type TCommandInfo, type TControlInput, type TOutputFrame, type TSessionSnapshot, type TStreamServerMessage, type TUserRef } from "@/lib/protocol";
 
 export type TLinkStatus = "connecting" | "online" | "offline";
 export type TLinkedComputer = { id: string; name: string; address: string };
 
 const COMPUTER_AUDIENCE = { roles: ["technician", "manager", "helpdesk", "admin"] as const };
 const MAX_BACKOFF_MS = 15_000;
+/** Agent events the store could not take are retried from this delay, doubling up to the maximum. */
+const STORE_RETRY_MS = 250;
+const STORE_RETRY_MAX_MS = 5_000;
+/** How often the console's copy is checked against the agent's own list, whatever it heard. */
+export const RECONCILE_INTERVAL_MS = 60_000;
 const BROKEN_GRACE_MS = 2_000;
 /** The identity the console's transcript recorder reads output under (agents let auditors read). */
 const TRANSCRIPT_READER = { id: "baton-console", name: "Baton console (transcripts)", roles: ["auditor"] };
@@ -42,8 +47,19 @@ export class ComputerLink extends EventEmitter<{ output: [TOutputFrame]; status:
   private leftoversAudited: string | null = null;
   /** Sessions this console's users watch: instance id → how many watchers, and whom the agent was told. */
   private readonly watched = new Map<string, { count: number; as: ActAs }>();
-  /** Agent events not yet applied; applied in order, a burst of plain state changes in one commit. */
+  /**
+   * Agent events not yet applied; applied in order, a burst of plain state changes in one commit.
+   * An event stays here until the store took it: a failed write is retried, in order, with backoff.
+   */
   private inbox: TStreamServerMessage[] = [];
+  /** Steps of an event already written, so that a retry does not write them twice. */
+  private readonly progress = new WeakMap<TStreamServerMessage, TProgress>();
+  /** Consecutive failed attempts to write to the store; a success after failures reconciles at once. */
+  private storeFailures = 0;
+  private storeRetry: NodeJS.Timeout | null = null;
+  private reconciler: NodeJS.Timeout | null = null;
+  /** The agent's version, as its last hello said. */
+  private agentVersion: string | null = null;
 
   constructor(
     readonly computer: TLinkedComputer,
@@ -64,6 +80,8 @@ export class ComputerLink extends EventEmitter<{ output: [TOutputFrame]; status:
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.retry) clearTimeout(this.retry);
+    if (this.storeRetry) clearTimeout(this.storeRetry);
+    if (this.reconciler) clearInterval(this.reconciler);
     if (this.brokenTimer) clearTimeout(this.brokenTimer);
     if (this.watchdog) clearInterval(this.watchdog);
     const stream = this.stream;
@@ -173,7 +191,7 @@ export class ComputerLink extends EventEmitter<{ output: [TOutputFrame]; status:
     stream.on("message", (m) => {
       lastHeard = Date.now();
       this.inbox.push(m);
-      if (this.inbox.length === 1) this.enqueue(() => this.applyInbox());
+      if (this.inbox.length === 1 && !this.storeRetry) this.enqueue(() => this.pump());
     });
     stream.on("output", (frame) => {
       lastHeard = Date.now();
@@ -192,29 +210,40 @@ export class ComputerLink extends EventEmitter<{ output: [TOutputFrame]; status:
     }, hello.heartbeatMs);
     this.watchdog.unref();
 
+    this.agentVersion = hello.agent.version;
+    // Transcripts go on from what was unseen when this stream opened (a previous console recorded the rest).
+    for (const snap of hello.sessions) this.transcripts.start(snap.instanceId, snap.seenOffset ?? snap.outputOffset);
+    if (!this.reconciler) {
+      this.reconciler = setInterval(() => {
+        if (this.status === "online" && !this.storeRetry) this.enqueue(() => this.reconcileNow().catch((err) => (isStoreFailure(err) ? this.storeFailed(err, "reconcile") : Promise.reject(err))));
+      }, RECONCILE_INTERVAL_MS);
+      this.reconciler.unref();
+    }
     this.enqueue(async () => {
-      await db.computer.update({
-        where: { id: this.computer.id },
-        data: { status: "online", lastSeenAt: new Date(), agentVersion: hello.agent.version, lastError: null },
-      });
-      // Transcripts go on from what was unseen when this stream opened (a previous console recorded the rest).
-      for (const snap of hello.sessions) this.transcripts.start(snap.instanceId, snap.seenOffset ?? snap.outputOffset);
-      for (const c of await reconcileComputer(this.computer.id, hello.sessions)) {
-        await this.auditAgentChange(c.change, c.reason, { sessionId: c.sessionId, sessionName: c.sessionName });
+      // Events of the previous stream still waiting for the store go first (they are older).
+      // While the store fails, the reconcile that follows its recovery does this stream's part.
+      if (await this.pump()) {
+        try {
+          await this.reconcileNow(hello.sessions);
+          this.storeFailures = 0;
+          // Processes a dead agent run left behind, which this agent's start ended: on record, once.
+          const left = hello.leftovers;
+          if (left && left.endedOn !== this.leftoversAudited) {
+            await appendAuditEvent({
+              actor: this.agentActor(),
+              action: "agent.leftovers-ended",
+              outcome: "ok",
+              computerName: this.computer.name,
+              params: { endedOn: left.endedOn, count: left.count, sessions: left.sessions, processes: left.processes.slice(0, 20) },
+            });
+            this.leftoversAudited = left.endedOn;
+          }
+          await ingestConfigurations(this.computer.id, await this.client.listConfigurations());
+        } catch (err) {
+          if (!isStoreFailure(err)) throw err;
+          this.storeFailed(err, "reconcile");
+        }
       }
-      // Processes a dead agent run left behind, which this agent's start ended: on record, once.
-      const left = hello.leftovers;
-      if (left && left.endedOn !== this.leftoversAudited) {
-        this.leftoversAudited = left.endedOn;
-        await appendAuditEvent({
-          actor: this.agentActor(),
-          action: "agent.leftovers-ended",
-          outcome: "ok",
-          computerName: this.computer.name,
-          params: { endedOn: left.endedOn, count: left.count, sessions: left.sessions, processes: left.processes.slice(0, 20) },
-        });
-      }
-      await ingestConfigurations(this.computer.id, await this.client.listConfigurations());
       this.setStatus("online");
       // Watchers on this console keep getting output through the new stream (a gap is read back by offset).
       for (const [instanceId, w] of this.watched) {
@@ -224,18 +253,83 @@ export class ComputerLink extends EventEmitter<{ output: [TOutputFrame]; status:
     });
   }
 
-  private async applyInbox(): Promise<void> {
-    const batch = this.inbox.splice(0);
-    for (let i = 0; i < batch.length; ) {
-      let j = i;
-      while (j < batch.length && this.isPlainChange(batch[j])) j++;
-      if (j - i > 1) {
-        await this.applyPlainChanges(batch.slice(i, j) as TSessionUpdated[]).catch((err) => logger.error({ err, computer: this.computer.name, events: j - i }, "agent events failed to apply"));
-        i = j;
-      } else {
-        await this.apply(batch[i]).catch((err) => logger.error({ err, computer: this.computer.name }, "agent event failed to apply"));
-        i++;
+  /**
+   * Brings the console's copy in line with the agent's own list (the hello's, else asked now):
+   * rows, history lines and the audit events of what the agent did meanwhile, at its times.
+   */
+  private async reconcileNow(snapshots?: TSessionSnapshot[]): Promise<void> {
+    const listed = snapshots ?? (await this.client.listSessions(TRANSCRIPT_READER));
+    // A session with events still waiting here is brought up to date by those events (in order,
+    // with their own times): the reconcile leaves it alone rather than record its change twice.
+    const waiting = new Set(this.inbox.flatMap((m) => (m.type === "session.updated" ? [m.session.instanceId] : [])));
+    const list = listed.filter((s) => !waiting.has(s.instanceId));
+    await db.computer.update({
+      where: { id: this.computer.id },
+      data: { status: "online", lastSeenAt: new Date(), lastError: null, ...(this.agentVersion ? { agentVersion: this.agentVersion } : {}) },
+    });
+    for (const c of await reconcileComputer(this.computer.id, list, waiting)) {
+      await this.auditAgentChange(c.change, c.reason, { sessionId: c.sessionId, sessionName: c.sessionName }, c.at);
+    }
+  }
+
+  /**
+   * Applies the agent events waiting in the inbox, in order. On a store failure the event stays
+   * first in line and the lot is retried with backoff; the first success after failures is
+   * followed by a reconcile against the agent's list. Returns whether the inbox was emptied.
+   */
+  private async pump(): Promise<boolean> {
+    try {
+      await this.applyInbox();
+    } catch (err) {
+      this.storeFailed(err, "agent event");
+      return false;
+    }
+    // Not online: the next stream's hello reconciles (and resets the count).
+    if (this.storeFailures > 0 && this.status === "online") {
+      try {
+        await this.reconcileNow();
+      } catch (err) {
+        this.storeFailed(err, "reconcile");
+        return false;
       }
+      logger.info({ computer: this.computer.name, attempts: this.storeFailures }, "store writes resumed; reconciled with the agent");
+      this.storeFailures = 0;
+    }
+    return true;
+  }
+
+  /** A write to the store failed: try again later, doubling the wait (the inbox keeps what waits). */
+  private storeFailed(err: unknown, what: string): void {
+    if (this.stopped) return;
+    const delay = Math.min(STORE_RETRY_MAX_MS, STORE_RETRY_MS * 2 ** Math.min(this.storeFailures, 10));
+    this.storeFailures++;
+    logger.warn({ err: (err as Error).message, computer: this.computer.name, attempt: this.storeFailures, retryInMs: delay }, `${what} could not be written; retrying`);
+    if (this.storeRetry) return;
+    this.storeRetry = setTimeout(() => {
+      this.storeRetry = null;
+      this.enqueue(() => this.pump());
+    }, delay);
+    this.storeRetry.unref();
+  }
+
+  /**
+   * Applies the inbox from its head, removing each event once written. A store failure is
+   * thrown (the event stays); an event that can never be written (a bug, data the store
+   * refuses) is logged and skipped, so it cannot hold up the rest.
+   */
+  private async applyInbox(): Promise<void> {
+    while (this.inbox.length) {
+      let j = 0;
+      while (j < this.inbox.length && this.isPlainChange(this.inbox[j])) j++;
+      const n = Math.max(1, j);
+      try {
+        if (j > 1) await this.applyPlainChanges(this.inbox.slice(0, j) as TSessionUpdated[]);
+        else await this.apply(this.inbox[0]);
+      } catch (err) {
+        if (isStoreFailure(err)) throw err;
+        logger.error({ err, computer: this.computer.name, events: n }, "agent event failed to apply");
+      }
+      this.inbox.splice(0, n);
     }
   }
 
@@ -249,7 +343,11 @@ export class ComputerLink extends EventEmitter<{ output: [TOutputFrame]; status:
       if (m.change !== "closed") this.transcripts.expect(m.session.instanceId, m.session.outputOffset);
       await this.transcripts.flush(m.session.instanceId, m.session.outputOffset);
     }
-    await ingestSessions(batch.map((m) => ({ computerId: this.computer.id, snapshot: m.session, change: m.change, reason: m.reason, at: new Date(m.at) })));
+    const p = this.progressOf(batch[0]);
+    if (!p.done.has("ingest")) {
+      await ingestSessions(batch.map((m) => ({ computerId: this.computer.id, snapshot: m.session, change: m.change, reason: m.reason, at: new Date(m.at) })));
+      p.done.add("ingest");
+    }
     for (const m of batch) if (m.change === "closed") this.transcripts.forget(m.session.instanceId);
   }
 
@@ -265,20 +363,33 @@ export class ComputerLink extends EventEmitter<{ output: [TOutputFrame]; status:
         if (m.change === "created") this.transcripts.start(m.session.instanceId, 0);
         if (m.change !== "closed") this.transcripts.expect(m.session.instanceId, m.session.outputOffset);
         await this.transcripts.flush(m.session.instanceId, m.session.outputOffset);
+        // Each step is written once: a retry after a store failure goes on from the step that failed.
+        const p = this.progressOf(m);
+        const once = async (step: string, work: () => Promise<unknown>) => {
+          if (p.done.has(step)) return;
+          await work();
+          p.done.add(step);
+        };
+        const at = new Date(m.at);
         // A command's row (typed line, exit code) is written before the session's update is
         // published, so a page that refetches on that event sees it.
         const commandChange = (m.change === "command.finished" && m.command) || (m.change === "command.started" && m.session.command);
-        const known = commandChange ? await db.session.findUnique({ where: { instanceId: m.session.instanceId }, select: { id: true } }) : null;
-        const early = known ? { sessionId: known.id, sessionName: m.session.name } : null;
-        if (early && m.change === "command.finished" && m.command) await this.finishCommands(early.sessionId, m.command);
-        if (early && m.change === "command.started" && m.session.command) await this.recordTypedCommand(m.session.command, m.session.holder, early);
-        const id = await ingestSession({ computerId: this.computer.id, snapshot: m.session, change: m.change, reason: m.reason, at: new Date(m.at) });
-        const target = { sessionId: id, sessionName: m.session.name };
-        await this.auditAgentChange(m.change, m.reason, target);
-        if (!early && m.change === "command.started" && m.session.command) await this.recordTypedCommand(m.session.command, m.session.holder, target);
-        if (m.change === "input.control" && m.control) await this.auditControlKey(m.control, target);
+        await once("known", async () => {
+          const known = commandChange ? await db.session.findUnique({ where: { instanceId: m.session.instanceId }, select: { id: true } }) : null;
+          p.early = known ? { sessionId: known.id, sessionName: m.session.name } : null;
+        });
+        const early = p.early ?? null;
+        if (early && m.change === "command.finished" && m.command) await once("finish", () => this.finishCommands(early.sessionId, m.command!));
+        if (early && m.change === "command.started" && m.session.command) await this.recordTypedCommand(m.session.command, m.session.holder, early, once);
+        await once("ingest", async () => {
+          p.sessionId = await ingestSession({ computerId: this.computer.id, snapshot: m.session, change: m.change, reason: m.reason, at });
+        });
+        const target = { sessionId: p.sessionId!, sessionName: m.session.name };
+        await once("audit", () => this.auditAgentChange(m.change, m.reason, target, at));
+        if (!early && m.change === "command.started" && m.session.command) await this.recordTypedCommand(m.session.command, m.session.holder, target, once);
+        if (m.change === "input.control" && m.control) await once("control", () => this.auditControlKey(m.control!, target, at));
         if (m.change === "closed" || m.change === "broken") this.transcripts.forget(m.session.instanceId);
-        if (!early && m.change === "command.finished" && m.command) await this.finishCommands(id, m.command);
+        if (!early && m.change === "command.finished" && m.command) await once("finish", () => this.finishCommands(target.sessionId, m.command!));
         return;
       }
       case "configuration.updated":
@@ -298,7 +409,7 @@ export class ComputerLink extends EventEmitter<{ output: [TOutputFrame]; status:
    * wrote already): a SessionCommand row with its typist, and an audit event in the chain. The
    * typist is the user whose input ended the line, as the agent saw it.
    */
-  private async recordTypedCommand(c: TCommandInfo, holder: TUserRef | null, target: TTarget): Promise<void> {
+  private async recordTypedCommand(c: TCommandInfo, holder: TUserRef | null, target: TTarget, once: TOnce = (_, work) => work().then(() => undefined)): Promise<void> {
     // Agents that predate attribution send neither source nor the line; their typed lines are the null ones.
     const typed = c.source === "terminal" || (c.source === undefined && c.command === null);
     if (!typed) return;
@@ -306,13 +417,16 @@ export class ComputerLink extends EventEmitter<{ output: [TOutputFrame]; status:
     const actor = await this.consoleUser(typist);
     const command =
       c.command === null ? COMMAND_NOT_REPORTED : c.commandTruncated ? `${c.command}\n… (the shell reported only the first 64 KiB of this line)` : c.command;
-    await db.sessionCommand.create({ data: { sessionId: target.sessionId, actorId: actor.id, command, startedAt: new Date(c.startedOn) } });
-    await appendAuditEvent({ actor, action: "terminal.command", outcome: "ok", computerName: this.computer.name, ...target, params: { command, commandId: c.id } });
+    await once("typed-row", () => db.sessionCommand.create({ data: { sessionId: target.sessionId, actorId: actor.id, command, startedAt: new Date(c.startedOn) } }));
+    await once("typed-audit", () =>
+      appendAuditEvent({ actor, action: "terminal.command", outcome: "ok", computerName: this.computer.name, ...target, params: { command, commandId: c.id }, at: new Date(c.startedOn) }),
+    );
   }
 
   /** Control keys are input events by whom; the agent already aggregated repeats (one report a second per key and user). */
-  private async auditControlKey(control: TControlInput, target: TTarget): Promise<void> {
+  private async auditControlKey(control: TControlInput, target: TTarget, at: Date): Promise<void> {
     await appendAuditEvent({
+      at,
       actor: await this.consoleUser(control.by),
       action: control.key === "Ctrl-C" ? "terminal.interrupt" : "terminal.control-key",
       outcome: "ok",
@@ -330,10 +444,16 @@ export class ComputerLink extends EventEmitter<{ output: [TOutputFrame]; status:
   }
 
   /** Changes the agent made on its own (not at a console user's request) are audited as the agent's. */
-  private async auditAgentChange(change: string, reason: string | undefined, target: TTarget): Promise<void> {
+  private async auditAgentChange(change: string, reason: string | undefined, target: TTarget, at?: Date): Promise<void> {
     const action = agentChangeAction(change, reason);
     if (!action) return;
-    await appendAuditEvent({ actor: this.agentActor(), action, outcome: "ok", computerName: this.computer.name, ...target, params: { reason } });
+    await appendAuditEvent({ actor: this.agentActor(), action, outcome: "ok", computerName: this.computer.name, ...target, params: { reason }, at });
+  }
+
+  private progressOf(m: TStreamServerMessage): TProgress {
+    let p = this.progress.get(m);
+    if (!p) this.progress.set(m, (p = { done: new Set() }));
+    return p;
   }
 
   private agentActor() {
@@ -387,6 +507,24 @@ export class ComputerLink extends EventEmitter<{ output: [TOutputFrame]; status:
 }
 
 type TSessionUpdated = Extract<TStreamServerMessage, { type: "session.updated" }>;
+type TProgress = { done: Set<string>; early?: TTarget | null; sessionId?: string };
+type TOnce = (step: string, work: () => Promise<unknown>) => Promise<void>;
+
+const RETRYABLE_PRISMA_CODES = new Set(["P2024", "P2028", "P2034"]);
+
+/**
+ * Whether a failed write is the store's trouble (unreachable, restarting, out of connections),
+ * worth retrying, rather than a bug or data it refuses (a constraint, a validation error),
+ * which no retry would cure.
+ */
+export function isStoreFailure(err: unknown): boolean {
+  if (err instanceof TypeError || err instanceof RangeError || err instanceof ReferenceError || err instanceof SyntaxError) return false;
+  const e = err as { name?: string; code?: unknown } | null;
+  if (e?.name === "PrismaClientValidationError" || err instanceof AppError) return false;
+  // P2xxx: the query reached the database and was refused for its data, except running out of
+  // time or connections (P2024 pool timeout, P2028 transaction timed out, P2034 write conflict).
+  return !(typeof e?.code === "string" && /^P2\d{3}$/.test(e.code) && !RETRYABLE_PRISMA_CODES.has(e.code));
+}
 const PLAIN_CHANGES = new Set<string>(["connected", "disconnected", "received", "closed", "buffered", "buffer.resumed", "resized"]);
 
 function agentChangeAction(change: string, reason: string | undefined): string | null {

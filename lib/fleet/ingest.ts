@@ -32,8 +32,12 @@ function sessionData(s: TSessionSnapshot) {
     totalDroppedBytes: BigInt(s.totalDroppedBytes),
     runningCommand: s.command && !over ? (s.command.command ?? "(interactive)") : null,
     commandStartedOn: s.command && !over ? new Date(s.command.startedOn) : null,
+    version: s.version ?? null,
   };
 }
+
+/** Another writer inserted the same row first (PostgreSQL reports it on whichever unique index it reached). */
+export const isUniqueViolation = (err: unknown) => (err as { code?: string } | null)?.code === "P2002";
 
 /**
  * A session that turned Broken or Closed runs nothing: its command rows still open end now,
@@ -67,37 +71,66 @@ export function audienceFor(s: { ownerId: string; holderId: string | null }) {
   return { roles: ["manager", "helpdesk", "admin"] as const, users: [s.ownerId, ...(s.holderId ? [s.holderId] : [])] };
 }
 
-type TIngest = {
+export type TIngest = {
   computerId: string;
   snapshot: TSessionSnapshot;
   change?: TSessionChange | "reconciled";
   reason?: string;
   at?: Date;
 };
-type TWriter = Pick<Db, "session" | "sessionEvent" | "sessionCommand">;
+export type TWriter = Pick<Db, "session" | "sessionEvent" | "sessionCommand">;
 type TEventRow = { sessionId: string; at: Date; change: string; state: TSessionSnapshot["state"]; reason: string | null };
 
-/** Writes one session's row; returns the row and the history line it needs, if any (written by the caller). */
-async function writeRow(w: TWriter, { computerId, snapshot, change, reason, at }: TIngest) {
+const ROW_SELECT = { id: true, state: true, ownerId: true, holderId: true } as const;
+
+/**
+ * Writes one session's row; returns the row and the history line it needs, if any (written by
+ * the caller). Any number of writers (an action's answer, the stream's event, a reconcile) may
+ * apply snapshots of the same session in any order: the first creates the row, a writer that
+ * lost that race updates it instead, and a snapshot older than the stored one (a lower agent
+ * `version`) leaves the row as it is. Its history line is still kept: the change did happen.
+ */
+export async function writeRow(w: TWriter, { computerId, snapshot, change, reason, at }: TIngest) {
   const data = sessionData(snapshot);
-  const row = await w.session.upsert({
-    where: { instanceId: snapshot.instanceId },
-    create: { ...data, instanceId: snapshot.instanceId, computerId, createdAt: new Date(snapshot.createdOn) },
-    update: data,
-    select: { id: true, state: true, ownerId: true, holderId: true },
-  });
-  if (ended(snapshot.state)) await endOpenCommands(row.id, at ?? new Date(), w);
+  const where = { instanceId: snapshot.instanceId };
+  const found = await w.session.findUnique({ where, select: ROW_SELECT });
+  let row = found ?? (await createRow(w, computerId, snapshot, data));
+  let current = true;
+  if (found || !("created" in row && row.created)) {
+    const v = snapshot.version;
+    const newer = v === undefined ? {} : { OR: [{ version: null }, { version: { lte: v } }] };
+    current = (await w.session.updateMany({ where: { ...where, ...newer }, data })).count > 0;
+    row = await w.session.findUniqueOrThrow({ where, select: ROW_SELECT });
+  }
+  if (current && ended(snapshot.state)) await endOpenCommands(row.id, at ?? new Date(), w);
   // Fill updates, resizes and control keys (audited as input events) refresh the row but are not state history.
   const event: TEventRow | null =
     change && change !== "resized" && change !== "buffered" && change !== "input.control"
       ? { sessionId: row.id, at: at ?? new Date(), change, state: snapshot.state, reason: reason ?? snapshot.reason ?? null }
       : null;
-  return { row, event };
+  return { row: { id: row.id, state: row.state, ownerId: row.ownerId, holderId: row.holderId }, event };
+}
+
+/** Creates the row; `created: false` when another writer created it meanwhile (then the caller updates it). */
+async function createRow(w: TWriter, computerId: string, snapshot: TSessionSnapshot, data: ReturnType<typeof sessionData>) {
+  try {
+    const row = await w.session.create({
+      data: { ...data, instanceId: snapshot.instanceId, computerId, createdAt: new Date(snapshot.createdOn) },
+      select: ROW_SELECT,
+    });
+    return { ...row, created: true };
+  } catch (err) {
+    // Inside a transaction PostgreSQL has aborted it: the caller's retry finds the row.
+    if (!isUniqueViolation(err) || w !== db) throw err;
+    return { ...(await w.session.findUniqueOrThrow({ where: { instanceId: snapshot.instanceId }, select: ROW_SELECT })), created: false };
+  }
 }
 
 export async function ingestSession(item: TIngest): Promise<string> {
   const { row, event } = await writeRow(db, item);
-  if (event) await db.sessionEvent.create({ data: event });
+  // A session is created once: the stream's event and a reconcile that saw it first write one line between them.
+  const repeated = event?.change === "created" && (await db.sessionEvent.count({ where: { sessionId: row.id, change: "created" } })) > 0;
+  if (event && !repeated) await db.sessionEvent.create({ data: event });
   publish({ type: "session.updated", id: row.id, state: row.state }, audienceFor(row));
   return row.id;
 }
@@ -105,15 +138,22 @@ export async function ingestSession(item: TIngest): Promise<string> {
 /**
  * Several sessions' changes (a burst of agent events, as a bulk job causes) in one transaction:
  * one commit for the lot instead of one per change, in order, their history lines in one INSERT.
+ * A session another writer created meanwhile aborts the transaction; it is run again, and
+ * then updates that row.
  */
 export async function ingestSessions(items: readonly TIngest[]): Promise<string[]> {
   if (items.length <= 1) return Promise.all(items.map(ingestSession));
-  const rows = await db.$transaction(async (tx) => {
-    const written = [];
-    for (const item of items) written.push(await writeRow(tx, item));
-    const events = written.flatMap((w) => (w.event ? [w.event] : []));
-    if (events.length) await tx.sessionEvent.createMany({ data: events });
-    return written.map((w) => w.row);
+  const write = () =>
+    db.$transaction(async (tx) => {
+      const written = [];
+      for (const item of items) written.push(await writeRow(tx, item));
+      const events = written.flatMap((w) => (w.event ? [w.event] : []));
+      if (events.length) await tx.sessionEvent.createMany({ data: events });
+      return written.map((w) => w.row);
+    });
+  const rows = await write().catch((err) => {
+    if (isUniqueViolation(err)) return write();
+    throw err;
   });
   for (const row of rows) publish({ type: "session.updated", id: row.id, state: row.state }, audienceFor(row));
   return rows.map((r) => r.id);
@@ -126,7 +166,31 @@ export async function ingestSessions(items: readonly TIngest[]): Promise<string[
  */
 export const SESSION_LOST_REASON = "the agent host stopped: the session ended with it (the agent no longer has it)";
 
-export type TReconciledChange = { sessionId: string; sessionName: string; change: TSessionChange; reason: string | undefined };
+export type TReconciledChange = { sessionId: string; sessionName: string; change: TSessionChange; reason: string | undefined; at: Date };
+
+/**
+ * When a change the console missed happened, as far as the snapshot tells: an idle expiry at
+ * the session's expiry time, a disconnect at its disconnect time; otherwise now (when it was seen).
+ */
+function happenedAt(s: TSessionSnapshot, change: TSessionChange | undefined): Date {
+  if (change === "closed" && s.reason?.startsWith("IdleTimeout") && s.expiresOn) return new Date(s.expiresOn);
+  if (change === "disconnected" && s.disconnectedOn) return new Date(s.disconnectedOn);
+  if (change === "created") return new Date(s.createdOn);
+  return new Date();
+}
+
+/**
+ * A command the console still shows running that the agent says has finished (its event was
+ * missed or could not be written): the open command rows end with the agent's exit code and time.
+ */
+async function finishMissedCommand(sessionId: string, s: TSessionSnapshot): Promise<void> {
+  const last = s.lastCommand;
+  if (s.command || !last) return;
+  await db.sessionCommand.updateMany({
+    where: { sessionId, endedAt: null, startedAt: { lte: new Date(last.finishedOn) } },
+    data: { endedAt: new Date(last.finishedOn), exitCode: last.exitCode },
+  });
+}
 
 function changeBetween(prev: { state: string; holderId: string | null } | undefined, s: TSessionSnapshot): TSessionChange | undefined {
   if (!prev || (prev.state === s.state && prev.holderId === (s.holder?.id ?? null))) return undefined;
@@ -145,20 +209,29 @@ function changeBetween(prev: { state: string; holderId: string | null } | undefi
 }
 
 /**
- * After a (re)connect: the hello lists every live session; anything else we thought was live
- * is gone. Returns the state changes that happened while the console was not listening, so the
- * caller can audit those the agent made on its own (e.g. a robust disconnect when a stream dropped).
+ * After a (re)connect, a store recovery and periodically: the agent lists every session it
+ * has (live ones, and ended ones for a while); anything else we thought was live is gone.
+ * `pending`: sessions left out of `snapshots` because their own events are about to be applied.
+ * Returns the state changes that happened while the console was not listening, so the caller
+ * can audit those the agent made on its own (e.g. a robust disconnect when a stream dropped).
  */
-export async function reconcileComputer(computerId: string, snapshots: TSessionSnapshot[]): Promise<TReconciledChange[]> {
-  const seen = new Set<string>();
+export async function reconcileComputer(computerId: string, snapshots: TSessionSnapshot[], pending: ReadonlySet<string> = new Set()): Promise<TReconciledChange[]> {
+  // Sessions whose events are still to be applied are live as far as this reconcile knows.
+  const seen = new Set<string>(pending);
   const before = new Map(
-    (await db.session.findMany({ where: { computerId, state: { not: "Closed" } }, select: { id: true, instanceId: true, state: true, holderId: true } })).map((r) => [r.instanceId, r]),
+    (
+      await db.session.findMany({
+        where: { computerId, OR: [{ state: { not: "Closed" } }, { instanceId: { in: snapshots.map((s) => s.instanceId) } }] },
+        select: { id: true, instanceId: true, state: true, holderId: true },
+      })
+    ).map((r) => [r.instanceId, r]),
   );
   const changes: TReconciledChange[] = [];
   for (const s of snapshots) {
     seen.add(s.instanceId);
     const prev = before.get(s.instanceId);
-    const change = changeBetween(prev, s);
+    // A session the console never heard of was created while it was not listening (or could not write).
+    const change = prev ? changeBetween(prev, s) : "created";
     if (prev?.state === "Broken" && s.state !== "Broken") {
       const brokenAt = await db.sessionEvent.findFirst({ where: { sessionId: prev.id, change: "broken" }, orderBy: { at: "desc" }, select: { at: true } });
       if (brokenAt) await restoreCommandAfterBroken(prev.id, s, brokenAt.at);
@@ -166,8 +239,10 @@ export async function reconcileComputer(computerId: string, snapshots: TSessionS
     // Nobody could have disconnected it through this console while its stream was down: the
     // agent did, because the stream it was attached through was lost (robust connection).
     const reason = s.reason ?? (change === "disconnected" ? "stream lost while the console was away; the session kept running disconnected" : undefined);
-    const sessionId = await ingestSession({ computerId, snapshot: s, change, reason });
-    if (change) changes.push({ sessionId, sessionName: s.name, change, reason });
+    if (prev) await finishMissedCommand(prev.id, s);
+    const at = happenedAt(s, change);
+    const sessionId = await ingestSession({ computerId, snapshot: s, change, reason, at });
+    if (change) changes.push({ sessionId, sessionName: s.name, change, reason, at });
   }
   const vanished = await db.session.findMany({
     where: { computerId, state: { not: "Closed" }, instanceId: { notIn: [...seen] } },
@@ -180,7 +255,7 @@ export async function reconcileComputer(computerId: string, snapshots: TSessionS
     await db.sessionEvent.create({ data: { sessionId: v.id, at: new Date(), change: "reconciled", state: "Closed", reason } });
     publish({ type: "session.updated", id: v.id, state: "Closed" }, audienceFor(v));
     // Returned with the changes so the caller audits it (once: a Closed row is never reconciled again).
-    changes.push({ sessionId: v.id, sessionName: v.name, change: "closed", reason });
+    changes.push({ sessionId: v.id, sessionName: v.name, change: "closed", reason, at: new Date() });
   }
   return changes;
 }

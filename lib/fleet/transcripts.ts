@@ -21,7 +21,12 @@ type TPending = {
   /** The agent has output up to here: anything between the cursor and it is fetched at flush. */
   expectTo: number;
   overflow: boolean;
+  /** Output taken in (offsets `from`–`to`) whose write failed: written first, next time. */
+  unwritten: { text: string; from: number; to: number } | null;
 };
+
+/** Output kept in memory while the store cannot take it; beyond this it is read back from the agent by offset. */
+export const UNWRITTEN_MAX_CHARS = 256 * 1024;
 
 /**
  * Records what sessions print into their commands' transcripts: bounded per command, with
@@ -71,6 +76,7 @@ export class TranscriptRecorder {
   async flush(instanceId: string, upTo = Number.POSITIVE_INFINITY): Promise<void> {
     const p = this.pending.get(instanceId);
     if (!p) return;
+    const from = p.unwritten?.from ?? p.cursor;
     const parts: Buffer[] = [];
     let notes = "";
     const fill = async (to: number) => {
@@ -112,23 +118,45 @@ export class TranscriptRecorder {
       p.overflow = false;
       p.expectTo = Math.max(p.expectTo, p.cursor);
     }
-    if (parts.length === 0 && !notes && !overflow) return;
-    const text = notes + neutralise(p.decoder.write(Buffer.concat(parts)));
+    if (parts.length === 0 && !notes && !overflow && !p.unwritten) return;
+    const text = (p.unwritten?.text ?? "") + notes + neutralise(p.decoder.write(Buffer.concat(parts)));
+    p.unwritten = null;
+    try {
+      // Not written (the session's row is not there yet, the store failed): kept for the next flush.
+      if (!(await this.write(instanceId, text))) p.unwritten = { text, from, to: p.cursor };
+    } catch (err) {
+      p.unwritten = { text, from, to: p.cursor };
+      throw err;
+    } finally {
+      if (p.unwritten && p.unwritten.text.length > UNWRITTEN_MAX_CHARS) {
+        // Too much to hold: let go of it, and read it back from the agent (by offset) next time;
+        // what the agent no longer retains by then is marked as not recorded, with its size.
+        p.cursor = p.unwritten.from;
+        p.expectTo = Math.max(p.expectTo, p.unwritten.to);
+        p.decoder = new StringDecoder("utf8");
+        p.unwritten = null;
+      }
+    }
+  }
+
+  /** Appends to the session's running (else last) command; false when the session has no row yet. */
+  private async write(instanceId: string, text: string): Promise<boolean> {
     const session = await db.session.findUnique({ where: { instanceId }, select: { id: true } });
-    if (!session) return;
+    if (!session) return false;
     // The running command if there is one, else the one that ran last.
     const select = { id: true, output: true, outputTruncated: true } as const;
     const command =
       (await db.sessionCommand.findFirst({ where: { sessionId: session.id, endedAt: null }, orderBy: { startedAt: "desc" }, select })) ??
       (await db.sessionCommand.findFirst({ where: { sessionId: session.id }, orderBy: { startedAt: "desc" }, select }));
-    if (!command) return; // output before any command: the shell's banner and prompt
+    if (!command) return true; // output before any command: the shell's banner and prompt
     const room = TRANSCRIPT_MAX_CHARS_PER_COMMAND - command.output.length;
     const truncated = text.length > room;
-    if (room <= 0 && command.outputTruncated) return;
+    if (room <= 0 && command.outputTruncated) return true;
     await db.sessionCommand.update({
       where: { id: command.id },
       data: { output: command.output + text.slice(0, Math.max(0, room)), outputTruncated: command.outputTruncated || truncated },
     });
+    return true;
   }
 
   forget(instanceId: string): void {
@@ -138,7 +166,7 @@ export class TranscriptRecorder {
   private state(instanceId: string, offset: number): TPending {
     let p = this.pending.get(instanceId);
     if (!p) {
-      p = { decoder: new StringDecoder("utf8"), cursor: offset, segments: [], bytes: 0, expectTo: offset, overflow: false };
+      p = { decoder: new StringDecoder("utf8"), cursor: offset, segments: [], bytes: 0, expectTo: offset, overflow: false, unwritten: null };
       this.pending.set(instanceId, p);
     }
     return p;

@@ -123,6 +123,12 @@ export const ZSessionSnapshot = z.object({
   pid: z.number().int().nullable(),
   cols: z.number().int(),
   rows: z.number().int(),
+  /**
+   * Orders this session's snapshots: it grows with every snapshot the agent takes (events and
+   * answers alike), so of two snapshots the higher version is the later state. Per agent run;
+   * absent from agents that predate it.
+   */
+  version: z.number().int().positive().optional(),
 });
 export type TSessionSnapshot = z.infer<typeof ZSessionSnapshot>;
 

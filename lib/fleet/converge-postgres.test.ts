@@ -1,0 +1,238 @@
+import { execFileSync } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import pg from "pg";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { admin, startAgent, until, type RunningAgent } from "@/lib/agent/test/helpers";
+import { answerItem, createdPair, createRaceCases, eventItem, expectConverged, type TConvergeContext } from "@/lib/fleet/converge-cases";
+import type { AgentStream } from "@/lib/fleet/agent-client";
+import type { TStreamServerMessage } from "@/lib/protocol";
+import { createTestPostgresDatabase } from "@/lib/testing/shared-services";
+import { TcpRelay } from "@/lib/testing/tcp-relay";
+import type { TSessionUser } from "@/lib/auth/session-store";
+
+// The console's store converges with the agents on PostgreSQL: the create race forced inside
+// a transaction (the other writer's INSERT waits on the unique index, then meets the row), and
+// an outage: the console reaches PostgreSQL through a TCP relay that the test cuts while a real
+// agent's session idle-expires, a command finishes and output flows; once it is restored every
+// row, history line, audit event (at the agent's time) and transcript line matches the agent.
+let directUrl: string;
+let relay: TcpRelay;
+let m: {
+  db: typeof import("@/lib/db/client").db;
+  ingest: typeof import("@/lib/fleet/ingest");
+  ops: typeof import("@/lib/sessions/operations");
+  fleet: InstanceType<typeof import("@/lib/fleet/fleet").Fleet>;
+};
+let raceAgent: RunningAgent;
+let agent: RunningAgent;
+let c: TConvergeContext;
+let computerId: string;
+/** Every event the agent sends, as an independent observer hears it (the agent's record of what happened and when). */
+let observer: AgentStream;
+const heard: TStreamServerMessage[] = [];
+
+const tech: TSessionUser = { id: "u-tech", username: "tech", displayName: "Tech", role: "technician", team: null };
+
+beforeAll(async () => {
+  directUrl = await createTestPostgresDatabase("baton_conv");
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "baton-conv-"));
+  process.env.LOG_LEVEL = "silent";
+  process.env.BATON_SECRET = "converge-test-secret-0123456789abcdef0123456789";
+  process.env.BATON_AUDIT_KEY_FILE = path.join(dir, "audit-keys.json");
+  process.env.BATON_AUDIT_CHECKPOINT_DIR = path.join(dir, "checkpoints");
+  execFileSync(process.execPath, ["scripts/prisma/migrate.mjs", "deploy"], { cwd: path.resolve(import.meta.dirname, "../.."), env: { ...process.env, DATABASE_URL: directUrl }, stdio: "pipe" });
+  const direct = new URL(directUrl);
+  relay = new TcpRelay(Number(direct.port), direct.hostname);
+  await relay.open();
+  const viaRelay = new URL(directUrl);
+  viaRelay.hostname = "127.0.0.1";
+  viaRelay.port = String(relay.port);
+  process.env.DATABASE_URL = viaRelay.toString();
+
+  const { db } = await import("@/lib/db/client");
+  const { Fleet, setFleet } = await import("@/lib/fleet/fleet");
+  const { seal } = await import("@/lib/crypto/secret-box");
+  const ingest = await import("@/lib/fleet/ingest");
+  const ops = await import("@/lib/sessions/operations");
+  await db.user.create({ data: { id: tech.id, username: tech.username, displayName: tech.displayName, role: tech.role, passwordHash: "unused" } });
+
+  [raceAgent, agent] = await Promise.all([
+    startAgent({ name: "ConvRace", configurations: [{ name: "Microsoft.PowerShell" }] }),
+    startAgent({ name: "ConvOut", configurations: [{ name: "Microsoft.PowerShell" }], env: { BATON_AGENT_MIN_IDLE_SEC: "1" } }),
+  ]);
+  const computer = await db.computer.create({ data: { name: "ConvOut", address: agent.baseUrl, tokenCiphertext: seal(agent.token) } });
+  computerId = computer.id;
+  const fleet = new Fleet();
+  setFleet(fleet);
+  await fleet.start();
+  await until(async () => (await db.sessionConfiguration.count({ where: { computerId } })) > 0 && fleet.link(computerId).status === "online", { what: "link online" });
+  observer = await agent.client.openStream();
+  observer.on("message", (msg) => heard.push(msg));
+  m = { db, ingest, ops, fleet };
+  // The race runs on an agent no console link listens to: only the test writes its sessions.
+  const raceComputer = await db.computer.create({ data: { name: "ConvRace", address: raceAgent.baseUrl, tokenCiphertext: "unused" } });
+  c = { db, ingest, agent: raceAgent, stream: await raceAgent.client.openStream(), computerId: raceComputer.id };
+}, 120_000);
+
+afterAll(async () => {
+  c?.stream.terminate();
+  observer?.terminate();
+  await m?.fleet.stop();
+  await Promise.all([raceAgent?.stop(), agent?.stop()]);
+  await relay?.cut();
+  await m?.db.$disconnect();
+});
+
+/** True while some statement in the test database waits for a lock (another transaction's uncommitted row). */
+async function someoneWaits(): Promise<true | null> {
+  const client = new pg.Client({ connectionString: directUrl });
+  await client.connect();
+  try {
+    const r = await client.query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`);
+    return r.rows[0].n > 0 ? true : null;
+  } finally {
+    await client.end();
+  }
+}
+
+describe("the create race on PostgreSQL", () => {
+  createRaceCases(() => c);
+
+  it("converges when the agent's event is written while the action's write is in flight", async () => {
+    const { event, answer } = await createdPair(c, "race-during-answer");
+    let eventWrite: Promise<string> | undefined;
+    await m.db.$transaction(
+      async (tx) => {
+        await m.ingest.writeRow(tx, answerItem(c, answer));
+        eventWrite = m.ingest.ingestSession(eventItem(c, event));
+        await until(someoneWaits, { what: "the event's INSERT waiting for the action's" });
+      },
+      { timeout: 30_000 },
+    );
+    await expect(eventWrite).resolves.toEqual(expect.any(String));
+    await expectConverged(c, event, answer);
+  });
+
+  it("converges when the action's answer is written while the agent's event is in flight (no false refusal)", async () => {
+    const { event, answer } = await createdPair(c, "race-during-event");
+    let answerWrite: Promise<string> | undefined;
+    await m.db.$transaction(
+      async (tx) => {
+        const { event: line } = await m.ingest.writeRow(tx, eventItem(c, event));
+        await tx.sessionEvent.create({ data: line! });
+        answerWrite = m.ingest.ingestSession(answerItem(c, answer));
+        await until(someoneWaits, { what: "the action's INSERT waiting for the event's" });
+      },
+      { timeout: 30_000 },
+    );
+    await expect(answerWrite).resolves.toEqual(expect.any(String));
+    await expectConverged(c, event, answer);
+  });
+});
+
+describe("an outage of PostgreSQL", () => {
+  it("keeps the agent's events, retries them in order, and matches the agent afterwards, times included", async () => {
+    const { db, ops } = m;
+    const idle = await ops.newSession({ actor: tech, input: { computerId, name: "out-idle", configurationName: "Microsoft.PowerShell" } });
+    const busy = await ops.newSession({ actor: tech, input: { computerId, name: "out-busy", configurationName: "Microsoft.PowerShell" } });
+    const agentIdOf = async (id: string) => (await db.session.findUniqueOrThrow({ where: { id } })).agentSessionId;
+    const command = "sleep 1; for i in $(seq 1 15); do echo out-line-$i; sleep 0.2; done; (exit 3)";
+    await ops.runCommand({ actor: tech, record: await ops.loadActionable(tech, busy.id), command });
+    await ops.disconnectSession({ actor: tech, record: await ops.loadActionable(tech, idle.id), idleTimeoutSec: 2 });
+
+    // The store goes away; the agent carries on: the session expires, the command prints and ends.
+    await relay.cut();
+    const cutAt = Date.now();
+    const [idleRef, busyRef] = [await agentIdOf(idle.id).catch(() => null), await agentIdOf(busy.id).catch(() => null)];
+    expect([idleRef, busyRef]).toEqual([null, null]); // the console cannot read its store: the outage is real
+    const agentIdle = await until(async () => (await agent.client.listSessions(admin, { name: "out-idle" })).find((s) => s.state === "Closed") ?? null, {
+      what: "the idle session expired on the agent",
+      timeoutMs: 20_000,
+    });
+    const agentBusy = await until(async () => (await agent.client.listSessions(admin, { name: "out-busy" })).find((s) => s.lastCommand && !s.command) ?? null, {
+      what: "the command finished on the agent",
+      timeoutMs: 30_000,
+    });
+    expect(agentIdle.reason).toMatch(/^IdleTimeout/);
+    expect(agentBusy.lastCommand).toMatchObject({ command, exitCode: 3 });
+    const link = m.fleet.link(computerId);
+    expect(link.status).toBe("online"); // the agent's stream never dropped: nothing but the store failed
+
+    await relay.open();
+    const restoredAt = Date.now();
+    expect(restoredAt - cutAt).toBeGreaterThan(2_000);
+    const stored = (id: string) => db.session.findUniqueOrThrow({ where: { id }, include: { events: { orderBy: { id: "asc" } }, commands: true } });
+    await until(async () => ((await stored(idle.id)).state === "Closed" && (await stored(busy.id)).commands[0]?.exitCode === 3) || null, {
+      what: "the store caught up",
+      timeoutMs: 30_000,
+    });
+
+    // Rows: what the agent says.
+    const idleRow = await stored(idle.id);
+    expect(idleRow).toMatchObject({ state: "Closed", reason: agentIdle.reason, holderId: null, runningCommand: null });
+    const busyRow = await stored(busy.id);
+    expect(busyRow).toMatchObject({ state: "Opened", holderId: tech.id, runningCommand: null });
+
+    // History: every change the agent reported, once each, at the agent's time.
+    const reported = (instanceId: string) =>
+      heard.flatMap((h) => (h.type === "session.updated" && h.session.instanceId === instanceId && !["resized", "buffered", "input.control"].includes(h.change) ? [h] : []));
+    for (const row of [idleRow, busyRow]) {
+      const expected = reported(row.instanceId).map((h) => ({ change: h.change, at: new Date(h.at) }));
+      expect(expected.filter((e) => e.change === "created")).toHaveLength(1);
+      expect(row.events.map((e) => ({ change: e.change, at: e.at }))).toEqual(expected);
+    }
+    const closedEvent = reported(idleRow.instanceId).find((h) => h.change === "closed")!;
+    expect(new Date(closedEvent.at).getTime()).toBeGreaterThan(cutAt);
+    expect(new Date(closedEvent.at).getTime()).toBeLessThan(restoredAt);
+
+    // Audit: the idle expiry, once, at the time it happened (during the outage), not when written.
+    const expiries = await db.auditEvent.findMany({ where: { action: "agent.idle-expired", sessionId: idle.id } });
+    expect(expiries).toHaveLength(1);
+    expect(expiries[0].at).toEqual(new Date(closedEvent.at));
+
+    // The command: its real end and exit code, and every line it printed, once, in order.
+    const [row] = busyRow.commands;
+    expect(row).toMatchObject({ command, exitCode: 3, endedAt: new Date(agentBusy.lastCommand!.finishedOn), outputTruncated: false });
+    const printed = row.output.match(/^out-line-\d+/gm) ?? [];
+    expect(printed).toEqual(Array.from({ length: 15 }, (_, i) => `out-line-${i + 1}`));
+    const onAgent = (await agent.client.readOutput(admin, agentBusy.id, 0)).output.toString("utf8").match(/^out-line-\d+/gm);
+    expect(printed).toEqual(onAgent);
+    expect(row.output).not.toMatch(/not recorded/);
+
+    // The store is whole again: Connect on the expired session is refused by the agent, and the row agrees.
+    await expect(ops.connectSession({ actor: tech, record: await ops.loadActionable(tech, idle.id) })).rejects.toThrow(/Closed/);
+    expect((await stored(idle.id)).state).toBe("Closed");
+  }, 120_000);
+
+  it("lets go of more output than it may hold while the store is down, and reads it back from the agent by offset", async () => {
+    const { db, ops } = m;
+    const big = await ops.newSession({ actor: tech, input: { computerId, name: "out-big", configurationName: "Microsoft.PowerShell" } });
+    // About 300 KB: more than the console holds in memory for a session (UNWRITTEN_MAX_CHARS).
+    const command = "sleep 1; head -c 300000 /dev/zero | tr '\\0' x | fold -w 100; echo; echo big-done";
+    await ops.runCommand({ actor: tech, record: await ops.loadActionable(tech, big.id), command });
+    await relay.cut();
+    const ref = (await agent.client.listSessions(admin, { name: "out-big" }))[0].id;
+    const done = await until(async () => {
+      const s = await agent.client.getSession(admin, ref);
+      return s.lastCommand && !s.command ? s : null;
+    }, { what: "the big command finished on the agent", timeoutMs: 30_000 });
+    await relay.open();
+    const row = await until(async () => {
+      const r = await db.sessionCommand.findFirst({ where: { sessionId: big.id, command } });
+      return r?.exitCode === 0 && r.outputTruncated ? r : null;
+    }, { what: "the transcript written", timeoutMs: 30_000 });
+    expect(row.endedAt).toEqual(new Date(done.lastCommand!.finishedOn));
+    const { TRANSCRIPT_MAX_CHARS_PER_COMMAND } = await import("@/lib/fleet/transcripts");
+    const { neutralise } = await import("@/lib/audit/neutralise");
+    // Kept up to the per-command bound, with nothing missing and nothing twice: one unbroken
+    // stretch of what the agent's shell printed.
+    expect(row.output.length).toBe(TRANSCRIPT_MAX_CHARS_PER_COMMAND);
+    expect(row.output).not.toMatch(/not recorded/);
+    const lines = (t: string) => t.replace(/\n+/g, "\n");
+    const printed = (await agent.client.readOutput(admin, ref, 0)).output.toString("utf8");
+    expect(lines(neutralise(printed))).toContain(lines(row.output));
+    expect(row.output.match(/^x{100}$/gm)?.length).toBeGreaterThan(600);
+  }, 120_000);
+});
