@@ -20,6 +20,7 @@ import { ZBulkJobRef, ZBulkReceived, ZDisconnect, ZHandOff, ZNewSession, ZPrevie
 
 export const newSessionAction = defineAction({
   name: "session.new",
+  done: "The session was created",
   roles: SESSION_ACTOR_ROLES,
   input: ZNewSession,
   target: (i) => ({ sessionName: i.name }),
@@ -32,6 +33,7 @@ export const newSessionAction = defineAction({
 
 export const disconnectSessionAction = defineAction({
   name: "session.disconnect",
+  done: "The session was disconnected",
   roles: SESSION_ACTOR_ROLES,
   input: ZDisconnect,
   handler: async ({ user, input, setTarget }) => {
@@ -43,6 +45,7 @@ export const disconnectSessionAction = defineAction({
 
 export const connectSessionAction = defineAction({
   name: "session.connect",
+  done: "The session was connected",
   roles: SESSION_ACTOR_ROLES,
   input: ZSessionRef,
   handler: async ({ user, input, setTarget }) => {
@@ -56,6 +59,7 @@ export const connectSessionAction = defineAction({
 
 export const handOffSessionAction = defineAction({
   name: "session.handoff",
+  done: "The session was handed off",
   roles: SESSION_ACTOR_ROLES,
   input: ZHandOff,
   handler: async ({ user, input, setTarget }) => {
@@ -67,6 +71,7 @@ export const handOffSessionAction = defineAction({
 
 export const receiveSessionAction = defineAction({
   name: "session.receive",
+  done: "The output was received",
   roles: SESSION_ACTOR_ROLES,
   input: ZSessionRef,
   handler: async ({ user, input, setTarget }) => {
@@ -80,6 +85,7 @@ export const receiveSessionAction = defineAction({
 
 export const removeSessionAction = defineAction({
   name: "session.remove",
+  done: "The session was removed",
   roles: SESSION_ACTOR_ROLES,
   input: ZSessionRef,
   handler: async ({ user, input, setTarget }) => {
@@ -91,6 +97,7 @@ export const removeSessionAction = defineAction({
 
 export const runCommandAction = defineAction({
   name: "session.run",
+  done: "The command was started",
   roles: SESSION_ACTOR_ROLES,
   input: ZRunCommand,
   handler: async ({ user, input, setTarget }) => {
