@@ -162,6 +162,21 @@ export async function flushPendingOutcomes(): Promise<number> {
   return written;
 }
 
+/** How often open intents are looked at (they are also swept when the database comes back). */
+export const INTENT_SWEEP_MS = 30_000;
+
+/**
+ * Sweeps now (the intents a stopped console left behind) and then periodically. A sweep that
+ * cannot reach the database or an agent leaves the intent for the next one.
+ */
+export function startIntentSweeps(): () => void {
+  const run = () => void sweepOpenIntents().catch((err) => logger.warn({ err }, "intent sweep failed"));
+  run();
+  const timer = setInterval(run, INTENT_SWEEP_MS);
+  timer.unref?.();
+  return () => clearInterval(timer);
+}
+
 const EXPECTED: Record<string, (s: TSessionView, actorId: string | null) => boolean> = {
   "session.disconnect": (s) => s.state === "Disconnected",
   "session.connect": (s, actorId) => s.state === "Opened" && s.holder?.id === actorId,
