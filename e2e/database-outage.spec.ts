@@ -143,5 +143,8 @@ test("during an outage: a banner, and New session answers inline with the dialog
   } finally {
     await relay.open();
   }
+  // …and shows itself once the database is back, without the user reloading.
+  await expect(page.getByRole("heading", { name: "Sessions", level: 1 })).toBeVisible({ timeout: 20_000 });
+  await expect(page.getByTestId("database-banner")).toHaveCount(0);
   await context.close();
 });

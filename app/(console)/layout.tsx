@@ -25,10 +25,10 @@ export default async function ConsoleLayout({ children }: { children: ReactNode 
             <span className="text-lg font-bold tracking-tight text-white">Baton</span>
           </div>
         </header>
-        <DatabaseBanner initiallyDown />
+        <DatabaseBanner initiallyDown reloadWhenBack />
         <main className="mx-auto max-w-7xl px-4 py-8">
           <h1 className="text-xl font-semibold text-slate-900">This page cannot be shown right now</h1>
-          <p className="mt-2 text-sm text-slate-700">The console&apos;s database is unavailable; reload in a moment.</p>
+          <p className="mt-2 text-sm text-slate-700">The console&apos;s database is unavailable; this page reloads by itself when it is back.</p>
         </main>
       </div>
     );

@@ -4,8 +4,9 @@ import { useEffect, useState } from "react";
 const POLL_MS = 3000;
 
 // Says so while the console's database is unavailable (from /readyz), so a page that stays
-// open during an outage tells the user its data may be stale and actions will wait.
-export function DatabaseBanner({ initiallyDown = false }: { initiallyDown?: boolean }) {
+// open during an outage tells the user its data may be stale and actions will wait. A page that
+// could not be rendered without the database (`reloadWhenBack`) reloads itself when it returns.
+export function DatabaseBanner({ initiallyDown = false, reloadWhenBack = false }: { initiallyDown?: boolean; reloadWhenBack?: boolean }) {
   const [down, setDown] = useState(initiallyDown);
   useEffect(() => {
     let stopped = false;
@@ -14,7 +15,9 @@ export function DatabaseBanner({ initiallyDown = false }: { initiallyDown?: bool
       try {
         const r = await fetch("/readyz", { cache: "no-store" });
         const body = (await r.json()) as { checks?: { database?: { ok?: boolean } } };
-        if (!stopped) setDown(body.checks?.database?.ok === false);
+        const isDown = body.checks?.database?.ok === false;
+        if (!isDown && reloadWhenBack) return window.location.reload();
+        if (!stopped) setDown(isDown);
       } catch {
         // The console itself is unreachable: the live status already says so.
       }
@@ -25,7 +28,7 @@ export function DatabaseBanner({ initiallyDown = false }: { initiallyDown?: bool
       stopped = true;
       clearTimeout(timer);
     };
-  }, []);
+  }, [reloadWhenBack]);
   if (!down) return null;
   return (
     <div role="alert" data-testid="database-banner" className="border-b border-amber-300 bg-amber-50 text-amber-900">
