@@ -1,5 +1,4 @@
 import { z } from "zod";
-import { appendAuditEvent } from "@/lib/audit/append";
 import { recordOutcome, runInActionContext, type TActionContext } from "@/lib/actions/intents";
 import type { TRole } from "@/lib/auth/roles";
 import type { TSessionUser } from "@/lib/auth/session-store";
@@ -65,7 +64,10 @@ async function perform<S extends z.ZodType, T>(def: TActionDef<S, T>, user: TSes
       await recordOutcome(ctx, { actor, action: def.name, outcome: err.code === "INTERNAL" ? "error" : "refused", params, error: `${err.code}: ${err.message}`, ...named });
     } catch (caught) {
       // Nothing reached an agent and the database is away: the refusal stands, unrecorded.
-      if (isDbUnavailable(caught)) return err.code === "DB_UNAVAILABLE" ? result : unavailable();
+      if (isDbUnavailable(caught)) {
+        logger.warn({ action: def.name, code: err.code, userId: actor.id }, "refusal not audited: database unavailable");
+        return result;
+      }
       throw caught;
     }
     return result;
@@ -101,8 +103,8 @@ async function perform<S extends z.ZodType, T>(def: TActionDef<S, T>, user: TSes
     return refuse(new AppError("INTERNAL", "Something went wrong on the server. The error has been logged."), params, target);
   }
   try {
-    // A late write keeps the time the agent acted; on time, the event is stamped as it is written.
-    const written = await recordOutcome(ctx, { actor, action: def.name, outcome: "ok", params, ...target, ...(ctx.reachedAt ? { at: ctx.reachedAt } : {}) });
+    // Stamped now, when the action finished, also when the database takes it only later.
+    const written = await recordOutcome(ctx, { actor, action: def.name, outcome: "ok", params, ...target });
     return written ? { ok: true, data } : unrecorded();
   } catch (caught) {
     if (isDbUnavailable(caught)) return unavailable();
