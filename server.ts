@@ -122,10 +122,14 @@ async function main() {
     console.log(`Baton console on http://${env.HOST}:${env.PORT}`);
   });
   startAuditCheckpoints();
+  // Actions whose outcome a previous run could not record: resolved against the agents' state.
+  const { startIntentSweeps } = await import("./lib/actions/intents");
+  const stopIntentSweeps = startIntentSweeps();
 
   const shutdown = (signal: string) => {
     logger.info({ signal }, "console shutting down");
     io.close();
+    stopIntentSweeps();
     void fleet.stop();
     demoFleet?.stop();
     // The last events get their signed checkpoint before the process goes.

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { AppError, mapPrismaError } from "@/lib/errors";
+import { AppError, isDbUnavailable, mapPrismaError } from "@/lib/errors";
 
 describe("AppError", () => {
   it("is recognised across module copies (server.ts and Next's bundle each load lib/errors)", () => {
@@ -16,5 +16,16 @@ describe("AppError", () => {
     expect(mapPrismaError({ code: "P2002", meta: { target: ["username"] } })).toMatchObject({ code: "CONFLICT", message: "Another record already uses this username." });
     const unknown = new Error("boom");
     expect(mapPrismaError(unknown)).toBe(unknown);
+  });
+
+  it("tells an unreachable database from a wrong query, through the cause chain", () => {
+    const refused = Object.assign(new Error("Invalid `db.session.findFirst()` invocation"), { cause: Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:5432"), { code: "ECONNREFUSED" }) });
+    expect(isDbUnavailable(refused)).toBe(true);
+    expect(isDbUnavailable(new Error("SqliteError: database is locked"))).toBe(true);
+    expect(isDbUnavailable({ code: "57P01", message: "terminating connection due to administrator command" })).toBe(true);
+    expect(isDbUnavailable({ code: "P2002" })).toBe(false);
+    expect(isDbUnavailable(new Error("column \"x\" does not exist"))).toBe(false);
+    expect(isDbUnavailable(new AppError("AGENT_UNAVAILABLE", "Srv1 is offline"))).toBe(false);
+    expect(mapPrismaError(refused)).toMatchObject({ code: "DB_UNAVAILABLE", status: 503, message: "The console's database is unavailable; try again in a moment." });
   });
 });

@@ -10,6 +10,7 @@ export const ERROR_STATUS = {
   INVALID_STATE: 409,
   AGENT_UNAVAILABLE: 503,
   AGENT_ERROR: 502,
+  DB_UNAVAILABLE: 503,
   INTERNAL: 500,
 } as const;
 export type TErrorCode = keyof typeof ERROR_STATUS;
@@ -37,6 +38,27 @@ export class AppError extends Error {
   }
 }
 
+export const DB_UNAVAILABLE_MESSAGE = "The console's database is unavailable; try again in a moment.";
+
+// What the database drivers say when the server cannot be reached, went away mid-query, is
+// restarting, or (SQLite) the file is locked, unopenable or unreadable. Matched on the whole
+// cause chain: Prisma wraps the driver's error.
+const UNAVAILABLE_CODES = new Set(["P1001", "P1002", "P1008", "P1017", "P2024", "P2037", "ECONNREFUSED", "ECONNRESET", "EPIPE", "ETIMEDOUT", "57P01", "57P02", "57P03", "08000", "08003", "08006", "53300"]);
+const UNAVAILABLE_TEXT =
+  /ECONNREFUSED|ECONNRESET|Connection terminated|connection (is )?(closed|terminated)|Can't reach database server|the database system is (starting up|shutting down|in recovery mode)|terminating connection|server closed the connection|Client has encountered a connection error|database is locked|SQLITE_(BUSY|LOCKED|CANTOPEN|IOERR|NOTADB|READONLY)|unable to open database file|file is not a database|DatabaseNotReachable|ConnectionClosed|SocketTimeout/i;
+
+/** True when `err` says the database is unreachable (a retry later may succeed), not that a query is wrong. */
+export function isDbUnavailable(err: unknown): boolean {
+  for (let e = err, depth = 0; e && typeof e === "object" && depth < 8; e = (e as { cause?: unknown }).cause, depth++) {
+    if (e instanceof AppError) return e.code === "DB_UNAVAILABLE";
+    const { code, message, kind } = e as { code?: unknown; message?: unknown; kind?: unknown };
+    if (typeof code === "string" && UNAVAILABLE_CODES.has(code)) return true;
+    if (typeof kind === "string" && UNAVAILABLE_TEXT.test(kind)) return true;
+    if (typeof message === "string" && UNAVAILABLE_TEXT.test(message)) return true;
+  }
+  return false;
+}
+
 // Known Prisma errors become AppErrors; unknown ones are returned unchanged for the caller to rethrow.
 export function mapPrismaError(err: unknown): unknown {
   const code = (err as { code?: unknown })?.code;
@@ -46,5 +68,6 @@ export function mapPrismaError(err: unknown): unknown {
     return new AppError("CONFLICT", `Another record already uses this ${fields}.`);
   }
   if (code === "P2025") return new AppError("NOT_FOUND", "The record no longer exists.");
+  if (isDbUnavailable(err)) return new AppError("DB_UNAVAILABLE", DB_UNAVAILABLE_MESSAGE);
   return err;
 }

@@ -1,14 +1,38 @@
 import { headers } from "next/headers";
 import type { ReactNode } from "react";
 import { signOut } from "@/app/(auth)/sign-in/actions";
+import { DatabaseBanner } from "@/components/console/database-banner";
 import { LiveStatus } from "@/components/console/live-status";
 import { NavLinks } from "@/components/console/nav-links";
 import { requireUser } from "@/lib/auth/current-user";
 import { areasFor, ROLE_LABEL } from "@/lib/auth/roles";
+import type { TSessionUser } from "@/lib/auth/session-store";
+import { isDbUnavailable } from "@/lib/errors";
 
 export default async function ConsoleLayout({ children }: { children: ReactNode }) {
   const path = (await headers()).get("x-baton-path") ?? "/";
-  const user = await requireUser(path);
+  let user: TSessionUser;
+  try {
+    user = await requireUser(path);
+  } catch (err) {
+    // Without the database there is no session to check and no page data: say so instead of
+    // the generic error page (a redirect to sign-in is not an error and passes through).
+    if (!isDbUnavailable(err)) throw err;
+    return (
+      <div className="min-h-screen">
+        <header className="bg-slate-900">
+          <div className="mx-auto flex max-w-7xl items-center gap-6 px-4 py-3">
+            <span className="text-lg font-bold tracking-tight text-white">Baton</span>
+          </div>
+        </header>
+        <DatabaseBanner initiallyDown reloadWhenBack />
+        <main className="mx-auto max-w-7xl px-4 py-8">
+          <h1 className="text-xl font-semibold text-slate-900">This page cannot be shown right now</h1>
+          <p className="mt-2 text-sm text-slate-700">The console&apos;s database is unavailable; this page reloads by itself when it is back.</p>
+        </main>
+      </div>
+    );
+  }
   return (
     <div className="min-h-screen">
       <header className="bg-slate-900">
@@ -28,6 +52,7 @@ export default async function ConsoleLayout({ children }: { children: ReactNode 
           </div>
         </div>
       </header>
+      <DatabaseBanner />
       <main className="mx-auto max-w-7xl px-4 py-8">{children}</main>
     </div>
   );

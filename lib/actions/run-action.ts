@@ -1,8 +1,8 @@
 import { z } from "zod";
-import { appendAuditEvent } from "@/lib/audit/append";
+import { recordOutcome, runInActionContext, type TActionContext } from "@/lib/actions/intents";
 import type { TRole } from "@/lib/auth/roles";
 import type { TSessionUser } from "@/lib/auth/session-store";
-import { AppError, mapPrismaError } from "@/lib/errors";
+import { AppError, DB_UNAVAILABLE_MESSAGE, isDbUnavailable, mapPrismaError } from "@/lib/errors";
 import { logger } from "@/lib/logger";
 import type { TActionResult } from "@/lib/actions/result";
 import { sessionTargetOf } from "@/lib/actions/session-target";
@@ -16,6 +16,8 @@ export type TActionDef<S extends z.ZodType, T> = {
   input: S;
   /** What the audit event names as the target, from the parsed input (before the handler runs). */
   target?: (input: z.infer<S>) => TAuditTarget;
+  /** What the user is told when the agent acted but the database could not record it yet, e.g. "The session was created". */
+  done?: string;
   /** `setTarget` lets the handler name what it acted on once it has looked it up. */
   handler: (ctx: { user: TSessionUser; input: z.infer<S>; setTarget: (t: TAuditTarget) => void }) => Promise<T>;
 };
@@ -38,11 +40,37 @@ export async function runAction<S extends z.ZodType, T>(
   const actor = user ? { id: user.id, name: user.username, role: user.role } : ANONYMOUS;
   const rawParams = raw && typeof raw === "object" && !Array.isArray(raw) ? (raw as Record<string, unknown>) : { input: raw };
 
+  const ctx: TActionContext = { actor, action: def.name, params: rawParams, intentIds: [], reachedAt: null };
+  return runInActionContext(ctx, () => perform(def, user, raw, ctx));
+}
+
+async function perform<S extends z.ZodType, T>(def: TActionDef<S, T>, user: TSessionUser | null, raw: unknown, ctx: TActionContext): Promise<TActionResult<T>> {
+  const { actor } = ctx;
+  const rawParams = ctx.params;
+  // The agent acted but the store could not record it: the outcome is kept and written later,
+  // and the user is told exactly that (never that it was refused).
+  const unrecorded = () => ({
+    ok: false as const,
+    code: "DB_UNAVAILABLE" as const,
+    error: `${def.done ?? `${def.name} reached the computer`}, but the console could not record it yet; it will appear shortly.`,
+  });
+  const unavailable = () => ({ ok: false as const, code: "DB_UNAVAILABLE" as const, error: DB_UNAVAILABLE_MESSAGE });
+
   // A refusal names the session the input aimed at even when the handler never got to look it up.
   const refuse = async (err: AppError, params: Record<string, unknown>, target: TAuditTarget = {}) => {
-    const named = target.sessionId ? target : { ...(await sessionTargetOf(raw)), ...target };
-    await appendAuditEvent({ actor, action: def.name, outcome: err.code === "INTERNAL" ? "error" : "refused", params, error: `${err.code}: ${err.message}`, ...named });
-    return { ok: false as const, code: err.code, error: err.message, ...(err.fieldErrors ? { fieldErrors: err.fieldErrors } : {}) };
+    const result = { ok: false as const, code: err.code, error: err.message, ...(err.fieldErrors ? { fieldErrors: err.fieldErrors } : {}) };
+    try {
+      const named = target.sessionId ? target : { ...(await sessionTargetOf(raw)), ...target };
+      await recordOutcome(ctx, { actor, action: def.name, outcome: err.code === "INTERNAL" ? "error" : "refused", params, error: `${err.code}: ${err.message}`, ...named });
+    } catch (caught) {
+      // Nothing reached an agent and the database is away: the refusal stands, unrecorded.
+      if (isDbUnavailable(caught)) {
+        logger.warn({ action: def.name, code: err.code, userId: actor.id }, "refusal not audited: database unavailable");
+        return result;
+      }
+      throw caught;
+    }
+    return result;
   };
 
   if (!user) return refuse(new AppError("UNAUTHENTICATED", "You are not signed in. Sign in and try again."), rawParams);
@@ -57,16 +85,29 @@ export async function runAction<S extends z.ZodType, T>(
   }
   const input = parsed.data as z.infer<S>;
   const params = input && typeof input === "object" ? (input as Record<string, unknown>) : { input };
+  ctx.params = params;
   const target: TAuditTarget = { ...def.target?.(input) };
   const setTarget = (t: TAuditTarget) => Object.assign(target, t);
+  let data: T;
   try {
-    const data = await def.handler({ user, input, setTarget });
-    await appendAuditEvent({ actor, action: def.name, outcome: "ok", params, ...target });
-    return { ok: true, data };
+    data = await def.handler({ user, input, setTarget });
   } catch (caught) {
     const err = mapPrismaError(caught);
+    if (ctx.reachedAt && err instanceof AppError && err.code === "DB_UNAVAILABLE") {
+      // The agent said yes, then the store went away (reading the row back, ingesting the answer).
+      await recordOutcome(ctx, { actor, action: def.name, outcome: "ok", params, at: ctx.reachedAt, ...target }).catch(() => undefined);
+      return unrecorded();
+    }
     if (err instanceof AppError) return refuse(err, params, target);
     logger.error({ err, action: def.name, userId: user.id }, "action failed");
     return refuse(new AppError("INTERNAL", "Something went wrong on the server. The error has been logged."), params, target);
+  }
+  try {
+    // Stamped now, when the action finished, also when the database takes it only later.
+    const written = await recordOutcome(ctx, { actor, action: def.name, outcome: "ok", params, ...target });
+    return written ? { ok: true, data } : unrecorded();
+  } catch (caught) {
+    if (isDbUnavailable(caught)) return unavailable();
+    throw caught;
   }
 }

@@ -15,7 +15,10 @@ export type TAuditInput = {
   sessionName?: string | null;
   params?: Record<string, unknown>;
   error?: string | null;
-  /** When it happened, if not now: an agent's event applied late (the store was down) keeps the agent's time. */
+  /**
+   * When it happened, if not now: an agent's event applied late (the store was down) keeps the
+   * agent's time; an action's outcome recorded late keeps the time the action finished.
+   */
   at?: Date;
 };
 
@@ -61,21 +64,38 @@ export async function appendAuditEvent(input: TAuditInput): Promise<{ seq: numbe
  */
 export function appendAuditEvents(inputs: readonly TAuditInput[]): Promise<{ seq: number; hash: string }[]> {
   if (inputs.length === 0) return Promise.resolve([]);
-  const run = (g.__batonAuditQueue ?? Promise.resolve()).then(() => appendNow(inputs));
+  return enqueue(() => appendNow(inputs)).then((r) => r ?? []);
+}
+
+/**
+ * Appends the outcome of an action and deletes its ActionIntent rows in one transaction, so an
+ * outcome is recorded exactly once however many writers try (the action itself, its retry after
+ * an outage, another instance's recovery sweep). Returns null, writing nothing, when an intent
+ * is already gone: someone else recorded that outcome.
+ */
+export function appendSettlingIntents(input: TAuditInput, intentIds: readonly string[]): Promise<{ seq: number; hash: string } | null> {
+  if (intentIds.length === 0) return appendAuditEvent(input);
+  return enqueue(() => appendNow([input], [...intentIds])).then((r) => r?.[0] ?? null);
+}
+
+function enqueue<T>(task: () => Promise<T>): Promise<T> {
+  const run = (g.__batonAuditQueue ?? Promise.resolve()).then(task);
   g.__batonAuditQueue = run.catch(() => undefined);
   return run;
 }
 
-async function appendNow(inputs: readonly TAuditInput[]): Promise<{ seq: number; hash: string }[]> {
+class IntentSettled extends Error {}
+
+async function appendNow(inputs: readonly TAuditInput[], settle: string[] = []): Promise<{ seq: number; hash: string }[] | null> {
   const params = inputs.map((i) => redactParams(i.params));
   const key = auditKeyring().current;
   for (let attempt = 0; ; attempt++) {
     let tail = (g.__batonAuditTail ??= await readTail());
-    const at = new Date();
+    const now = new Date();
     const rows = inputs.map((input, i) => {
       const fields = {
         seq: tail.seq + 1,
-        at: input.at ?? at,
+        at: input.at ?? now,
         actorId: input.actor.id,
         actorName: input.actor.name,
         actorRole: input.actor.role,
@@ -94,9 +114,16 @@ async function appendNow(inputs: readonly TAuditInput[]): Promise<{ seq: number;
     });
     try {
       // One INSERT for the lot: all of it commits or none of it does.
-      if (rows.length === 1) await db.auditEvent.create({ data: rows[0], select: { seq: true } });
+      if (settle.length) {
+        await db.$transaction(async (tx) => {
+          const gone = await tx.actionIntent.deleteMany({ where: { id: { in: settle } } });
+          if (gone.count !== settle.length) throw new IntentSettled();
+          await tx.auditEvent.create({ data: rows[0], select: { seq: true } });
+        });
+      } else if (rows.length === 1) await db.auditEvent.create({ data: rows[0], select: { seq: true } });
       else await db.auditEvent.createMany({ data: rows });
     } catch (err) {
+      if (err instanceof IntentSettled) return null;
       g.__batonAuditTail = undefined;
       if ((err as { code?: string }).code === "P2002" && attempt < 50) continue;
       logger.error({ err, action: inputs[0].action, events: inputs.length }, "audit append failed");

@@ -44,7 +44,7 @@ beforeAll(async () => {
   process.env.BATON_AUDIT_CHECKPOINT_DIR = path.join(dir, "checkpoints");
   execFileSync(process.execPath, ["scripts/prisma/migrate.mjs", "deploy"], { cwd: path.resolve(import.meta.dirname, "../.."), env: { ...process.env, DATABASE_URL: directUrl }, stdio: "pipe" });
   const direct = new URL(directUrl);
-  relay = new TcpRelay(Number(direct.port), direct.hostname);
+  relay = new TcpRelay(direct.hostname, Number(direct.port));
   await relay.open();
   const viaRelay = new URL(directUrl);
   viaRelay.hostname = "127.0.0.1";

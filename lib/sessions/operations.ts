@@ -13,6 +13,7 @@ import { ingestSession } from "@/lib/fleet/ingest";
 import type { ReceiveResult } from "@/lib/fleet/agent-client";
 import type { TOutputBufferingMode, TSessionSnapshot } from "@/lib/protocol";
 import type { TAuditTarget } from "@/lib/actions/run-action";
+import { reachAgent, type TAgentTarget } from "@/lib/actions/intents";
 
 // Session operations as the console performs them: scope and role check against the store,
 // then the agent (whose verdict is final), then the store updated from the agent's answer.
@@ -71,11 +72,13 @@ export async function newSession({
     throw new AppError("QUOTA_EXCEEDED", `You already have ${mine} of ${config.maxShellsPerUser} shells allowed per user by ${config.name} on ${computer.name} (MaxShellsPerUser).`);
   }
   const link = fleet().link(computer.id);
-  const view = await link.request(actAs(actor), (client, streamId) =>
-    client.newSession(
-      actAs(actor),
-      { name: input.name, configurationName: input.configurationName, idleTimeoutSec: input.idleTimeoutSec, outputBufferingMode: input.outputBufferingMode },
-      { streamId },
+  const view = await reachAgent({ computerId: computer.id, computerName: computer.name, sessionName: input.name }, () =>
+    link.request(actAs(actor), (client, streamId) =>
+      client.newSession(
+        actAs(actor),
+        { name: input.name, configurationName: input.configurationName, idleTimeoutSec: input.idleTimeoutSec, outputBufferingMode: input.outputBufferingMode },
+        { streamId },
+      ),
     ),
   );
   return rowAfter(actor, computer.id, view);
@@ -113,34 +116,42 @@ export async function receiveOnAgent({ actor, record }: TOp): Promise<ReceiveRes
   return { ...r, recorded: link.recordOutputAt(record.instanceId, r.offset, r.output) };
 }
 
+// The single actions below reach the agent through reachAgent: their intent is recorded first
+// (lib/actions/intents.ts). Bulk jobs call the *OnAgent halves and audit each target themselves.
+const agentTarget = (r: TSessionRecord): TAgentTarget => ({ computerId: r.computerId, computerName: r.computer.name, sessionId: r.id, sessionName: r.name, instanceId: r.instanceId });
+
 export async function disconnectSession(op: TOp & TDisconnectOptions) {
-  return rowAfter(op.actor, op.record.computerId, await disconnectOnAgent(op));
+  return rowAfter(op.actor, op.record.computerId, await reachAgent(agentTarget(op.record), () => disconnectOnAgent(op)));
 }
 
 export async function connectSession(op: TOp) {
-  return rowAfter(op.actor, op.record.computerId, await connectOnAgent(op));
+  return rowAfter(op.actor, op.record.computerId, await reachAgent(agentTarget(op.record), () => connectOnAgent(op)));
 }
 
 export async function receiveSession({ actor, record }: TOp): Promise<TReceiveResult> {
-  const r = await receiveOnAgent({ actor, record });
+  const r = await reachAgent(agentTarget(record), () => receiveOnAgent({ actor, record }));
   await r.recorded;
   return { session: await rowAfter(actor, record.computerId, r.session), output: r.output.toString("utf8"), offset: r.offset, outputBytes: r.outputBytes, droppedBytes: r.droppedBytes };
 }
 
 export async function removeSession(op: TOp) {
-  return rowAfter(op.actor, op.record.computerId, await removeOnAgent(op));
+  return rowAfter(op.actor, op.record.computerId, await reachAgent(agentTarget(op.record), () => removeOnAgent(op)));
 }
 
 export async function runCommand({ actor, record, command, inDisconnectedSession }: TOp & { command: string; inDisconnectedSession?: boolean }) {
   // Recorded before the agent starts it, so a fast command's "finished" event finds its row.
   const row = await db.sessionCommand.create({ data: { sessionId: record.id, actorId: actor.id, command }, select: { id: true } });
+  let r;
   try {
-    const r = await fleet()
-      .link(record.computerId)
-      .request(actAs(actor), (c) => c.run(actAs(actor), record.instanceId, { command, inDisconnectedSession }));
-    return rowAfter(actor, record.computerId, r.session);
+    r = await reachAgent(agentTarget(record), () =>
+      fleet()
+        .link(record.computerId)
+        .request(actAs(actor), (c) => c.run(actAs(actor), record.instanceId, { command, inDisconnectedSession })),
+    );
   } catch (err) {
     await db.sessionCommand.delete({ where: { id: row.id } });
     throw err;
   }
+  // The agent ran it: the command's row stays even if reading the session back fails.
+  return rowAfter(actor, record.computerId, r.session);
 }

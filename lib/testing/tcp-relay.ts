@@ -1,9 +1,9 @@
 import net from "node:net";
 
 /**
- * A TCP relay the test controls, between the code under test and a server (PostgreSQL, an
- * agent): `cut()` drops every connection and closes the port (the server itself lives on),
- * `open()` listens again on the same port. Never stops the server behind it.
+ * A TCP relay a test can cut and restore on the same port: every connection through it is
+ * dropped and new ones are refused while it is cut, as when a database server goes away. The
+ * server behind it keeps running (never stop the run's shared PostgreSQL).
  */
 export class TcpRelay {
   private server: net.Server | null = null;
@@ -11,17 +11,32 @@ export class TcpRelay {
   port = 0;
   /** Connections accepted since the relay was made. */
   accepted = 0;
-
   constructor(
+    private readonly targetHost: string,
     private readonly targetPort: number,
-    private readonly targetHost = "127.0.0.1",
   ) {}
+
+  static async to(url: string): Promise<TcpRelay> {
+    const u = new URL(url);
+    const relay = new TcpRelay(u.hostname, Number(u.port));
+    await relay.open();
+    return relay;
+  }
+
+  /** `url` with its host and port replaced by the relay's. */
+  via(url: string): string {
+    const u = new URL(url);
+    u.hostname = "127.0.0.1";
+    u.port = String(this.port);
+    return u.toString();
+  }
 
   get isOpen(): boolean {
     return this.server !== null;
   }
 
   async open(): Promise<void> {
+    if (this.server) return;
     const server = net.createServer((client) => {
       this.accepted++;
       const upstream = net.connect(this.targetPort, this.targetHost);

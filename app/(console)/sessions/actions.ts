@@ -21,6 +21,7 @@ import { ZAskBeforeWatching, ZBulkJobRef, ZBulkReceived, ZDisconnect, ZHandOff, 
 
 export const newSessionAction = defineAction({
   name: "session.new",
+  done: "The session was created",
   roles: SESSION_ACTOR_ROLES,
   input: ZNewSession,
   target: (i) => ({ sessionName: i.name }),
@@ -33,6 +34,7 @@ export const newSessionAction = defineAction({
 
 export const disconnectSessionAction = defineAction({
   name: "session.disconnect",
+  done: "The session was disconnected",
   roles: SESSION_ACTOR_ROLES,
   input: ZDisconnect,
   handler: async ({ user, input, setTarget }) => {
@@ -44,6 +46,7 @@ export const disconnectSessionAction = defineAction({
 
 export const connectSessionAction = defineAction({
   name: "session.connect",
+  done: "The session was connected",
   roles: SESSION_ACTOR_ROLES,
   input: ZSessionRef,
   handler: async ({ user, input, setTarget }) => {
@@ -57,6 +60,7 @@ export const connectSessionAction = defineAction({
 
 export const handOffSessionAction = defineAction({
   name: "session.handoff",
+  done: "The session was handed off",
   roles: SESSION_ACTOR_ROLES,
   input: ZHandOff,
   handler: async ({ user, input, setTarget }) => {
@@ -68,6 +72,7 @@ export const handOffSessionAction = defineAction({
 
 export const receiveSessionAction = defineAction({
   name: "session.receive",
+  done: "The output was received",
   roles: SESSION_ACTOR_ROLES,
   input: ZSessionRef,
   handler: async ({ user, input, setTarget }) => {
@@ -81,6 +86,7 @@ export const receiveSessionAction = defineAction({
 
 export const removeSessionAction = defineAction({
   name: "session.remove",
+  done: "The session was removed",
   roles: SESSION_ACTOR_ROLES,
   input: ZSessionRef,
   handler: async ({ user, input, setTarget }) => {
@@ -92,6 +98,7 @@ export const removeSessionAction = defineAction({
 
 export const runCommandAction = defineAction({
   name: "session.run",
+  done: "The command was started",
   roles: SESSION_ACTOR_ROLES,
   input: ZRunCommand,
   handler: async ({ user, input, setTarget }) => {

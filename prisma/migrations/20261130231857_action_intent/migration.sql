@@ -1,0 +1,19 @@
+-- CreateTable
+CREATE TABLE "ActionIntent" (
+    "id" TEXT NOT NULL PRIMARY KEY,
+    "at" DATETIME NOT NULL,
+    "owner" TEXT NOT NULL,
+    "actorId" TEXT,
+    "actorName" TEXT NOT NULL,
+    "actorRole" TEXT NOT NULL,
+    "action" TEXT NOT NULL,
+    "computerId" TEXT NOT NULL,
+    "computerName" TEXT NOT NULL,
+    "sessionId" TEXT,
+    "sessionName" TEXT,
+    "instanceId" TEXT,
+    "params" TEXT NOT NULL DEFAULT '{}'
+);
+
+-- CreateIndex
+CREATE INDEX "ActionIntent_at_idx" ON "ActionIntent"("at");
