@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { appendAuditEvent } from "@/lib/audit/append";
+import { appendAuditEvent, auditActorOf } from "@/lib/audit/append";
 import type { TRole } from "@/lib/auth/roles";
 import type { TSessionUser } from "@/lib/auth/session-store";
 import { AppError, mapPrismaError } from "@/lib/errors";
@@ -35,7 +35,7 @@ export async function runAction<S extends z.ZodType, T>(
   user: TSessionUser | null,
   raw: unknown,
 ): Promise<TActionResult<T>> {
-  const actor = user ? { id: user.id, name: user.username, role: user.role } : ANONYMOUS;
+  const actor = user ? auditActorOf(user) : ANONYMOUS;
   const rawParams = raw && typeof raw === "object" && !Array.isArray(raw) ? (raw as Record<string, unknown>) : { input: raw };
 
   // A refusal names the session the input aimed at even when the handler never got to look it up.

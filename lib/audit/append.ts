@@ -6,8 +6,10 @@ import { auditKeyring } from "@/lib/audit/keys";
 import { publish } from "@/lib/realtime/publish";
 
 export type TAuditOutcome = "ok" | "refused" | "error";
+/** How an actor reached the console when not by a signed-in browser: a personal access token. */
+export type TActorVia = { credential: "personal access token"; name: string; id: string };
 export type TAuditInput = {
-  actor: { id: string | null; name: string; role: string };
+  actor: { id: string | null; name: string; role: string; via?: TActorVia };
   action: string;
   outcome: TAuditOutcome;
   computerName?: string | null;
@@ -21,6 +23,12 @@ const SECRET_KEYS = /pass(word)?|token|secret|cookie|authorization/i;
 const MAX_PARAMS = 4000;
 
 // Parameters are kept for auditors, minus anything that looks like a credential.
+/** The audit actor for a user, naming the access token when the request came with one. */
+export function auditActorOf(user: { id: string; username: string; role: string; accessToken?: { id: string; name: string } }): TAuditInput["actor"] {
+  const actor = { id: user.id, name: user.username, role: user.role };
+  return user.accessToken ? { ...actor, via: { credential: "personal access token", name: user.accessToken.name, id: user.accessToken.id } } : actor;
+}
+
 export function redactParams(params: Record<string, unknown> | undefined): string {
   if (!params) return "{}";
   const json = JSON.stringify(params, (key, value) => (key && SECRET_KEYS.test(key) ? "[redacted]" : value));
@@ -65,7 +73,8 @@ export function appendAuditEvents(inputs: readonly TAuditInput[]): Promise<{ seq
 }
 
 async function appendNow(inputs: readonly TAuditInput[]): Promise<{ seq: number; hash: string }[]> {
-  const params = inputs.map((i) => redactParams(i.params));
+  // An action taken with a personal access token names the token (its name and id, never its value).
+  const params = inputs.map((i) => redactParams(i.actor.via ? { ...i.params, via: i.actor.via } : i.params));
   const key = auditKeyring().current;
   for (let attempt = 0; ; attempt++) {
     let tail = (g.__batonAuditTail ??= await readTail());
