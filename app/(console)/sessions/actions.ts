@@ -1,153 +1,16 @@
 "use server";
 import { defineAction } from "@/lib/actions/define-action";
-import { SESSION_ACTOR_ROLES } from "@/lib/auth/roles";
-import { bulkReceivedOf, cancelBulkJob, previewOf, resolveTargets, startBulkJob } from "@/lib/sessions/bulk";
-import {
-  connectSession,
-  disconnectSession,
-  loadActionable,
-  newSession,
-  receiveSession,
-  removeSession,
-  runCommand,
-  targetOf,
-} from "@/lib/sessions/operations";
-import { handOffSession, markHandoffAccepted, takeOverSession } from "@/lib/sessions/handoff";
-import { ZBulkJobRef, ZBulkReceived, ZDisconnect, ZHandOff, ZNewSession, ZPreviewBulk, ZRunCommand, ZSessionRef, ZStartBulk, ZTakeOver } from "@/lib/sessions/schemas";
+import * as session from "@/lib/sessions/session-actions";
 
-// Each action: the wrapper checks session, role and input and writes the audit event; the
-// operation checks the session's scope and ownership, then asks the agent.
-
-export const newSessionAction = defineAction({
-  name: "session.new",
-  roles: SESSION_ACTOR_ROLES,
-  input: ZNewSession,
-  target: (i) => ({ sessionName: i.name }),
-  handler: async ({ user, input, setTarget }) => {
-    const row = await newSession({ actor: user, input });
-    setTarget({ sessionId: row.id, computerName: row.computerName });
-    return row;
-  },
-});
-
-export const disconnectSessionAction = defineAction({
-  name: "session.disconnect",
-  roles: SESSION_ACTOR_ROLES,
-  input: ZDisconnect,
-  handler: async ({ user, input, setTarget }) => {
-    const record = await loadActionable(user, input.sessionId);
-    setTarget(targetOf(record));
-    return disconnectSession({ actor: user, record, idleTimeoutSec: input.idleTimeoutSec, outputBufferingMode: input.outputBufferingMode });
-  },
-});
-
-export const connectSessionAction = defineAction({
-  name: "session.connect",
-  roles: SESSION_ACTOR_ROLES,
-  input: ZSessionRef,
-  handler: async ({ user, input, setTarget }) => {
-    const record = await loadActionable(user, input.sessionId);
-    setTarget(targetOf(record));
-    const row = await connectSession({ actor: user, record });
-    await markHandoffAccepted({ actor: user, sessionId: record.id });
-    return row;
-  },
-});
-
-export const handOffSessionAction = defineAction({
-  name: "session.handoff",
-  roles: SESSION_ACTOR_ROLES,
-  input: ZHandOff,
-  handler: async ({ user, input, setTarget }) => {
-    const record = await loadActionable(user, input.sessionId);
-    setTarget(targetOf(record));
-    return handOffSession({ actor: user, record, toUsername: input.toUsername, reason: input.reason });
-  },
-});
-
-export const receiveSessionAction = defineAction({
-  name: "session.receive",
-  roles: SESSION_ACTOR_ROLES,
-  input: ZSessionRef,
-  handler: async ({ user, input, setTarget }) => {
-    const record = await loadActionable(user, input.sessionId);
-    setTarget(targetOf(record));
-    const result = await receiveSession({ actor: user, record });
-    await markHandoffAccepted({ actor: user, sessionId: record.id });
-    return result;
-  },
-});
-
-export const removeSessionAction = defineAction({
-  name: "session.remove",
-  roles: SESSION_ACTOR_ROLES,
-  input: ZSessionRef,
-  handler: async ({ user, input, setTarget }) => {
-    const record = await loadActionable(user, input.sessionId);
-    setTarget(targetOf(record));
-    return removeSession({ actor: user, record });
-  },
-});
-
-export const runCommandAction = defineAction({
-  name: "session.run",
-  roles: SESSION_ACTOR_ROLES,
-  input: ZRunCommand,
-  handler: async ({ user, input, setTarget }) => {
-    const record = await loadActionable(user, input.sessionId);
-    setTarget(targetOf(record));
-    return runCommand({ actor: user, record, command: input.command, inDisconnectedSession: input.inDisconnectedSession });
-  },
-});
-
-export const previewBulkAction = defineAction({
-  name: "session.preview",
-  roles: SESSION_ACTOR_ROLES,
-  input: ZPreviewBulk,
-  handler: async ({ user, input }) => previewOf(input.operation, await resolveTargets(user, input), user),
-});
-
-export const startBulkAction = defineAction({
-  name: "session.bulk",
-  roles: SESSION_ACTOR_ROLES,
-  input: ZStartBulk,
-  handler: async ({ user, input }) => {
-    const records = await resolveTargets(user, input);
-    return startBulkJob(user, input.operation, records, {
-      throttleLimit: input.throttleLimit,
-      idleTimeoutSec: input.idleTimeoutSec,
-      outputBufferingMode: input.outputBufferingMode,
-    });
-  },
-});
-
-/** Stops starting new targets of a running job; each one left reports "cancelled". */
-export const cancelBulkAction = defineAction({
-  name: "session.bulk-cancel",
-  roles: SESSION_ACTOR_ROLES,
-  input: ZBulkJobRef,
-  handler: async ({ user, input }) => ({ cancelled: cancelBulkJob(user, input.jobId) }),
-});
-
-/** What a bulk Receive got from one of its sessions, for the user who ran the job. */
-export const bulkReceivedAction = defineAction({
-  name: "session.bulk-output",
-  roles: SESSION_ACTOR_ROLES,
-  input: ZBulkReceived,
-  handler: async ({ user, input, setTarget }) => {
-    const record = await loadActionable(user, input.sessionId);
-    setTarget(targetOf(record));
-    return bulkReceivedOf(user, input.jobId, record.id);
-  },
-});
-
-export const takeOverSessionAction = defineAction({
-  name: "session.take-over",
-  roles: ["manager", "admin"],
-  input: ZTakeOver,
-  handler: async ({ user, input, setTarget }) => {
-    const record = await loadActionable(user, input.sessionId);
-    setTarget(targetOf(record));
-    return takeOverSession({ actor: user, record, reason: input.reason });
-  },
-});
+export const newSessionAction = defineAction(session.newSessionDef);
+export const disconnectSessionAction = defineAction(session.disconnectSessionDef);
+export const connectSessionAction = defineAction(session.connectSessionDef);
+export const handOffSessionAction = defineAction(session.handOffSessionDef);
+export const receiveSessionAction = defineAction(session.receiveSessionDef);
+export const removeSessionAction = defineAction(session.removeSessionDef);
+export const runCommandAction = defineAction(session.runCommandDef);
+export const previewBulkAction = defineAction(session.previewBulkDef);
+export const startBulkAction = defineAction(session.startBulkDef);
+export const cancelBulkAction = defineAction(session.cancelBulkDef);
+export const bulkReceivedAction = defineAction(session.bulkReceivedDef);
+export const takeOverSessionAction = defineAction(session.takeOverSessionDef);
