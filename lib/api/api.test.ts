@@ -1,6 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { execFile } from "node:child_process";
 import { createHash } from "node:crypto";
 import fs from "node:fs";
+import http from "node:http";
+import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { REPO_ROOT, startAgent, until, type RunningAgent } from "@/lib/agent/test/helpers";
 import { startDelayProxy, type DelayProxy } from "@/lib/testing/delay-proxy";
@@ -296,4 +299,95 @@ describe("OpenAPI", () => {
     expect(disconnect.security).toEqual([{ bearer: [] }]);
     expect(disconnect.responses["401"].content["application/json"].schema).toBeDefined();
   });
+});
+
+// The CLI as a child process against these route handlers, served over real HTTP.
+const ROUTES: [string, Record<string, unknown>][] = [
+  ["/api/v1/me", r.me],
+  ["/api/v1/sessions", r.sessions],
+  ["/api/v1/sessions/bulk", r.bulk],
+  ["/api/v1/sessions/bulk/{jobId}", r.bulkJob],
+  ["/api/v1/sessions/{id}", r.session],
+  ["/api/v1/sessions/{id}/disconnect", r.disconnect],
+  ["/api/v1/sessions/{id}/connect", r.connect],
+  ["/api/v1/sessions/{id}/receive", r.receive],
+  ["/api/v1/sessions/{id}/run", r.run],
+];
+const matchers = ROUTES.map(([pattern, mod]) => {
+  const names: string[] = [];
+  const re = new RegExp(`^${pattern.replace(/\{(\w+)\}/g, (_, n: string) => (names.push(n), "([^/]+)"))}$`);
+  return { re, names, mod: mod as Record<string, THandler> };
+});
+
+async function serveApi(): Promise<{ url: string; close: () => Promise<void> }> {
+  const server = http.createServer(async (req, res) => {
+    const chunks: Buffer[] = [];
+    for await (const c of req) chunks.push(c as Buffer);
+    const url = new URL(req.url ?? "/", "http://127.0.0.1");
+    for (const m of matchers) {
+      const hit = m.re.exec(url.pathname);
+      const handler = hit && m.mod[req.method ?? "GET"];
+      if (!hit || !handler) continue;
+      const params = Object.fromEntries(m.names.map((n, i) => [n, decodeURIComponent(hit[i + 1])]));
+      const headers = Object.entries(req.headers).flatMap(([k, v]) => (typeof v === "string" ? [[k, v] as [string, string]] : []));
+      const body = chunks.length ? Buffer.concat(chunks) : undefined;
+      const response = await handler(new Request(`http://127.0.0.1${req.url}`, { method: req.method, headers, body }), { params: Promise.resolve(params) });
+      res.writeHead(response.status, Object.fromEntries(response.headers));
+      return void res.end(Buffer.from(await response.arrayBuffer()));
+    }
+    res.writeHead(404).end("{}");
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, close: () => new Promise((resolve) => server.close(() => resolve())) };
+}
+
+function shell(command: string, env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile("sh", ["-c", command], { cwd: REPO_ROOT, env: { ...process.env, ...env } }, (err, stdout, stderr) =>
+      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+    );
+  });
+}
+
+describe("baton CLI", () => {
+  it("pipes get-session --json into disconnect-session, refuses Example 4 with its message and exit code 1, and exit code 3 for a bad token", async () => {
+    const served = await serveApi();
+    try {
+      const token = tokenOf.technician;
+      for (const n of ["Pipe1", "Pipe2", "Other1"]) {
+        expect((await call(r.sessions.POST, "POST", "/api/v1/sessions", { token, body: { computerId, name: n, configurationName: "Microsoft.PowerShell" } })).status).toBe(201);
+      }
+      const env = { BATON_URL: served.url, BATON_TOKEN: token, BATON_CONFIG: "/nonexistent/baton.json" };
+
+      const listed = await shell("node bin/baton.mjs get-session --computer-name ApiSrv --name 'Pipe*'", env);
+      expect(listed.code, listed.stderr).toBe(0);
+      expect(listed.stdout.split("\n")[0]).toMatch(/^Id +Name +ComputerName +State +ConfigurationName +Availability$/);
+      expect(listed.stdout).toMatch(/Pipe1 +ApiSrv +Opened +Microsoft\.PowerShell +Available/);
+
+      const piped = await shell("node bin/baton.mjs get-session --name 'Pipe*' --json | node bin/baton.mjs disconnect-session --idle-timeout-sec 600 --output-buffering-mode Drop --json", env);
+      expect(piped.code, piped.stderr).toBe(0);
+      const outcomes = piped.stdout.trim().split("\n").map((l) => JSON.parse(l));
+      expect(outcomes.map((o) => [o.name, o.ok, o.state]).sort()).toEqual([["Pipe1", true, "Disconnected"], ["Pipe2", true, "Disconnected"]]);
+      expect(piped.stderr).toContain("disconnect: 2/2 done");
+      const other = await db.session.findFirstOrThrow({ where: { name: "Other1" } });
+      expect(other.state).toBe("Opened");
+      const audited = await db.auditEvent.findMany({ where: { action: "session.disconnect", outcome: "ok", sessionName: { startsWith: "Pipe" } } });
+      expect(audited).toHaveLength(2);
+      for (const e of audited) expect(JSON.parse(e.params).via).toMatchObject({ name: "matrix" });
+
+      const example4 = await shell("node bin/baton.mjs disconnect-session -n Other1 --idle-timeout-sec 86400", env);
+      expect(example4.code).toBe(1);
+      expect(example4.stderr).toContain("ApiSrv/Other1: The session Other1 cannot be disconnected because the specified idle timeout value 86400 (seconds) is either greater than the server maximum allowed 43200 (seconds)");
+      expect((await db.session.findFirstOrThrow({ where: { name: "Other1" } })).state).toBe("Opened");
+
+      const badToken = await shell("node bin/baton.mjs get-session", { ...env, BATON_TOKEN: `baton_pat_${"B".repeat(43)}` });
+      expect(badToken).toMatchObject({ code: 3, stdout: "" });
+      expect(badToken.stderr).toBe("baton: The access token is not valid.\n");
+      const notJson = await shell("echo 'not json' | node bin/baton.mjs disconnect-session", env);
+      expect(notJson.code).toBe(2);
+      expect(notJson.stderr).toContain("stdin line 1 is not JSON");
+    } finally {
+      await served.close();
+    }
+  }, 120_000);
 });
