@@ -36,6 +36,7 @@ const r = {
   bulk: await import("@/app/api/v1/sessions/bulk/route"),
   bulkJob: await import("@/app/api/v1/sessions/bulk/[jobId]/route"),
   computers: await import("@/app/api/v1/computers/route"),
+  audit: await import("@/app/api/v1/audit/route"),
   openapi: await import("@/app/api/v1/openapi.json/route"),
 };
 
@@ -157,6 +158,10 @@ describe("personal access tokens", () => {
     expect(refused).toMatchObject({ status: 403, error: { code: "FORBIDDEN", message: "Your role (helpdesk) may not session new." } });
     expect(await db.session.count({ where: { name: "Nope" } })).toBe(0);
     expect(await lastAudit("session.new")).toMatchObject({ actorName: "boss", actorRole: "helpdesk", outcome: "refused" });
+    const trail = await call(r.audit.GET, "GET", "/api/v1/audit", { token: tokenOf.auditor, query: "?action=session.new&actor=boss&size=25" });
+    expect(trail.status).toBe(200);
+    expect(JSON.stringify(trail.data.rows[0])).toContain("read-only");
+    expect((await call(r.audit.GET, "GET", "/api/v1/audit", { token: tokenOf.auditor, query: "?size=7" })).error).toMatchObject({ code: "INVALID_INPUT" });
 
     await expect(tokens.createAccessToken({ actor: people.technician, input: { name: "wider", expiresInDays: 1, role: "admin" } })).rejects.toMatchObject({ code: "INVALID_INPUT" });
     // A token made when its user had more rights stops working when the user loses them.
@@ -194,6 +199,7 @@ describe("authorization matrix: 5 roles × every endpoint", () => {
     { endpoint: "GET /sessions/bulk/{jobId}", handler: () => r.bulkJob.GET, opts: { params: { jobId } }, allowed: actors },
     { endpoint: "DELETE /sessions/bulk/{jobId}", handler: () => r.bulkJob.DELETE, opts: { params: { jobId } }, allowed: actors },
     { endpoint: "GET /computers", handler: () => r.computers.GET, opts: {}, allowed: sessionReaders },
+    { endpoint: "GET /audit", handler: () => r.audit.GET, opts: { query: "?action=session.new&size=25" }, allowed: ["auditor", "admin"] },
   ];
   const table = cases.flatMap((c) => (Object.keys(people) as TRole[]).map((role) => ({ ...c, role, allow: c.allowed.includes(role) })));
 

@@ -1,6 +1,7 @@
 import { OpenApiGeneratorV31, OpenAPIRegistry, type RouteConfig } from "@asteasolutions/zod-to-openapi";
 import { z } from "zod";
 import { AREA_ROLES, SESSION_ACTOR_ROLES, type TRole } from "@/lib/auth/roles";
+import { ZAuditFilters } from "@/lib/data/audit/schemas";
 import { ZSessionFilters } from "@/lib/dto/sessions";
 import { ERROR_STATUS } from "@/lib/errors";
 import { ZDisconnect, ZHandOff, ZNewSession, ZRunCommand, ZStartBulk, ZTakeOver } from "@/lib/sessions/schemas";
@@ -49,6 +50,13 @@ export const API_ENDPOINTS: readonly TEndpoint[] = [
   { method: "get", path: "/api/v1/sessions/bulk/{jobId}", summary: "A bulk job's progress and outcomes (wait=1: answer when it has finished, or after 25 s)", roles: SESSION_ACTOR_ROLES, params: ZJobIdParam, query: ZBulkWait },
   { method: "delete", path: "/api/v1/sessions/bulk/{jobId}", summary: "Cancel a bulk job: targets not yet started report cancelled", roles: SESSION_ACTOR_ROLES, params: ZJobIdParam },
   { method: "get", path: "/api/v1/computers", summary: "Computers with their session configurations and usage", roles: AREA_ROLES.computers },
+  {
+    method: "get",
+    path: "/api/v1/audit",
+    summary: "The audit trail, newest first, filtered; pages by event number (before or after, size 25, 50, 100 or 200)",
+    roles: AREA_ROLES.audit,
+    query: ZAuditFilters.extend({ before: z.string().optional(), after: z.string().optional(), size: z.enum(["25", "50", "100", "200"]).optional() }),
+  },
   { method: "get", path: "/api/v1/openapi.json", summary: "This document", roles: "any" },
 ];
 
