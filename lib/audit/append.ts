@@ -22,13 +22,13 @@ export type TAuditInput = {
 const SECRET_KEYS = /pass(word)?|token|secret|cookie|authorization/i;
 const MAX_PARAMS = 4000;
 
-// Parameters are kept for auditors, minus anything that looks like a credential.
 /** The audit actor for a user, naming the access token when the request came with one. */
 export function auditActorOf(user: { id: string; username: string; role: string; accessToken?: { id: string; name: string } }): TAuditInput["actor"] {
   const actor = { id: user.id, name: user.username, role: user.role };
   return user.accessToken ? { ...actor, via: { credential: "personal access token", name: user.accessToken.name, id: user.accessToken.id } } : actor;
 }
 
+// Parameters are kept for auditors, minus anything that looks like a credential.
 export function redactParams(params: Record<string, unknown> | undefined): string {
   if (!params) return "{}";
   const json = JSON.stringify(params, (key, value) => (key && SECRET_KEYS.test(key) ? "[redacted]" : value));
