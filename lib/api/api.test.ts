@@ -356,9 +356,12 @@ function shell(command: string, env: Record<string, string>): Promise<{ code: nu
 }
 
 describe("baton CLI", () => {
+  let served: { url: string; close: () => Promise<void> };
+  beforeAll(async () => void (served = await serveApi()));
+  afterAll(() => served?.close());
+
   it("pipes get-session --json into disconnect-session, refuses Example 4 with its message and exit code 1, and exit code 3 for a bad token", async () => {
-    const served = await serveApi();
-    try {
+    {
       const token = tokenOf.technician;
       for (const n of ["Pipe1", "Pipe2", "Other1"]) {
         expect((await call(r.sessions.POST, "POST", "/api/v1/sessions", { token, body: { computerId, name: n, configurationName: "Microsoft.PowerShell" } })).status).toBe(201);
@@ -392,8 +395,24 @@ describe("baton CLI", () => {
       const notJson = await shell("echo 'not json' | node bin/baton.mjs disconnect-session", env);
       expect(notJson.code).toBe(2);
       expect(notJson.stderr).toContain("stdin line 1 is not JSON");
-    } finally {
-      await served.close();
     }
+  }, 120_000);
+
+  it("receive-session writes the session's bytes to stdout unchanged, also bytes that are not UTF-8", async () => {
+    const token = tokenOf.technician;
+    const created = await call(r.sessions.POST, "POST", "/api/v1/sessions", { token, body: { computerId, name: "Binary1", configurationName: "Microsoft.PowerShell" } });
+    const id = created.data.id as string;
+    const ran = await call(r.run.POST, "POST", "/api/v1/sessions/x/run", { token, params: { id }, body: { command: "printf 'bin:\\377\\376\\200\\001:end'", inDisconnectedSession: true } });
+    expect(ran, JSON.stringify(ran.error)).toMatchObject({ status: 200, data: { state: "Disconnected" } });
+    await until(async () => (await db.session.findUniqueOrThrow({ where: { id } })).runningCommand === null || null, { what: "command finished" });
+    const out = await new Promise<{ code: number; stdout: Buffer; stderr: string }>((resolve) =>
+      execFile("node", ["bin/baton.mjs", "receive-session", "--id", id], { cwd: REPO_ROOT, encoding: "buffer", env: { ...process.env, BATON_URL: served.url, BATON_TOKEN: token } }, (err, stdout, stderr) =>
+        resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr: stderr.toString() }),
+      ),
+    );
+    expect(out.code, out.stderr).toBe(0);
+    const at = out.stdout.indexOf("bin:\xff", 0, "latin1");
+    expect(at, out.stdout.toString("latin1")).toBeGreaterThanOrEqual(0);
+    expect(out.stdout.subarray(at, at + 12)).toEqual(Buffer.from([...Buffer.from("bin:"), 0xff, 0xfe, 0x80, 0x01, ...Buffer.from(":end")]));
   }, 120_000);
 });

@@ -4,7 +4,7 @@ import { AREA_ROLES, SESSION_ACTOR_ROLES, type TRole } from "@/lib/auth/roles";
 import { ZAuditFilters } from "@/lib/data/audit/schemas";
 import { ZSessionFilters } from "@/lib/dto/sessions";
 import { ERROR_STATUS } from "@/lib/errors";
-import { ZDisconnect, ZHandOff, ZNewSession, ZRunCommand, ZStartBulk, ZTakeOver } from "@/lib/sessions/schemas";
+import { ZDisconnect, ZHandOff, ZNewSession, ZReceive, ZRunCommand, ZStartBulk, ZTakeOver } from "@/lib/sessions/schemas";
 
 // The REST API's OpenAPI document, generated from the same zod schemas the endpoints parse
 // their input with. One entry per route file under app/api/v1 (a test keeps them in step).
@@ -42,7 +42,7 @@ export const API_ENDPOINTS: readonly TEndpoint[] = [
   { method: "delete", path: "/api/v1/sessions/{id}", summary: "Remove a session (Remove-PSSession)", roles: SESSION_ACTOR_ROLES, params: ZSessionIdParam },
   { method: "post", path: "/api/v1/sessions/{id}/disconnect", summary: "Disconnect (Disconnect-PSSession -IdleTimeoutSec -OutputBufferingMode)", roles: SESSION_ACTOR_ROLES, params: ZSessionIdParam, body: withoutId(ZDisconnect) },
   { method: "post", path: "/api/v1/sessions/{id}/connect", summary: "Connect (Connect-PSSession)", roles: SESSION_ACTOR_ROLES, params: ZSessionIdParam },
-  { method: "post", path: "/api/v1/sessions/{id}/receive", summary: "Receive the output produced while disconnected (Receive-PSSession)", roles: SESSION_ACTOR_ROLES, params: ZSessionIdParam },
+  { method: "post", path: "/api/v1/sessions/{id}/receive", summary: "Receive the output produced while disconnected (Receive-PSSession); encoding base64 gives the bytes exactly", roles: SESSION_ACTOR_ROLES, params: ZSessionIdParam, body: withoutId(ZReceive) },
   { method: "post", path: "/api/v1/sessions/{id}/run", summary: "Run a command (Invoke-Command -Session [-InDisconnectedSession])", roles: SESSION_ACTOR_ROLES, params: ZSessionIdParam, body: withoutId(ZRunCommand) },
   { method: "post", path: "/api/v1/sessions/{id}/handoff", summary: "Hand the session to another user, with a reason", roles: SESSION_ACTOR_ROLES, params: ZSessionIdParam, body: withoutId(ZHandOff) },
   { method: "post", path: "/api/v1/sessions/{id}/take-over", summary: "Take over a session handed to you or of your team (managers)", roles: ["manager", "admin"], params: ZSessionIdParam, body: withoutId(ZTakeOver) },

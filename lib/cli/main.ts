@@ -142,8 +142,9 @@ export function buildProgram(): Command {
     .description("Write a session's output since it was last received to stdout (Receive-PSSession)")
     .requiredOption("-i, --id <id>", "console id of the session")
     .action(async (opts: { id: string }) => {
-      const r = await api<TReceiveResult>(loadConfig(), "POST", `/api/v1/sessions/${encodeURIComponent(opts.id)}/receive`);
-      process.stdout.write(r.output);
+      const r = await api<TReceiveResult>(loadConfig(), "POST", `/api/v1/sessions/${encodeURIComponent(opts.id)}/receive`, { encoding: "base64" });
+      // The session's bytes unchanged: base64 over the API, raw bytes on stdout.
+      process.stdout.write(Buffer.from(r.output, "base64"));
       if (r.droppedBytes) process.stderr.write(`${r.session.name}: ${r.droppedBytes} bytes were dropped while disconnected (OutputBufferingMode Drop).\n`);
     });
 

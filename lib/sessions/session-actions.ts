@@ -13,7 +13,7 @@ import {
   targetOf,
 } from "@/lib/sessions/operations";
 import { handOffSession, markHandoffAccepted, takeOverSession } from "@/lib/sessions/handoff";
-import { ZBulkJobRef, ZBulkReceived, ZDisconnect, ZHandOff, ZNewSession, ZPreviewBulk, ZRunCommand, ZSessionRef, ZStartBulk, ZTakeOver } from "@/lib/sessions/schemas";
+import { ZBulkJobRef, ZBulkReceived, ZDisconnect, ZHandOff, ZNewSession, ZPreviewBulk, ZReceive, ZRunCommand, ZSessionRef, ZStartBulk, ZTakeOver } from "@/lib/sessions/schemas";
 import type { z } from "zod";
 
 // The session actions, defined once: the console's server actions (app/(console)/sessions/actions.ts)
@@ -74,11 +74,11 @@ export const handOffSessionDef = action({
 export const receiveSessionDef = action({
   name: "session.receive",
   roles: SESSION_ACTOR_ROLES,
-  input: ZSessionRef,
+  input: ZReceive,
   handler: async ({ user, input, setTarget }) => {
     const record = await loadActionable(user, input.sessionId);
     setTarget(targetOf(record));
-    const result = await receiveSession({ actor: user, record });
+    const result = await receiveSession({ actor: user, record, encoding: input.encoding });
     await markHandoffAccepted({ actor: user, sessionId: record.id });
     return result;
   },
