@@ -1,4 +1,5 @@
 import { headers } from "next/headers";
+import Link from "next/link";
 import type { ReactNode } from "react";
 import { signOut } from "@/app/(auth)/sign-in/actions";
 import { DatabaseBanner } from "@/components/console/database-banner";
@@ -41,6 +42,9 @@ export default async function ConsoleLayout({ children }: { children: ReactNode 
           <NavLinks areas={areasFor(user.role)} />
           <div className="ml-auto flex items-center gap-4">
             <LiveStatus />
+            <Link href="/tokens" className="rounded-md px-2 py-1 text-sm text-slate-300 hover:bg-slate-800 hover:text-white">
+              Access tokens
+            </Link>
             <span className="text-sm text-slate-200" data-testid="current-user">
               {user.displayName} <span className="text-slate-400">· {ROLE_LABEL[user.role]}</span>
             </span>

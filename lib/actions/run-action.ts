@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { recordOutcome, runInActionContext, type TActionContext } from "@/lib/actions/intents";
+import { auditActorOf } from "@/lib/audit/append";
 import type { TRole } from "@/lib/auth/roles";
 import type { TSessionUser } from "@/lib/auth/session-store";
 import { AppError, DB_UNAVAILABLE_MESSAGE, isDbUnavailable, mapPrismaError } from "@/lib/errors";
@@ -37,7 +38,7 @@ export async function runAction<S extends z.ZodType, T>(
   user: TSessionUser | null,
   raw: unknown,
 ): Promise<TActionResult<T>> {
-  const actor = user ? { id: user.id, name: user.username, role: user.role } : ANONYMOUS;
+  const actor = user ? auditActorOf(user) : ANONYMOUS;
   const rawParams = raw && typeof raw === "object" && !Array.isArray(raw) ? (raw as Record<string, unknown>) : { input: raw };
 
   const ctx: TActionContext = { actor, action: def.name, params: rawParams, intentIds: [], reachedAt: null };

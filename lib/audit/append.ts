@@ -6,8 +6,10 @@ import { auditKeyring } from "@/lib/audit/keys";
 import { publish } from "@/lib/realtime/publish";
 
 export type TAuditOutcome = "ok" | "refused" | "error";
+/** How an actor reached the console when not by a signed-in browser: a personal access token. */
+export type TActorVia = { credential: "personal access token"; name: string; id: string };
 export type TAuditInput = {
-  actor: { id: string | null; name: string; role: string };
+  actor: { id: string | null; name: string; role: string; via?: TActorVia };
   action: string;
   outcome: TAuditOutcome;
   computerName?: string | null;
@@ -24,6 +26,12 @@ export type TAuditInput = {
 
 const SECRET_KEYS = /pass(word)?|token|secret|cookie|authorization/i;
 const MAX_PARAMS = 4000;
+
+/** The audit actor for a user, naming the access token when the request came with one. */
+export function auditActorOf(user: { id: string; username: string; role: string; accessToken?: { id: string; name: string } }): TAuditInput["actor"] {
+  const actor = { id: user.id, name: user.username, role: user.role };
+  return user.accessToken ? { ...actor, via: { credential: "personal access token", name: user.accessToken.name, id: user.accessToken.id } } : actor;
+}
 
 // Parameters are kept for auditors, minus anything that looks like a credential.
 export function redactParams(params: Record<string, unknown> | undefined): string {
@@ -87,7 +95,8 @@ function enqueue<T>(task: () => Promise<T>): Promise<T> {
 class IntentSettled extends Error {}
 
 async function appendNow(inputs: readonly TAuditInput[], settle: string[] = []): Promise<{ seq: number; hash: string }[] | null> {
-  const params = inputs.map((i) => redactParams(i.params));
+  // An action taken with a personal access token names the token (its name and id, never its value).
+  const params = inputs.map((i) => redactParams(i.actor.via ? { ...i.params, via: i.actor.via } : i.params));
   const key = auditKeyring().current;
   for (let attempt = 0; ; attempt++) {
     let tail = (g.__batonAuditTail ??= await readTail());

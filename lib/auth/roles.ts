@@ -38,3 +38,13 @@ export const JOIN_ROLES: readonly TRole[] = ["manager", "admin"];
 export const canSee = (role: TRole, area: TArea) => AREA_ROLES[area].includes(role);
 export const areasFor = (role: TRole) => AREAS.filter((a) => canSee(role, a));
 export const homeFor = (role: TRole): string => `/${areasFor(role)[0] ?? "sessions"}`;
+
+// A personal access token may carry a narrower role than its user's: one that may do no more.
+// Roles are not a ladder (an auditor may not do what a technician may), so the list is explicit.
+export const NARROWER_ROLES: Record<TRole, readonly TRole[]> = {
+  admin: ROLES,
+  manager: ["manager", "technician", "helpdesk"],
+  technician: ["technician"],
+  helpdesk: ["helpdesk"],
+  auditor: ["auditor"],
+};

@@ -12,7 +12,15 @@ export const SESSION_COOKIE_SECURE = "__Host-baton_session";
 export const sessionCookie = (): { name: string; secure: boolean } =>
   cookieSecure(env()) ? { name: SESSION_COOKIE_SECURE, secure: true } : { name: SESSION_COOKIE_PLAIN, secure: false };
 
-export type TSessionUser = { id: string; username: string; displayName: string; role: TRole; team: string | null };
+export type TSessionUser = {
+  id: string;
+  username: string;
+  displayName: string;
+  role: TRole;
+  team: string | null;
+  /** Set when the request came with a personal access token (REST API, CLI) instead of the cookie. */
+  accessToken?: { id: string; name: string };
+};
 
 const hashToken = (token: string) => createHash("sha256").update(token).digest("hex");
 

@@ -5,8 +5,9 @@ import { PrismaClient } from "@/lib/generated/prisma-sqlite/client";
 import { env, isPostgresUrl } from "@/lib/env";
 
 // The one Prisma client. Secret columns are omitted from every query unless a caller opts in
-// with `omit: { passwordHash: false }` (sign-in) or `{ tokenCiphertext: false }` (fleet).
-const omit = { user: { passwordHash: true }, computer: { tokenCiphertext: true } } as const;
+// with `omit: { passwordHash: false }` (sign-in) or `{ tokenCiphertext: false }` (fleet);
+// access tokens' hashes are only ever matched in a where clause.
+const omit = { user: { passwordHash: true }, computer: { tokenCiphertext: true }, accessToken: { tokenHash: true } } as const;
 
 function createSqlite(url: string) {
   return new PrismaClient({ adapter: new PrismaBetterSqlite3({ url }), omit });

@@ -134,4 +134,4 @@ export type TBulkReceivedView = { output: string; outputBytes: number; droppedBy
 export type TBulkProgress = { jobId: string; operation: TBulkOperation; total: number; done: number; outcomes: TBulkOutcome[]; finished: boolean };
 
 /** Receive-PSSession's answer. `offset`: where the returned output starts in the session's output stream. */
-export type TReceiveResult = { session: TSessionRow; output: string; offset: number; outputBytes: number; droppedBytes: number };
+export type TReceiveResult = { session: TSessionRow; output: string; encoding: "utf8" | "base64"; offset: number; outputBytes: number; droppedBytes: number };

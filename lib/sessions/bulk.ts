@@ -1,7 +1,8 @@
 import "server-only";
 import { randomUUID } from "node:crypto";
+import { assertAccessTokenActive } from "@/lib/auth/access-tokens";
 import type { TSessionUser } from "@/lib/auth/session-store";
-import { appendAuditEvents, type TAuditInput } from "@/lib/audit/append";
+import { appendAuditEvents, auditActorOf, type TAuditInput } from "@/lib/audit/append";
 import { db } from "@/lib/db/client";
 import { sessionsWhere } from "@/lib/data/sessions/list-sessions";
 import { visibleSessionsWhere } from "@/lib/data/sessions/session-scope";
@@ -156,7 +157,7 @@ type TSettled = { outcome: TBulkOutcome; audit: TAuditInput };
  */
 export function startBulkJob(actor: TSessionUser, op: TBulkOperation, records: TSessionRecord[], opts: TJobOptions): { jobId: string; total: number } {
   const jobId = randomUUID();
-  const who = { id: actor.id, name: actor.username, role: actor.role };
+  const who = auditActorOf(actor);
   // Each push carries the outcomes settled since the previous one; browsers accumulate them.
   const progress: TBulkProgress = { jobId, operation: op, total: records.length, done: 0, outcomes: [], finished: false };
   let pushTimer: NodeJS.Timeout | null = null;
@@ -212,6 +213,8 @@ export function startBulkJob(actor: TSessionUser, op: TBulkOperation, records: T
     try {
       let snapshot: TSessionSnapshot;
       let params: Record<string, unknown> = { bulkJobId: jobId };
+      // A job started with an access token stops acting the moment the token is revoked or expires.
+      await assertAccessTokenActive(actor);
       switch (op) {
         case "disconnect":
           snapshot = await disconnectOnAgent({ actor, record, idleTimeoutSec: opts.idleTimeoutSec, outputBufferingMode: opts.outputBufferingMode });

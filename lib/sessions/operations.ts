@@ -128,10 +128,10 @@ export async function connectSession(op: TOp) {
   return rowAfter(op.actor, op.record.computerId, await reachAgent(agentTarget(op.record), () => connectOnAgent(op)));
 }
 
-export async function receiveSession({ actor, record }: TOp): Promise<TReceiveResult> {
+export async function receiveSession({ actor, record, encoding = "utf8" }: TOp & { encoding?: "utf8" | "base64" }): Promise<TReceiveResult> {
   const r = await reachAgent(agentTarget(record), () => receiveOnAgent({ actor, record }));
   await r.recorded;
-  return { session: await rowAfter(actor, record.computerId, r.session), output: r.output.toString("utf8"), offset: r.offset, outputBytes: r.outputBytes, droppedBytes: r.droppedBytes };
+  return { session: await rowAfter(actor, record.computerId, r.session), output: r.output.toString(encoding), encoding, offset: r.offset, outputBytes: r.outputBytes, droppedBytes: r.droppedBytes };
 }
 
 export async function removeSession(op: TOp) {

@@ -15,6 +15,9 @@ const ZMode = z.enum(["Block", "Drop", "None"], { message: "must be Block, Drop 
 
 export const ZSessionRef = z.object({ sessionId: ZId });
 
+/** Receive: the output as text (the console's pages) or base64, byte for byte (the REST API, the CLI). */
+export const ZReceive = ZSessionRef.extend({ encoding: z.enum(["utf8", "base64"], { message: "must be utf8 or base64" }).optional() });
+
 export const ZNewSession = z.object({
   computerId: ZId,
   name: ZSessionName,

@@ -23,6 +23,8 @@ export async function startDelayProxy(opts: {
   stats?: DelayProxy["stats"];
   /** Told +1 when a counted request arrives and -1 when it is answered or dropped (with how long it took). */
   onChange?: (delta: 1 | -1, ms?: number) => void;
+  /** Forwards a counted request only once the promise this returns settles (tests that act mid-request). */
+  hold?: (method: string, path: string) => Promise<void> | undefined;
 }): Promise<DelayProxy> {
   const target = new URL(opts.target);
   const counts = opts.counts ?? ((method: string) => method !== "GET");
@@ -48,7 +50,9 @@ export async function startDelayProxy(opts: {
     res.once("close", done);
     const chunks: Buffer[] = [];
     req.on("data", (c: Buffer) => chunks.push(c));
-    req.on("end", () => {
+    const held = counted ? opts.hold?.(req.method ?? "GET", req.url ?? "/") : undefined;
+    req.on("end", async () => {
+      await held?.catch(() => undefined);
       setTimeout(() => {
         const up = http.request({ hostname: target.hostname, port: target.port, path: req.url, method: req.method, headers: req.headers }, (answer) => {
           res.writeHead(answer.statusCode ?? 502, answer.headers);
