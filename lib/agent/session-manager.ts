@@ -41,9 +41,9 @@ import { Session } from "./session";
 export type StreamPort = {
   has(streamId: string): boolean;
   broadcast(msg: TStreamServerMessage): void;
-  deliver(streamId: string, header: Buffer, data: Buffer, done: () => void): boolean;
+  deliver(streamId: string, frame: Buffer, done: () => void): boolean;
   acks(streamId: string): boolean;
-  deliverToWatcher(streamId: string, header: Buffer, data: Buffer): boolean;
+  deliverToWatcher(streamId: string, frame: Buffer): boolean;
 };
 
 export type SessionManagerOptions = {
@@ -187,9 +187,9 @@ export class SessionManager {
         computerName: this.opts.computerName,
         readyTimeoutMs: this.opts.readyTimeoutMs,
         emit: (s, change, extra) => this.emit(s, change, extra),
-        deliver: (sid, header, data, done) => this.stream?.deliver(sid, header, data, done) ?? false,
+        deliver: (sid, frame, done) => this.stream?.deliver(sid, frame, done) ?? false,
         acks: (sid) => this.stream?.acks(sid) ?? false,
-        deliverToWatcher: (sid, header, data) => this.stream?.deliverToWatcher(sid, header, data) ?? false,
+        deliverToWatcher: (sid, frame) => this.stream?.deliverToWatcher(sid, frame) ?? false,
         ended: (s) => this.onEnded(s),
       },
     );

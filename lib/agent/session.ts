@@ -2,8 +2,9 @@ import crypto from "node:crypto";
 import os from "node:os";
 import * as pty from "node-pty";
 import {
-  encodeOutputHeader,
+  OUTPUT_FRAME_HEADER_BYTES,
   uuidToBytes,
+  writeOutputHeader,
   type TCommandInfo,
   type TControlInput,
   type TEffectiveBufferingMode,
@@ -30,8 +31,11 @@ export type SessionHooks = {
   computerName: string;
   readyTimeoutMs: number;
   emit(session: Session, change: TSessionChange, extra?: { command?: TFinishedCommand; reason?: string; control?: TControlInput }): void;
-  /** Sends output to a stream; returns false when the stream is gone. `done` runs once the bytes left the agent. */
-  deliver(streamId: string, frameHeader: Buffer, data: Buffer, done: () => void): boolean;
+  /**
+   * Sends an output frame (header and data, see protocol/frames.ts) to a stream; returns false
+   * when the stream is gone. `done` runs once the bytes left the agent, once per frame and in order.
+   */
+  deliver(streamId: string, frame: Buffer, done: () => void): boolean;
   /**
    * True when the stream acknowledges what its viewers were shown (`ack`); on other streams,
    * output counts as seen once it is handed to the stream.
@@ -41,7 +45,7 @@ export type SessionHooks = {
    * Sends output to a watching stream if it keeps up; returns false (the frame is dropped for that
    * stream, which resynchronises by offset) when the stream is gone or too far behind.
    */
-  deliverToWatcher(streamId: string, frameHeader: Buffer, data: Buffer): boolean;
+  deliverToWatcher(streamId: string, frame: Buffer): boolean;
   /** Called once the session is Closed or Broken and its shell is gone. */
   ended(session: Session): void;
 };
@@ -97,9 +101,17 @@ export class Session {
   private readyWaiter: { resolve: () => void; reject: (e: Error) => void } | null = null;
   private pauses = new Set<PauseReason>();
   private inflight = 0;
+  /**
+   * Frames in flight to `sentStream`, oldest first, by size. One `onSent` callback per stream
+   * (not a closure per frame) retires them in order; a new stream or a detach starts afresh.
+   */
+  private sentStream: string | null = null;
+  private sentSizes: number[] = [];
+  private onSent: () => void = () => {};
   private pendingLive: Buffer[] = [];
   private pendingBytes = 0;
   private pendingOffset = 0;
+  private liveTimer: NodeJS.Timeout | null = null;
   /** The pending live bytes were counted as seen when queued (a stream without acks). */
   private pendingAcked = false;
   private blockedTimer: NodeJS.Timeout | null = null;
@@ -251,6 +263,7 @@ export class Session {
     this.disconnectedOn = new Date();
     this.expiresOn = new Date(this.disconnectedOn.getTime() + opts.idleTimeoutSec * 1000);
     this.inflight = 0;
+    this.sentStream = null;
     this.unpause("stream");
     this.clearIdleTimer();
     this.idleTimer = setTimeout(() => this.onIdleExpired(), opts.idleTimeoutSec * 1000);
@@ -385,6 +398,10 @@ export class Session {
   // --- internals ---
 
   private onPtyData(chunk: Buffer): void {
+    if (this.parser.isPlain(chunk)) {
+      if (!this.suppressEcho && this.ready) this.route(chunk);
+      return;
+    }
     for (const piece of this.parser.push(chunk)) {
       if (piece.kind === "marker") this.onMarker(piece.fields);
       else if (!this.suppressEcho && this.ready) this.route(piece.data);
@@ -473,44 +490,62 @@ export class Session {
     if (this.pendingLive.length === 0) {
       this.pendingAcked = acked;
       this.pendingOffset = offset;
-      setTimeout(() => this.flushLive(), LIVE_FLUSH_MS);
+      // One timer per session, re-armed per frame: no timer or closure allocated per frame.
+      if (this.liveTimer) this.liveTimer.refresh();
+      else this.liveTimer = setTimeout(() => this.flushLive(), LIVE_FLUSH_MS);
     }
     this.pendingLive.push(data);
     this.pendingBytes += data.length;
     if (this.pendingBytes >= LIVE_FLUSH_BYTES) this.flushLive();
   }
 
-  /** Sends coalesced live output; if the stream is gone the bytes stay unseen, so nothing is lost. */
+  /**
+   * Sends coalesced live output; if the stream is gone the bytes stay unseen, so nothing is lost.
+   * The frame is built in one buffer: each byte is copied once, from its PTY read to the frame.
+   */
   private flushLive(): void {
     if (this.pendingLive.length === 0) return;
-    const data = this.pendingLive.length === 1 ? this.pendingLive[0] : Buffer.concat(this.pendingLive, this.pendingBytes);
+    const size = this.pendingBytes;
     const offset = this.pendingOffset;
-    this.pendingLive = [];
+    const frame = Buffer.allocUnsafe(OUTPUT_FRAME_HEADER_BYTES + size);
+    writeOutputHeader(frame, this.instanceIdBytes, offset);
+    let at = OUTPUT_FRAME_HEADER_BYTES;
+    for (const piece of this.pendingLive) at += piece.copy(frame, at);
+    this.pendingLive.length = 0;
     this.pendingBytes = 0;
     const streamId = this.state === "Opened" ? this.streamId : null;
-    this.deliverToWatchers(offset, data, streamId);
+    this.deliverToWatchers(frame, streamId);
     if (streamId) {
-      const header = encodeOutputHeader(this.instanceIdBytes, offset);
-      this.inflight += data.length;
-      const sent = this.hooks.deliver(streamId, header, data, () => {
-        if (this.streamId !== streamId) return;
-        this.inflight -= data.length;
-        if (this.inflight < STREAM_LOW_WATER) this.unpause("stream");
-      });
-      if (sent) {
+      if (this.sentStream !== streamId) this.trackSent(streamId);
+      this.inflight += size;
+      this.sentSizes.push(size);
+      if (this.hooks.deliver(streamId, frame, this.onSent)) {
         if (this.inflight > STREAM_HIGH_WATER) this.pause("stream");
         return;
       }
-      this.inflight -= data.length;
+      this.sentSizes.pop();
+      this.inflight -= size;
     }
     if (this.pendingAcked) this.history.unsee(offset);
   }
 
+  /** Starts counting frames in flight to `streamId`; callbacks of an earlier stream no longer count. */
+  private trackSent(streamId: string): void {
+    const sizes: number[] = [];
+    this.sentStream = streamId;
+    this.sentSizes = sizes;
+    this.onSent = () => {
+      const size = sizes.shift() ?? 0;
+      if (this.sentSizes !== sizes || this.streamId !== streamId) return;
+      this.inflight -= size;
+      if (this.inflight < STREAM_LOW_WATER) this.unpause("stream");
+    };
+  }
+
   /** Watchers get the frame too, unless it already goes to their stream as the holder's. */
-  private deliverToWatchers(offset: number, data: Buffer, holderStream: string | null): void {
+  private deliverToWatchers(frame: Buffer, holderStream: string | null): void {
     if (this.watchStreams.size === 0) return;
-    const header = encodeOutputHeader(this.instanceIdBytes, offset);
-    for (const w of this.watchStreams) if (w !== holderStream) this.hooks.deliverToWatcher(w, header, data);
+    for (const w of this.watchStreams) if (w !== holderStream) this.hooks.deliverToWatcher(w, frame);
   }
 
   private reportBlocked(): void {

@@ -17,7 +17,7 @@ import { createLogger } from "../../lib/agent/logger";
 import { Session } from "../../lib/agent/session";
 import { writeRcFile } from "../../lib/agent/shell";
 import { startAgent, until, waitForCommand } from "../../lib/agent/test/helpers";
-import { DEFAULT_CONFIGURATION } from "../../lib/protocol";
+import { DEFAULT_CONFIGURATION, OUTPUT_FRAME_HEADER_BYTES } from "../../lib/protocol";
 
 const user = { id: "u-bench", name: "Bench", roles: ["admin"] };
 const SESSIONS = Number(process.env.BENCH_SESSIONS ?? 1000);
@@ -138,8 +138,8 @@ async function sessionPathThroughput(bytes: number): Promise<number> {
       ended: () => {},
       acks: () => false,
       deliverToWatcher: () => false,
-      deliver: (_stream, _header, data, sent) => {
-        got += data.length;
+      deliver: (_stream, frame, sent) => {
+        got += frame.length - OUTPUT_FRAME_HEADER_BYTES;
         setImmediate(sent);
         if (started && got >= bytes) resolve(performance.now() - started);
         return true;
