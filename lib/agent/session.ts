@@ -1,6 +1,5 @@
 import crypto from "node:crypto";
-import os from "node:os";
-import * as pty from "node-pty";
+import type * as pty from "node-pty";
 import {
   OUTPUT_FRAME_HEADER_BYTES,
   uuidToBytes,
@@ -15,14 +14,14 @@ import {
   type TSessionState,
   type TUserRef,
 } from "../protocol";
-import { SESSION_OWNER_VAR, sessionOwner } from "./isolation";
 import { killPids, processTreePids, type LimitsController, type SessionCgroups } from "./limits";
 import type { Logger } from "./logger";
 import fs from "node:fs";
 import { InputAttribution } from "./input-attribution";
 import { decodeStartMarker, MarkerParser } from "./marker-parser";
 import { OutputHistory, type TOutputRead } from "./output-history";
-import { ansiCQuote, LAUNCHER_ARGS, LAUNCHER_FILE, shellEnv } from "./shell";
+import { ansiCQuote } from "./shell";
+import { spawnShell, type TSpareShell } from "./spare-shells";
 
 export type SessionHooks = {
   log: Logger;
@@ -63,8 +62,8 @@ const BLOCKED_REPORT_MS = 1000;
 type PauseReason = "buffer" | "stream";
 
 export class Session {
-  readonly instanceId = crypto.randomUUID();
-  readonly instanceIdBytes = uuidToBytes(this.instanceId);
+  readonly instanceId: string;
+  readonly instanceIdBytes: Buffer;
   readonly createdOn = new Date();
   state: TSessionState = "Opened";
   reason: string | null = null;
@@ -91,8 +90,10 @@ export class Session {
 
   private proc: pty.IPty | null = null;
   private cgroups: SessionCgroups = { dirs: [], pids: false };
-  private readonly nonce = crypto.randomBytes(12).toString("hex");
-  private readonly parser = new MarkerParser(this.nonce);
+  private readonly nonce: string;
+  private readonly parser: MarkerParser;
+  /** A shell started ahead of this session (spare-shells.ts), adopted by `start`. */
+  private spare: TSpareShell | null;
   /** Who sent the newest Enter, and control keys by name; never what was typed. */
   private readonly typing = new InputAttribution((control) => this.hooks.emit(this, "input.control", { control }));
   /** True from writing a `run` line until its start marker: hides the echoed wrapper line. */
@@ -135,9 +136,15 @@ export class Session {
       retainBytes: number;
       cols: number;
       rows: number;
+      spare?: TSpareShell | null;
     },
     private readonly hooks: SessionHooks,
   ) {
+    this.spare = opts.spare ?? null;
+    this.instanceId = this.spare?.instanceId ?? crypto.randomUUID();
+    this.instanceIdBytes = uuidToBytes(this.instanceId);
+    this.nonce = this.spare?.nonce ?? crypto.randomBytes(12).toString("hex");
+    this.parser = new MarkerParser(this.nonce);
     this.holder = owner;
     this.streamId = opts.streamId;
     this.idleTimeoutSec = opts.idleTimeoutSec;
@@ -164,28 +171,34 @@ export class Session {
     return this.pauses.has("buffer");
   }
 
-  /** Starts the shell and resolves once bash has run its init file and printed the first marker. */
+  /**
+   * Starts the shell, or adopts the spare one it was given, and resolves once bash has run its
+   * init file and printed the first marker.
+   */
   start(config: TSessionConfiguration): Promise<void> {
-    this.cgroups = this.hooks.limits.createForSession(this.id, config);
-    const proc = pty.spawn(LAUNCHER_FILE, LAUNCHER_ARGS, {
-      name: "xterm-256color",
-      cols: this.cols,
-      rows: this.rows,
-      cwd: os.homedir(),
-      encoding: null,
-      env: shellEnv({
-        BATON_NONCE: this.nonce,
-        BATON_RC: this.hooks.rcPath,
-        BATON_COMPUTER: this.hooks.computerName,
-        BATON_CGROUPS: this.cgroups.dirs.join(" "),
-        BATON_ULIMIT_V: String(config.maxMemoryPerShellMB * 1024),
-        [SESSION_OWNER_VAR]: sessionOwner(this.instanceId),
-      }),
-    });
+    const spare = this.spare;
+    this.spare = null;
+    let proc: pty.IPty;
+    if (spare) {
+      ({ proc, cgroups: this.cgroups } = spare);
+      if (spare.proc.cols !== this.cols || spare.proc.rows !== this.rows) proc.resize(this.cols, this.rows);
+    } else {
+      ({ proc, cgroups: this.cgroups } = spawnShell({
+        limits: this.hooks.limits,
+        rcPath: this.hooks.rcPath,
+        computerName: this.hooks.computerName,
+        cgroupKey: String(this.id),
+        config,
+        nonce: this.nonce,
+        instanceId: this.instanceId,
+        cols: this.cols,
+        rows: this.rows,
+      }));
+    }
     this.proc = proc;
     proc.onData((chunk) => this.onPtyData(chunk as unknown as Buffer));
     proc.onExit(({ exitCode, signal }) => this.onPtyExit(exitCode, signal));
-    return new Promise<void>((resolve, reject) => {
+    const ready = new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.readyWaiter = null;
         reject(new Error(`shell did not start within ${this.hooks.readyTimeoutMs} ms`));
@@ -201,6 +214,9 @@ export class Session {
         },
       };
     });
+    // What the spare printed while it waited (its first marker and prompt), as if read just now.
+    if (spare) for (const chunk of spare.early) this.onPtyData(chunk);
+    return ready;
   }
 
   snapshot(): TSessionSnapshot {
