@@ -571,6 +571,9 @@ export class SessionManager {
   }
 
   private emit(s: Session, change: TSessionChange, extra?: { command?: TFinishedCommand; reason?: string; control?: TControlInput }): void {
+    // Output goes out in binary frames on the same streams: what the shell printed before this
+    // event (a command's last bytes before its end) is sent first, so consoles see it in order.
+    s.flushOutput();
     this.stream?.broadcast({
       type: "session.updated",
       change,

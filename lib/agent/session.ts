@@ -299,6 +299,11 @@ export class Session {
     this.maybeResume();
   }
 
+  /** Sends the output still being coalesced now: an event about the session must follow the output before it. */
+  flushOutput(): void {
+    this.flushLive();
+  }
+
   /** Receive: hand over every unseen byte, and let a blocked command continue. */
   drainForReceive(): { offset: number; data: Buffer; dropped: number } {
     this.flushLive();
