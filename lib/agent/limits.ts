@@ -61,8 +61,8 @@ export class LimitsController {
     };
   }
 
-  /** Creates the session's cgroups with the given limits; the shell launcher joins them. */
-  createForSession(sessionId: number, limits: { maxMemoryPerShellMB: number; maxProcessesPerShell: number }): SessionCgroups {
+  /** Creates the session's cgroups (`s<key>`, the session id or a spare's key) with the given limits; the shell launcher joins them. */
+  createForSession(sessionId: number | string, limits: { maxMemoryPerShellMB: number; maxProcessesPerShell: number }): SessionCgroups {
     const dirs: string[] = [];
     let pids = false;
     for (const [controller, base] of this.bases) {

@@ -37,6 +37,33 @@ describe("MarkerParser", () => {
     expect(r).toEqual({ data: other, markers: [] });
   });
 
+  it("lets a chunk skip the parser only when no marker can start or end in it", () => {
+    // As the session reads: a plain chunk is data as is, anything else goes through push.
+    const feed = (p: MarkerParser, chunk: string) => {
+      const buf = Buffer.from(chunk, "latin1");
+      return p.isPlain(buf) ? [{ kind: "data" as const, data: buf }] : p.push(buf);
+    };
+    const p = new MarkerParser(NONCE);
+    expect(p.isPlain(Buffer.from("plain output\r\n"))).toBe(true);
+    expect(p.isPlain(Buffer.from("colour \x1b[1m"))).toBe(false);
+    // The marker straddles the chunks and its second part holds no ESC: not plain while pending.
+    const first = collect(feed(p, `out${marker("E;0;/tmp").slice(0, 9)}`));
+    expect(first).toEqual({ data: "out", markers: [] });
+    expect(p.isPlain(Buffer.from(marker("E;0;/tmp").slice(9)))).toBe(false);
+    expect(collect(feed(p, `${marker("E;0;/tmp").slice(9)}more`))).toEqual({ data: "more", markers: [["E", "0", "/tmp"]] });
+    expect(p.isPlain(Buffer.from("after"))).toBe(true);
+
+    // Every split into three chunks, whichever of them skip the parser, gives the same result.
+    const text = `a${marker("S;c1")}bc${marker("E;2;/home/x;y")}d`;
+    for (let i = 0; i <= text.length; i++) {
+      for (let j = i; j <= text.length; j++) {
+        const q = new MarkerParser(NONCE);
+        const r = collect([...feed(q, text.slice(0, i)), ...feed(q, text.slice(i, j)), ...feed(q, text.slice(j))]);
+        expect(r).toEqual({ data: "abcd", markers: [["S", "c1"], ["E", "2", "/home/x", "y"]] });
+      }
+    }
+  });
+
   it("holds back a trailing ESC only while it could start a marker", () => {
     const p = new MarkerParser(NONCE);
     expect(collect(p.push(Buffer.from("x\x1b]7", "latin1"))).data).toBe("x");

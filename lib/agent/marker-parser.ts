@@ -46,6 +46,15 @@ export class MarkerParser {
     this.prefix = Buffer.from(`\x1b]777;${nonce};`, "latin1");
   }
 
+  /**
+   * True when `chunk` is all data: no marker can start in it (no ESC byte) and none is held back
+   * from the previous chunk (a marker that started there may end in this one). The caller then
+   * routes the chunk as is without `push`: bulk output without escape sequences skips the parser.
+   */
+  isPlain(chunk: Buffer): boolean {
+    return this.pending === null && chunk.indexOf(ESC) === -1;
+  }
+
   push(chunk: Buffer): TParsedPiece[] {
     const buf = this.pending ? Buffer.concat([this.pending, chunk]) : chunk;
     this.pending = null;

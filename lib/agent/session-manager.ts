@@ -37,13 +37,14 @@ import { AgentError } from "./errors";
 import { killPids, processTreePids, type LimitsController } from "./limits";
 import type { Logger } from "./logger";
 import { Session } from "./session";
+import { SpareShells } from "./spare-shells";
 
 export type StreamPort = {
   has(streamId: string): boolean;
   broadcast(msg: TStreamServerMessage): void;
-  deliver(streamId: string, header: Buffer, data: Buffer, done: () => void): boolean;
+  deliver(streamId: string, frame: Buffer, done: () => void): boolean;
   acks(streamId: string): boolean;
-  deliverToWatcher(streamId: string, header: Buffer, data: Buffer): boolean;
+  deliverToWatcher(streamId: string, frame: Buffer): boolean;
 };
 
 export type SessionManagerOptions = {
@@ -72,9 +73,12 @@ export class SessionManager {
   private nextId = 1;
   private shuttingDown = false;
   private stream: StreamPort | null = null;
+  /** A shell per used configuration, started ahead so a new session starts in milliseconds. */
+  private readonly spares: SpareShells;
 
   constructor(private readonly opts: SessionManagerOptions) {
     for (const c of opts.configurations) this.configs.set(c.name.toLowerCase(), c);
+    this.spares = new SpareShells({ log: opts.log, limits: opts.limits, rcPath: opts.rcPath, computerName: opts.computerName });
   }
 
   attachStreams(stream: StreamPort): void {
@@ -179,6 +183,7 @@ export class SessionManager {
         retainBytes: config.outputRetainBytes,
         cols: req.cols ?? 120,
         rows: req.rows ?? 30,
+        spare: this.spares.take(config),
       },
       {
         log: this.opts.log,
@@ -187,9 +192,9 @@ export class SessionManager {
         computerName: this.opts.computerName,
         readyTimeoutMs: this.opts.readyTimeoutMs,
         emit: (s, change, extra) => this.emit(s, change, extra),
-        deliver: (sid, header, data, done) => this.stream?.deliver(sid, header, data, done) ?? false,
+        deliver: (sid, frame, done) => this.stream?.deliver(sid, frame, done) ?? false,
         acks: (sid) => this.stream?.acks(sid) ?? false,
-        deliverToWatcher: (sid, header, data) => this.stream?.deliverToWatcher(sid, header, data) ?? false,
+        deliverToWatcher: (sid, frame) => this.stream?.deliverToWatcher(sid, frame) ?? false,
         ended: (s) => this.onEnded(s),
       },
     );
@@ -199,6 +204,7 @@ export class SessionManager {
     try {
       await session.start(config);
     } catch (err) {
+      this.refillSpare(config.name);
       this.opts.log.error({ err, sessionId: id }, "shell failed to start");
       session.terminate("Broken", `the shell failed to start: ${(err as Error).message}`);
       this.forget(session);
@@ -207,6 +213,7 @@ export class SessionManager {
     if (!session.live) throw new AgentError("SHELL_START_FAILED", `The session ${req.name} could not be created: ${session.reason}.`);
     this.opts.log.info({ sessionId: id, name: req.name, configuration: config.name, user: actor.id, pid: session.pid }, "session created");
     this.emit(session, "created");
+    this.refillSpare(config.name);
     return toView(session.snapshot(), actor.id);
   }
 
@@ -417,6 +424,7 @@ export class SessionManager {
   /** Ends every shell with one sweep (one /proc scan at most, not one per session). */
   shutdown(): void {
     this.shuttingDown = true;
+    this.spares.close();
     const live = [...this.sessions.values()].filter((s) => s.live);
     const pids = new Set<number>();
     for (const s of live) for (const p of s.processPids({ scanProc: false })) pids.add(p);
@@ -563,6 +571,9 @@ export class SessionManager {
   }
 
   private emit(s: Session, change: TSessionChange, extra?: { command?: TFinishedCommand; reason?: string; control?: TControlInput }): void {
+    // Output goes out in binary frames on the same streams: what the shell printed before this
+    // event (a command's last bytes before its end) is sent first, so consoles see it in order.
+    s.flushOutput();
     this.stream?.broadcast({
       type: "session.updated",
       change,
@@ -582,6 +593,14 @@ export class SessionManager {
     }
     const t = setTimeout(() => this.forget(s), this.opts.closedRetentionMs);
     t.unref();
+  }
+
+  /** The next session of this configuration gets a spare shell, started once this request is answered. */
+  private refillSpare(configName: string): void {
+    setImmediate(() => {
+      const config = this.configs.get(configName.toLowerCase());
+      if (config && !this.shuttingDown) this.spares.refill(config);
+    });
   }
 
   private forget(s: Session): void {

@@ -1,9 +1,9 @@
 import crypto from "node:crypto";
-import os from "node:os";
-import * as pty from "node-pty";
+import type * as pty from "node-pty";
 import {
-  encodeOutputHeader,
+  OUTPUT_FRAME_HEADER_BYTES,
   uuidToBytes,
+  writeOutputHeader,
   type TCommandInfo,
   type TControlInput,
   type TEffectiveBufferingMode,
@@ -14,14 +14,14 @@ import {
   type TSessionState,
   type TUserRef,
 } from "../protocol";
-import { SESSION_OWNER_VAR, sessionOwner } from "./isolation";
 import { killPids, processTreePids, type LimitsController, type SessionCgroups } from "./limits";
 import type { Logger } from "./logger";
 import fs from "node:fs";
 import { InputAttribution } from "./input-attribution";
 import { decodeStartMarker, MarkerParser } from "./marker-parser";
 import { OutputHistory, type TOutputRead } from "./output-history";
-import { ansiCQuote, LAUNCHER_ARGS, LAUNCHER_FILE, shellEnv } from "./shell";
+import { ansiCQuote } from "./shell";
+import { spawnShell, type TSpareShell } from "./spare-shells";
 
 export type SessionHooks = {
   log: Logger;
@@ -30,8 +30,11 @@ export type SessionHooks = {
   computerName: string;
   readyTimeoutMs: number;
   emit(session: Session, change: TSessionChange, extra?: { command?: TFinishedCommand; reason?: string; control?: TControlInput }): void;
-  /** Sends output to a stream; returns false when the stream is gone. `done` runs once the bytes left the agent. */
-  deliver(streamId: string, frameHeader: Buffer, data: Buffer, done: () => void): boolean;
+  /**
+   * Sends an output frame (header and data, see protocol/frames.ts) to a stream; returns false
+   * when the stream is gone. `done` runs once the bytes left the agent, once per frame and in order.
+   */
+  deliver(streamId: string, frame: Buffer, done: () => void): boolean;
   /**
    * True when the stream acknowledges what its viewers were shown (`ack`); on other streams,
    * output counts as seen once it is handed to the stream.
@@ -41,7 +44,7 @@ export type SessionHooks = {
    * Sends output to a watching stream if it keeps up; returns false (the frame is dropped for that
    * stream, which resynchronises by offset) when the stream is gone or too far behind.
    */
-  deliverToWatcher(streamId: string, frameHeader: Buffer, data: Buffer): boolean;
+  deliverToWatcher(streamId: string, frame: Buffer): boolean;
   /** Called once the session is Closed or Broken and its shell is gone. */
   ended(session: Session): void;
 };
@@ -59,8 +62,8 @@ const BLOCKED_REPORT_MS = 1000;
 type PauseReason = "buffer" | "stream";
 
 export class Session {
-  readonly instanceId = crypto.randomUUID();
-  readonly instanceIdBytes = uuidToBytes(this.instanceId);
+  readonly instanceId: string;
+  readonly instanceIdBytes: Buffer;
   readonly createdOn = new Date();
   state: TSessionState = "Opened";
   reason: string | null = null;
@@ -87,8 +90,10 @@ export class Session {
 
   private proc: pty.IPty | null = null;
   private cgroups: SessionCgroups = { dirs: [], pids: false };
-  private readonly nonce = crypto.randomBytes(12).toString("hex");
-  private readonly parser = new MarkerParser(this.nonce);
+  private readonly nonce: string;
+  private readonly parser: MarkerParser;
+  /** A shell started ahead of this session (spare-shells.ts), adopted by `start`. */
+  private spare: TSpareShell | null;
   /** Who sent the newest Enter, and control keys by name; never what was typed. */
   private readonly typing = new InputAttribution((control) => this.hooks.emit(this, "input.control", { control }));
   /** True from writing a `run` line until its start marker: hides the echoed wrapper line. */
@@ -97,9 +102,17 @@ export class Session {
   private readyWaiter: { resolve: () => void; reject: (e: Error) => void } | null = null;
   private pauses = new Set<PauseReason>();
   private inflight = 0;
+  /**
+   * Frames in flight to `sentStream`, oldest first, by size. One `onSent` callback per stream
+   * (not a closure per frame) retires them in order; a new stream or a detach starts afresh.
+   */
+  private sentStream: string | null = null;
+  private sentSizes: number[] = [];
+  private onSent: () => void = () => {};
   private pendingLive: Buffer[] = [];
   private pendingBytes = 0;
   private pendingOffset = 0;
+  private liveTimer: NodeJS.Timeout | null = null;
   /** The pending live bytes were counted as seen when queued (a stream without acks). */
   private pendingAcked = false;
   private blockedTimer: NodeJS.Timeout | null = null;
@@ -125,9 +138,15 @@ export class Session {
       retainBytes: number;
       cols: number;
       rows: number;
+      spare?: TSpareShell | null;
     },
     private readonly hooks: SessionHooks,
   ) {
+    this.spare = opts.spare ?? null;
+    this.instanceId = this.spare?.instanceId ?? crypto.randomUUID();
+    this.instanceIdBytes = uuidToBytes(this.instanceId);
+    this.nonce = this.spare?.nonce ?? crypto.randomBytes(12).toString("hex");
+    this.parser = new MarkerParser(this.nonce);
     this.holder = owner;
     this.streamId = opts.streamId;
     this.idleTimeoutSec = opts.idleTimeoutSec;
@@ -154,28 +173,34 @@ export class Session {
     return this.pauses.has("buffer");
   }
 
-  /** Starts the shell and resolves once bash has run its init file and printed the first marker. */
+  /**
+   * Starts the shell, or adopts the spare one it was given, and resolves once bash has run its
+   * init file and printed the first marker.
+   */
   start(config: TSessionConfiguration): Promise<void> {
-    this.cgroups = this.hooks.limits.createForSession(this.id, config);
-    const proc = pty.spawn(LAUNCHER_FILE, LAUNCHER_ARGS, {
-      name: "xterm-256color",
-      cols: this.cols,
-      rows: this.rows,
-      cwd: os.homedir(),
-      encoding: null,
-      env: shellEnv({
-        BATON_NONCE: this.nonce,
-        BATON_RC: this.hooks.rcPath,
-        BATON_COMPUTER: this.hooks.computerName,
-        BATON_CGROUPS: this.cgroups.dirs.join(" "),
-        BATON_ULIMIT_V: String(config.maxMemoryPerShellMB * 1024),
-        [SESSION_OWNER_VAR]: sessionOwner(this.instanceId),
-      }),
-    });
+    const spare = this.spare;
+    this.spare = null;
+    let proc: pty.IPty;
+    if (spare) {
+      ({ proc, cgroups: this.cgroups } = spare);
+      if (spare.proc.cols !== this.cols || spare.proc.rows !== this.rows) proc.resize(this.cols, this.rows);
+    } else {
+      ({ proc, cgroups: this.cgroups } = spawnShell({
+        limits: this.hooks.limits,
+        rcPath: this.hooks.rcPath,
+        computerName: this.hooks.computerName,
+        cgroupKey: String(this.id),
+        config,
+        nonce: this.nonce,
+        instanceId: this.instanceId,
+        cols: this.cols,
+        rows: this.rows,
+      }));
+    }
     this.proc = proc;
     proc.onData((chunk) => this.onPtyData(chunk as unknown as Buffer));
     proc.onExit(({ exitCode, signal }) => this.onPtyExit(exitCode, signal));
-    return new Promise<void>((resolve, reject) => {
+    const ready = new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.readyWaiter = null;
         reject(new Error(`shell did not start within ${this.hooks.readyTimeoutMs} ms`));
@@ -191,6 +216,9 @@ export class Session {
         },
       };
     });
+    // What the spare printed while it waited (its first marker and prompt), as if read just now.
+    if (spare) for (const chunk of spare.early) this.onPtyData(chunk);
+    return ready;
   }
 
   snapshot(): TSessionSnapshot {
@@ -254,6 +282,7 @@ export class Session {
     this.disconnectedOn = new Date();
     this.expiresOn = new Date(this.disconnectedOn.getTime() + opts.idleTimeoutSec * 1000);
     this.inflight = 0;
+    this.sentStream = null;
     this.unpause("stream");
     this.clearIdleTimer();
     this.idleTimer = setTimeout(() => this.onIdleExpired(), opts.idleTimeoutSec * 1000);
@@ -271,6 +300,11 @@ export class Session {
     const { offset, data } = this.history.read(this.history.seen);
     this.deliverLive(offset, data);
     this.maybeResume();
+  }
+
+  /** Sends the output still being coalesced now: an event about the session must follow the output before it. */
+  flushOutput(): void {
+    this.flushLive();
   }
 
   /** Receive: hand over every unseen byte, and let a blocked command continue. */
@@ -388,6 +422,10 @@ export class Session {
   // --- internals ---
 
   private onPtyData(chunk: Buffer): void {
+    if (this.parser.isPlain(chunk)) {
+      if (!this.suppressEcho && this.ready) this.route(chunk);
+      return;
+    }
     for (const piece of this.parser.push(chunk)) {
       if (piece.kind === "marker") this.onMarker(piece.fields);
       else if (!this.suppressEcho && this.ready) this.route(piece.data);
@@ -476,44 +514,62 @@ export class Session {
     if (this.pendingLive.length === 0) {
       this.pendingAcked = acked;
       this.pendingOffset = offset;
-      setTimeout(() => this.flushLive(), LIVE_FLUSH_MS);
+      // One timer per session, re-armed per frame: no timer or closure allocated per frame.
+      if (this.liveTimer) this.liveTimer.refresh();
+      else this.liveTimer = setTimeout(() => this.flushLive(), LIVE_FLUSH_MS);
     }
     this.pendingLive.push(data);
     this.pendingBytes += data.length;
     if (this.pendingBytes >= LIVE_FLUSH_BYTES) this.flushLive();
   }
 
-  /** Sends coalesced live output; if the stream is gone the bytes stay unseen, so nothing is lost. */
+  /**
+   * Sends coalesced live output; if the stream is gone the bytes stay unseen, so nothing is lost.
+   * The frame is built in one buffer: each byte is copied once, from its PTY read to the frame.
+   */
   private flushLive(): void {
     if (this.pendingLive.length === 0) return;
-    const data = this.pendingLive.length === 1 ? this.pendingLive[0] : Buffer.concat(this.pendingLive, this.pendingBytes);
+    const size = this.pendingBytes;
     const offset = this.pendingOffset;
-    this.pendingLive = [];
+    const frame = Buffer.allocUnsafe(OUTPUT_FRAME_HEADER_BYTES + size);
+    writeOutputHeader(frame, this.instanceIdBytes, offset);
+    let at = OUTPUT_FRAME_HEADER_BYTES;
+    for (const piece of this.pendingLive) at += piece.copy(frame, at);
+    this.pendingLive.length = 0;
     this.pendingBytes = 0;
     const streamId = this.state === "Opened" ? this.streamId : null;
-    this.deliverToWatchers(offset, data, streamId);
+    this.deliverToWatchers(frame, streamId);
     if (streamId) {
-      const header = encodeOutputHeader(this.instanceIdBytes, offset);
-      this.inflight += data.length;
-      const sent = this.hooks.deliver(streamId, header, data, () => {
-        if (this.streamId !== streamId) return;
-        this.inflight -= data.length;
-        if (this.inflight < STREAM_LOW_WATER) this.unpause("stream");
-      });
-      if (sent) {
+      if (this.sentStream !== streamId) this.trackSent(streamId);
+      this.inflight += size;
+      this.sentSizes.push(size);
+      if (this.hooks.deliver(streamId, frame, this.onSent)) {
         if (this.inflight > STREAM_HIGH_WATER) this.pause("stream");
         return;
       }
-      this.inflight -= data.length;
+      this.sentSizes.pop();
+      this.inflight -= size;
     }
     if (this.pendingAcked) this.history.unsee(offset);
   }
 
+  /** Starts counting frames in flight to `streamId`; callbacks of an earlier stream no longer count. */
+  private trackSent(streamId: string): void {
+    const sizes: number[] = [];
+    this.sentStream = streamId;
+    this.sentSizes = sizes;
+    this.onSent = () => {
+      const size = sizes.shift() ?? 0;
+      if (this.sentSizes !== sizes || this.streamId !== streamId) return;
+      this.inflight -= size;
+      if (this.inflight < STREAM_LOW_WATER) this.unpause("stream");
+    };
+  }
+
   /** Watchers get the frame too, unless it already goes to their stream as the holder's. */
-  private deliverToWatchers(offset: number, data: Buffer, holderStream: string | null): void {
+  private deliverToWatchers(frame: Buffer, holderStream: string | null): void {
     if (this.watchStreams.size === 0) return;
-    const header = encodeOutputHeader(this.instanceIdBytes, offset);
-    for (const w of this.watchStreams) if (w !== holderStream) this.hooks.deliverToWatcher(w, header, data);
+    for (const w of this.watchStreams) if (w !== holderStream) this.hooks.deliverToWatcher(w, frame);
   }
 
   private reportBlocked(): void {

@@ -8,6 +8,8 @@ import type { SessionManager, StreamPort } from "./session-manager";
 
 /** Unsent bytes on a stream above which watch frames to it are dropped rather than queued. */
 const WATCH_BACKLOG_BYTES = 1024 * 1024;
+/** Output frames go out as built (header and data in one buffer), without a copy by `ws`. */
+const BINARY = { binary: true } as const;
 
 /** `acks`: the client acknowledges what its viewers were shown (`?acks=1` on the upgrade). */
 type Stream = { id: string; ws: WebSocket; alive: boolean; acks: boolean };
@@ -58,10 +60,10 @@ export class StreamHub implements StreamPort {
     for (const s of this.streams.values()) if (s.ws.readyState === s.ws.OPEN) s.ws.send(text);
   }
 
-  deliver(streamId: string, header: Buffer, data: Buffer, done: () => void): boolean {
+  deliver(streamId: string, frame: Buffer, done: () => void): boolean {
     const s = this.streams.get(streamId);
     if (!s || s.ws.readyState !== s.ws.OPEN) return false;
-    s.ws.send(Buffer.concat([header, data], header.length + data.length), { binary: true }, () => done());
+    s.ws.send(frame, BINARY, done);
     return true;
   }
 
@@ -70,10 +72,10 @@ export class StreamHub implements StreamPort {
    * skips them (its console reads the missing bytes by offset), so a slow watcher cannot hold
    * the shell or the holder back.
    */
-  deliverToWatcher(streamId: string, header: Buffer, data: Buffer): boolean {
+  deliverToWatcher(streamId: string, frame: Buffer): boolean {
     const s = this.streams.get(streamId);
     if (!s || s.ws.readyState !== s.ws.OPEN || s.ws.bufferedAmount > WATCH_BACKLOG_BYTES) return false;
-    s.ws.send(Buffer.concat([header, data], header.length + data.length), { binary: true });
+    s.ws.send(frame, BINARY);
     return true;
   }
 

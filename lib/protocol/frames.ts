@@ -22,10 +22,20 @@ export function bytesToUuid(b: Buffer): string {
 
 export function encodeOutputHeader(instanceIdBytes: Buffer, offset: number): Buffer {
   const header = Buffer.allocUnsafe(OUTPUT_FRAME_HEADER_BYTES);
-  header[0] = OUTPUT_FRAME_KIND;
-  instanceIdBytes.copy(header, 1, 0, 16);
-  header.writeBigUInt64BE(BigInt(offset), 17);
+  writeOutputHeader(header, instanceIdBytes, offset);
   return header;
+}
+
+/**
+ * Writes a frame's header into the first OUTPUT_FRAME_HEADER_BYTES of `frame`, so a sender can
+ * build header and payload in one buffer (one copy of the output instead of two).
+ */
+export function writeOutputHeader(frame: Buffer, instanceIdBytes: Buffer, offset: number): void {
+  frame[0] = OUTPUT_FRAME_KIND;
+  instanceIdBytes.copy(frame, 1, 0, 16);
+  // Offsets stay below 2^53; two 32-bit halves avoid a BigInt per frame.
+  frame.writeUInt32BE(Math.floor(offset / 0x100000000), 17);
+  frame.writeUInt32BE(offset >>> 0, 21);
 }
 
 export function decodeOutputFrame(frame: Buffer): TOutputFrame | null {

@@ -155,6 +155,31 @@ describe("stream", () => {
     await stream.close();
   });
 
+  it("sends every event after the output that preceded it (a command's end after its last bytes)", async () => {
+    const stream = await agent.client.openStream();
+    const s = await agent.client.newSession(alice, { name: "Order" }, { streamId: stream.id });
+    // The first prompt may have arrived before this listener: count from the offset at creation.
+    let received = s.outputOffset;
+    stream.on("output", (f) => {
+      if (f.instanceId === s.instanceId) received = Math.max(received, f.offset + f.data.length);
+    });
+    // Each finished event names the output offset when it was sent; that much must have arrived first.
+    const late: string[] = [];
+    stream.on("message", (m) => {
+      if (m.type === "session.updated" && m.session.instanceId === s.instanceId && received < m.session.outputOffset) {
+        late.push(`${m.change}: ${m.session.outputOffset - received} bytes still to come`);
+      }
+    });
+    // The tail of each command's output (under 64 KiB) is still being coalesced when its end marker arrives.
+    for (const bytes of [100_000, 150_000, 30_000, 200_000, 5_000]) {
+      const { commandId } = await agent.client.run(alice, s.id, { command: `head -c ${bytes} /dev/zero | tr '\\0' 'o'` });
+      await stream.waitFor((m) => m.type === "session.updated" && m.change === "command.finished" && m.command?.id === commandId, 30_000);
+    }
+    expect(late).toEqual([]);
+    await agent.client.remove(alice, s.id);
+    await stream.close();
+  });
+
   it("keeps up with fast output and never loses or reorders bytes", async () => {
     const stream = await agent.client.openStream();
     const s = await agent.client.newSession(alice, { name: "Fast" }, { streamId: stream.id });
