@@ -1,0 +1,2 @@
+-- AlterTable
+ALTER TABLE "Computer" ADD COLUMN "tlsFingerprint" TEXT;
