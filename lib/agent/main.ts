@@ -7,13 +7,17 @@ import { createLogger } from "./logger";
 import { createAgentServer } from "./server";
 import { SessionManager } from "./session-manager";
 import { writeRcFile } from "./shell";
+import { certificateFingerprint, loadTlsFiles } from "./tls";
 
 const VERSION = "0.1.0";
 
 const USAGE = `Usage: npm run agent -- --name <ComputerName> --port <port> [--host 127.0.0.1]
        [--config sessions.json] [--token-file <path>] [--tls-cert <pem> --tls-key <pem>]
        [--heartbeat-ms 10000] [--log-level info]
-The token comes from BATON_AGENT_TOKEN or --token-file (never a flag).`;
+       npm run agent -- --print-fingerprint --tls-cert <pem>
+The token comes from BATON_AGENT_TOKEN or --token-file (never a flag).
+--print-fingerprint prints the SHA-256 fingerprint of the certificate (to register the computer
+with) and exits; the agent also logs it when it starts listening.`;
 
 function fail(message: string): never {
   process.stderr.write(`baton agent: ${message}\n${USAGE}\n`);
@@ -35,6 +39,7 @@ function main(): void {
         "heartbeat-ms": { type: "string", default: "10000" },
         "closed-retention-ms": { type: "string", default: String(15 * 60_000) },
         "log-level": { type: "string", default: process.env.BATON_AGENT_LOG_LEVEL ?? "info" },
+        "print-fingerprint": { type: "boolean" },
         help: { type: "boolean" },
       },
       strict: true,
@@ -45,6 +50,16 @@ function main(): void {
   }
   if (values.help) {
     process.stdout.write(`${USAGE}\n`);
+    return;
+  }
+  if (values["print-fingerprint"]) {
+    // Needs only the certificate: an operator runs it before there is a token or a registration.
+    if (!values["tls-cert"]) fail("--print-fingerprint needs --tls-cert <pem>");
+    try {
+      process.stdout.write(`${certificateFingerprint(fs.readFileSync(values["tls-cert"]), values["tls-cert"])}\n`);
+    } catch (err) {
+      fail((err as Error).message);
+    }
     return;
   }
   const name = values.name;
@@ -70,13 +85,15 @@ function main(): void {
   // Same-user processes (the session shells) could otherwise read it from /proc/<agent pid>/environ.
   const tokenScrubbed = scrubEnvironBlock("BATON_AGENT_TOKEN");
 
-  let tls: { cert: Buffer; key: Buffer } | undefined;
-  if (values["tls-cert"] || values["tls-key"]) {
-    if (!values["tls-cert"] || !values["tls-key"]) fail("--tls-cert and --tls-key go together");
+  let tls: ReturnType<typeof loadTlsFiles> | undefined;
+  const tlsCert = values["tls-cert"];
+  const tlsKey = values["tls-key"];
+  if (tlsCert || tlsKey) {
+    if (!tlsCert || !tlsKey) fail("--tls-cert and --tls-key go together");
     try {
-      tls = { cert: fs.readFileSync(values["tls-cert"]), key: fs.readFileSync(values["tls-key"]) };
+      tls = loadTlsFiles(tlsCert, tlsKey);
     } catch (err) {
-      fail(`cannot read TLS files: ${(err as Error).message}`);
+      fail(`cannot use the TLS files: ${(err as Error).message}`);
     }
   }
 
@@ -120,7 +137,7 @@ function main(): void {
     const addr = agent.server.address();
     const actualPort = typeof addr === "object" && addr ? addr.port : port;
     log.info(
-      { host: values.host, port: actualPort, tls: Boolean(tls), configurations: configurations.map((c) => c.name), heartbeatMs },
+      { host: values.host, port: actualPort, tls: Boolean(tls), tlsFingerprint: tls?.fingerprint, configurations: configurations.map((c) => c.name), heartbeatMs },
       "agent listening",
     );
   });
@@ -147,8 +164,19 @@ function main(): void {
   };
   process.on("SIGTERM", () => stop("SIGTERM"));
   process.on("SIGINT", () => stop("SIGINT"));
-  // Token rotation (docs/deploy.md): SIGHUP re-reads --token-file. Open streams and sessions carry on.
+  // Token and certificate rotation (docs/deploy.md): SIGHUP re-reads --token-file and the TLS
+  // files. Open streams and sessions carry on.
   process.on("SIGHUP", () => {
+    if (tls && tlsCert && tlsKey) {
+      try {
+        const next = loadTlsFiles(tlsCert, tlsKey);
+        agent.setTls(next);
+        tls = next;
+        log.info({ tlsFingerprint: next.fingerprint }, "TLS files re-read: new connections get this certificate");
+      } catch (err) {
+        log.error({ err: (err as Error).message, tlsFingerprint: tls.fingerprint }, "SIGHUP: TLS files not usable; the certificate in use stays");
+      }
+    }
     if (!tokenFile) return log.warn("SIGHUP: the token came from BATON_AGENT_TOKEN, which cannot be re-read; restart the agent to change it");
     try {
       const next = readTokenFile(tokenFile);

@@ -57,6 +57,8 @@ export type AgentServer = {
    * attached through them notice nothing.
    */
   setTokens(tokens: readonly string[]): void;
+  /** Serves another certificate to connections that open from now on (a rotation); open ones keep theirs. */
+  setTls(tls: { cert: Buffer; key: Buffer }): void;
   close(): Promise<void>;
 };
 
@@ -245,6 +247,10 @@ export function createAgentServer(opts: AgentServerOptions): AgentServer {
     setTokens: (tokens) => {
       if (!tokens.length || tokens.some((t) => t.length < 16)) throw new Error("every agent token must be at least 16 characters");
       accepted = [...tokens];
+    },
+    setTls: (tls) => {
+      if (!(server instanceof https.Server)) throw new Error("this agent serves plain HTTP; start it with --tls-cert and --tls-key to serve TLS");
+      server.setSecureContext({ cert: tls.cert, key: tls.key });
     },
     close: () =>
       new Promise<void>((resolve) => {

@@ -1,6 +1,9 @@
 import { EventEmitter } from "node:events";
 import http from "node:http";
 import https from "node:https";
+import net from "node:net";
+import type { Duplex } from "node:stream";
+import tls from "node:tls";
 import WebSocket from "ws";
 import type { z } from "zod";
 import {
@@ -52,6 +55,15 @@ export type AgentClientOptions = {
   token: string;
   /** Extra CA for an agent with a self-signed certificate. */
   ca?: string | Buffer;
+  /**
+   * SHA-256 fingerprint ("AB:CD:…", see normaliseFingerprint) the agent's certificate must have.
+   * With it, an https agent is accepted on that certificate alone (self-signed works, no CA or
+   * host name check); any other certificate ends the connection before a byte of a request (and
+   * so the token) is sent. Without it, https checks the certificate against the CAs Node trusts.
+   */
+  tlsFingerprint?: string | null;
+  /** The computer's name, for error messages. */
+  name?: string;
   timeoutMs?: number;
 };
 
@@ -63,7 +75,7 @@ export type StreamOpt = { streamId?: string | null };
 export class AgentRequestError extends Error {
   constructor(
     readonly status: number,
-    readonly code: TAgentErrorCode | "NETWORK" | "BAD_RESPONSE",
+    readonly code: TAgentErrorCode | "NETWORK" | "BAD_RESPONSE" | "CERTIFICATE_MISMATCH",
     message: string,
     readonly details?: Record<string, unknown>,
   ) {
@@ -78,21 +90,56 @@ export type OutputResult = Omit<TOutputResponse, "output"> & { output: Buffer };
 /** `invalidUtf8`: the answer's bytes were not UTF-8 (then `body` is undefined, never a guess). */
 export type RawResponse = { status: number; body: unknown; invalidUtf8?: true };
 
+/** The agent presented a certificate other than the pinned one; nothing was sent to it. */
+export class CertificateMismatchError extends Error {
+  readonly code = "CERTIFICATE_MISMATCH";
+  constructor(
+    readonly computer: string,
+    readonly expected: string,
+    readonly presented: string | null,
+  ) {
+    super(
+      `${computer}'s agent presented a TLS certificate with SHA-256 fingerprint ${presented ?? "(none)"}, but its registration pins ${expected}; ` +
+        "the console sent it nothing. If the agent's certificate was replaced on purpose, register the computer again with the new fingerprint.",
+    );
+    this.name = "CertificateMismatchError";
+  }
+}
+
 export class AgentClient {
   private readonly url: URL;
   private readonly agent: http.Agent;
 
   constructor(private readonly opts: AgentClientOptions) {
     this.url = new URL(opts.baseUrl);
+    if (opts.tlsFingerprint && this.url.protocol !== "https:") throw new Error(`a certificate fingerprint needs an https:// address, not ${opts.baseUrl}`);
     this.agent =
-      this.url.protocol === "https:"
-        ? new https.Agent({ keepAlive: true, maxSockets: 64, ca: opts.ca })
-        : new http.Agent({ keepAlive: true, maxSockets: 64 });
+      this.url.protocol !== "https:"
+        ? new http.Agent({ keepAlive: true, maxSockets: 64 })
+        : opts.tlsFingerprint
+          ? new PinnedAgent(() => this.pin(), { keepAlive: true, maxSockets: 64 })
+          : new https.Agent({ keepAlive: true, maxSockets: 64, ca: opts.ca });
   }
 
   /** Presents another token from the next request on (a rotation); an open stream is not affected. */
   setToken(token: string): void {
     this.opts.token = token;
+  }
+
+  /**
+   * Pins another certificate from the next connection on (the agent's certificate was rotated).
+   * Connections already open were checked when they opened and stay, the stream included.
+   * Only between two fingerprints: pinning cannot be switched on or off on a live client.
+   */
+  setTlsFingerprint(fingerprint: string): void {
+    if (!this.opts.tlsFingerprint) throw new Error("this client does not pin a certificate; make a new one");
+    this.opts.tlsFingerprint = fingerprint;
+    // Idle keep-alive sockets were checked against the old pin: the next request opens a checked one.
+    for (const sockets of Object.values(this.agent.freeSockets)) for (const s of sockets ?? []) s.destroy();
+  }
+
+  private pin(): { fingerprint: string; computer: string } {
+    return { fingerprint: this.opts.tlsFingerprint!, computer: this.opts.name ?? this.url.host };
   }
 
   // --- agent and configurations ---
@@ -210,6 +257,8 @@ export class AgentClient {
     const ws = new WebSocket(wsUrl, {
       headers: { authorization: `Bearer ${this.opts.token}` },
       ca: this.opts.ca,
+      // The upgrade request carries the token: with a pin, it goes out only on a checked connection.
+      ...(this.opts.tlsFingerprint ? { createConnection: pinnedConnect(this.pin()) } : {}),
       perMessageDeflate: false,
       autoPong: opts.autoPong ?? true,
       maxPayload: 64 * 1024 * 1024,
@@ -221,7 +270,8 @@ export class AgentClient {
         ws.off("unexpected-response", onUnexpected);
         resolve(stream);
       };
-      const onError = (err: Error) => reject(new AgentRequestError(0, "NETWORK", `stream failed: ${err.message}`));
+      const onError = (err: Error) =>
+        reject(err instanceof CertificateMismatchError ? mismatchError(err) : new AgentRequestError(0, "NETWORK", `stream failed: ${err.message}`));
       const onUnexpected = (_req: http.ClientRequest, res: http.IncomingMessage) => {
         const chunks: Buffer[] = [];
         res.on("data", (c: Buffer) => chunks.push(c));
@@ -286,7 +336,9 @@ export class AgentClient {
         },
       );
       req.on("timeout", () => req.destroy(new Error("request timed out")));
-      req.on("error", (err) => reject(new AgentRequestError(0, "NETWORK", `${method} ${path}: ${err.message}`)));
+      req.on("error", (err) =>
+        reject(err instanceof CertificateMismatchError ? mismatchError(err) : new AgentRequestError(0, "NETWORK", `${method} ${path}: ${err.message}`)),
+      );
       req.end(body);
     });
   }
@@ -306,6 +358,60 @@ export class AgentClient {
     const parsed = opts.schema.safeParse(res.body);
     if (!parsed.success) throw new AgentRequestError(res.status, "BAD_RESPONSE", `${method} ${path}: unexpected response shape`);
     return parsed.data;
+  }
+}
+
+function mismatchError(err: CertificateMismatchError): AgentRequestError {
+  return new AgentRequestError(0, "CERTIFICATE_MISMATCH", err.message, { computer: err.computer, expected: err.expected, presented: err.presented });
+}
+
+type TCreateConnection = (options: http.ClientRequestArgs, cb?: (err: Error | null, stream: Duplex) => void) => undefined;
+
+/**
+ * A `createConnection` (the callback form http and ws accept) that hands over a TLS socket only
+ * once the certificate the agent presented has the pinned fingerprint. Node's CA check is off
+ * for it (a self-signed certificate is the point) and the pin replaces it: the fingerprint names
+ * exactly one certificate, whatever signed it or whatever host name it carries.
+ */
+function pinnedConnect(pin: { fingerprint: string; computer: string }): TCreateConnection {
+  return (options, cb) => {
+    const host = options.hostname ?? options.host ?? "localhost";
+    const socket = tls.connect({
+      ...(options as tls.ConnectionOptions),
+      host,
+      // The request's path is not a socket path (tls.connect would take it for one).
+      path: undefined,
+      servername: (options as tls.ConnectionOptions).servername || (net.isIP(host) ? undefined : host),
+      rejectUnauthorized: false,
+    });
+    const done = cb ?? (() => undefined);
+    const onError = (err: Error) => done(err, socket);
+    socket.once("error", onError);
+    socket.once("secureConnect", () => {
+      socket.off("error", onError);
+      const presented = socket.getPeerCertificate()?.fingerprint256 || null;
+      if (presented !== pin.fingerprint) {
+        socket.destroy();
+        return done(new CertificateMismatchError(pin.computer, pin.fingerprint, presented), socket);
+      }
+      done(null, socket);
+    });
+    return undefined;
+  };
+}
+
+/** An https.Agent whose connections go through pinnedConnect (keep-alive and pooling as usual). */
+class PinnedAgent extends https.Agent {
+  constructor(
+    private readonly currentPin: () => { fingerprint: string; computer: string },
+    options: https.AgentOptions,
+  ) {
+    // No TLS session resumption: every connection shows its certificate and is checked.
+    super({ ...options, maxCachedSessions: 0 });
+  }
+
+  override createConnection(options: http.ClientRequestArgs, cb?: (err: Error | null, stream: Duplex) => void): undefined {
+    return pinnedConnect(this.currentPin())(options, cb);
   }
 }
 

@@ -10,7 +10,8 @@ import { TranscriptRecorder } from "@/lib/fleet/transcripts";
 import { OUTPUT_READ_MAX_BYTES, type TCommandInfo, type TControlInput, type TOutputFrame, type TSessionSnapshot, type TStreamServerMessage, type TUserRef } from "@/lib/protocol";
 
 export type TLinkStatus = "connecting" | "online" | "offline";
-export type TLinkedComputer = { id: string; name: string; address: string };
+/** `tlsFingerprint`: the agent's certificate pinned in the registration (https only). */
+export type TLinkedComputer = { id: string; name: string; address: string; tlsFingerprint?: string | null };
 
 const COMPUTER_AUDIENCE = { roles: ["technician", "manager", "helpdesk", "admin"] as const };
 const MAX_BACKOFF_MS = 15_000;
@@ -45,6 +46,8 @@ export class ComputerLink extends EventEmitter<{ output: [TOutputFrame]; status:
   private brokenTimer: NodeJS.Timeout | null = null;
   private lastError: string | null = null;
   private leftoversAudited: string | null = null;
+  /** The certificate refusal last audited ("expected presented"): a link retrying against it audits it once. */
+  private certificateRefusalAudited: string | null = null;
   /** Sessions this console's users watch: instance id → how many watchers, and whom the agent was told. */
   private readonly watched = new Map<string, { count: number; as: ActAs }>();
   /**
@@ -66,7 +69,17 @@ export class ComputerLink extends EventEmitter<{ output: [TOutputFrame]; status:
     token: string,
   ) {
     super();
-    this.client = new AgentClient({ baseUrl: computer.address, token, timeoutMs: 15_000 });
+    this.client = new AgentClient({ baseUrl: computer.address, token, timeoutMs: 15_000, tlsFingerprint: computer.tlsFingerprint, name: computer.name });
+  }
+
+  /**
+   * Pins the agent's new certificate (it was rotated and the computer registered again): the next
+   * connection is checked against it, the open stream (checked when it opened) stays.
+   */
+  setTlsFingerprint(fingerprint: string): void {
+    this.client.setTlsFingerprint(fingerprint);
+    this.computer.tlsFingerprint = fingerprint;
+    this.certificateRefusalAudited = null;
   }
 
   get streamId(): string | null {
@@ -170,12 +183,14 @@ export class ComputerLink extends EventEmitter<{ output: [TOutputFrame]; status:
       stream = await this.client.openStream({ acks: true });
     } catch (err) {
       this.lastError = (err as Error).message;
+      if (err instanceof AgentRequestError && err.code === "CERTIFICATE_MISMATCH") this.certificateRefused(err);
       return this.lost(this.lastError);
     }
     if (this.stopped) return void stream.close();
     this.stream = stream;
     this.attempt = 0;
     this.lastError = null;
+    this.certificateRefusalAudited = null;
     if (this.brokenTimer) clearTimeout(this.brokenTimer);
     this.brokenTimer = null;
     const hello = stream.hello!;
@@ -460,6 +475,30 @@ export class ComputerLink extends EventEmitter<{ output: [TOutputFrame]; status:
     return { id: null, name: `agent ${this.computer.name}`, role: "agent" };
   }
 
+  /**
+   * The agent presented a certificate other than the pinned one (the stream was not opened, the
+   * token not sent). On record once per refusal, not on every retry; the computers page shows it
+   * as the link's last error until the agent or the registration changes.
+   */
+  private certificateRefused(err: AgentRequestError): void {
+    const expected = String(err.details?.expected ?? "");
+    const presented = String(err.details?.presented ?? "");
+    const key = `${expected} ${presented}`;
+    logger.warn({ computer: this.computer.name, expected, presented }, "agent certificate refused");
+    if (this.certificateRefusalAudited === key) return;
+    this.certificateRefusalAudited = key;
+    this.enqueue(() =>
+      appendAuditEvent({
+        actor: this.agentActor(),
+        action: "agent.certificate-refused",
+        outcome: "refused",
+        computerName: this.computer.name,
+        params: { address: this.computer.address, expectedFingerprint: expected, presentedFingerprint: presented },
+        error: err.message,
+      }),
+    );
+  }
+
   private lost(reason: string): void {
     if (this.watchdog) clearInterval(this.watchdog);
     this.watchdog = null;
@@ -570,6 +609,13 @@ export function toAppError(computerName: string, err: unknown, as: ActAs): AppEr
   if (err instanceof AppError) return err;
   if (err instanceof AgentRequestError) {
     if (err.code === "UNAUTHORIZED") return new AppError("AGENT_ERROR", `${computerName} refused the console's token; an admin must re-register it.`);
+    if (err.code === "CERTIFICATE_MISMATCH") {
+      logger.warn({ computer: computerName, userId: as.id, ...err.details }, "agent certificate refused");
+      return new AppError(
+        "AGENT_ERROR",
+        `${computerName} presented a TLS certificate other than the one pinned in its registration, so the console sent it nothing. An admin must check the agent's certificate and, if it was replaced on purpose, register the computer again with its new fingerprint.`,
+      );
+    }
     if (err.code === "NETWORK") {
       logger.warn({ computer: computerName, userId: as.id, err: err.message }, "agent request lost");
       return new AppError(

@@ -1,4 +1,4 @@
-import { ComputerLink } from "@/lib/fleet/computer-link";
+import { ComputerLink, type TLinkedComputer } from "@/lib/fleet/computer-link";
 import { open } from "@/lib/crypto/secret-box";
 import { db } from "@/lib/db/client";
 import { AppError } from "@/lib/errors";
@@ -11,15 +11,18 @@ export class Fleet {
   private readonly links = new Map<string, ComputerLink>();
 
   async start(): Promise<void> {
-    const computers = await db.computer.findMany({ select: { id: true, name: true, address: true, tokenCiphertext: true } });
+    const computers = await db.computer.findMany({ select: { id: true, name: true, address: true, tlsFingerprint: true, tokenCiphertext: true } });
     for (const c of computers) this.add(c, open(c.tokenCiphertext));
   }
 
-  add(computer: { id: string; name: string; address: string }, token: string): ComputerLink {
+  add(computer: TLinkedComputer, token: string): ComputerLink {
     const current = this.links.get(computer.id);
-    // A new token for the same agent (a rotation): the open stream stays, so attached sessions notice nothing.
-    if (current && current.computer.address === computer.address && current.computer.name === computer.name) {
+    const pinned = (c: TLinkedComputer) => Boolean(c.tlsFingerprint);
+    // A new token or a new certificate for the same agent (a rotation): the open stream stays, so
+    // attached sessions notice nothing. Turning pinning on or off makes a new link.
+    if (current && current.computer.address === computer.address && current.computer.name === computer.name && pinned(current.computer) === pinned(computer)) {
       current.client.setToken(token);
+      if (computer.tlsFingerprint && computer.tlsFingerprint !== current.computer.tlsFingerprint) current.setTlsFingerprint(computer.tlsFingerprint);
       return current;
     }
     current?.stop();

@@ -7,3 +7,4 @@ export * from "./http";
 export * from "./availability";
 export * from "./idle-timeout";
 export * from "./hygiene";
+export * from "./tls-fingerprint";

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { refuseInvisible } from "@/lib/protocol/hygiene";
+import { ZTlsFingerprint } from "@/lib/protocol/tls-fingerprint";
 
 export const ZComputerName = z
   .string()
@@ -9,16 +10,24 @@ export const ZComputerName = z
   .superRefine(refuseInvisible)
   .regex(/^[A-Za-z0-9._-]+$/, "may contain letters, digits, dot, dash and underscore only");
 
-export const ZRegisterComputer = z.object({
-  name: ZComputerName,
-  address: z
-    .string()
-    .trim()
-    .url("must be a URL like http://host:5985")
-    .refine((u) => /^https?:\/\//.test(u), "must start with http:// or https://")
-    .transform((u) => u.replace(/\/+$/, "")),
-  token: z.string().min(16, "must be at least 16 characters").max(512, "must be at most 512 characters"),
-});
+export const FINGERPRINT_NEEDS_HTTPS = "a fingerprint needs https: pinning checks the agent's TLS certificate, and an http:// address has none";
+
+export const ZRegisterComputer = z
+  .object({
+    name: ZComputerName,
+    address: z
+      .string()
+      .trim()
+      .url("must be a URL like http://host:5985")
+      .refine((u) => /^https?:\/\//.test(u), "must start with http:// or https://")
+      .transform((u) => u.replace(/\/+$/, "")),
+    token: z.string().min(16, "must be at least 16 characters").max(512, "must be at most 512 characters"),
+    /** SHA-256 of the agent's certificate; empty or absent: https checks the certificate against trusted CAs. */
+    tlsFingerprint: ZTlsFingerprint,
+  })
+  .superRefine((v, ctx) => {
+    if (v.tlsFingerprint && !v.address.startsWith("https://")) ctx.addIssue({ code: "custom", path: ["tlsFingerprint"], message: FINGERPRINT_NEEDS_HTTPS });
+  });
 
 // Numbers arrive as numbers (the form converts with parseDecimal); strings and arrays are refused.
 const positive = (max: number) => z.number({ error: "must be a whole number" }).int("must be a whole number").min(1, "must be at least 1").max(max, `must be at most ${max}`);
