@@ -28,9 +28,12 @@ export async function startAgent(opts: {
   env?: Record<string, string>;
   args?: string[];
   nodeArgs?: string[];
+  /** Serve HTTPS with these PEM files; the helper's own client trusts `cert` as its CA. */
+  tls?: { cert: string; key: string };
 } = {}): Promise<RunningAgent> {
   const token = crypto.randomBytes(24).toString("hex");
   const args = [...(opts.nodeArgs ?? []), "--import", "tsx", path.join(REPO_ROOT, "lib/agent/main.ts"), "--name", opts.name ?? "Srv1", "--port", "0", ...(opts.args ?? [])];
+  if (opts.tls) args.push("--tls-cert", opts.tls.cert, "--tls-key", opts.tls.key);
   if (opts.configurations) {
     const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "baton-test-")), "sessions.json");
     fs.writeFileSync(file, JSON.stringify({ configurations: opts.configurations }));
@@ -63,8 +66,8 @@ export async function startAgent(opts: {
       reject(new Error(`agent exited with ${code}:\n${out}`));
     });
   });
-  const baseUrl = `http://127.0.0.1:${port}`;
-  const client = new AgentClient({ baseUrl, token });
+  const baseUrl = `${opts.tls ? "https" : "http"}://127.0.0.1:${port}`;
+  const client = new AgentClient({ baseUrl, token, ca: opts.tls ? fs.readFileSync(opts.tls.cert) : undefined });
   return {
     client,
     baseUrl,
