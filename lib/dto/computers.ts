@@ -27,6 +27,8 @@ export type TComputerRow = {
   id: string;
   name: string;
   address: string;
+  /** The agent's certificate pinned by the registration (SHA-256, "AB:CD:…"); null: no pinning. */
+  tlsFingerprint: string | null;
   status: "unknown" | "online" | "offline";
   lastSeenAt: string | null;
   agentVersion: string | null;

@@ -43,6 +43,11 @@ function Enforcement({ c }: { c: TConfigurationRow }) {
   );
 }
 
+/** First and last bytes, enough to tell two certificates apart at a glance (the whole one is in the title). */
+function shortFingerprint(fp: string): string {
+  return `${fp.slice(0, 11)}…${fp.slice(-11)}`;
+}
+
 export function ComputerCard({ computer: c, isAdmin }: { computer: TComputerRow; isAdmin: boolean }) {
   const now = useNow();
   const [editing, setEditing] = useState<string | null>(null);
@@ -73,6 +78,18 @@ export function ComputerCard({ computer: c, isAdmin }: { computer: TComputerRow;
             <dt className="inline text-slate-500">Address </dt>
             <dd className="inline font-mono">{c.address}</dd>
           </div>
+          {c.address.startsWith("https://") ? (
+            <div>
+              <dt className="inline text-slate-500">Certificate </dt>
+              {c.tlsFingerprint ? (
+                <dd className="inline" title={`SHA-256 ${c.tlsFingerprint}`}>
+                  pinned <span className="font-mono">{shortFingerprint(c.tlsFingerprint)}</span>
+                </dd>
+              ) : (
+                <dd className="inline">checked against trusted CAs</dd>
+              )}
+            </div>
+          ) : null}
         </dl>
       </div>
       {c.lastError ? <Alert>Last error: {c.lastError}</Alert> : null}

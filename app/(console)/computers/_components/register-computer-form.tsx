@@ -20,7 +20,12 @@ export function RegisterComputerForm() {
   const submit = (form: FormData) =>
     startTransition(async () => {
       const name = String(form.get("name") ?? "");
-      const result = await registerComputerAction({ name, address: String(form.get("address") ?? ""), token: String(form.get("token") ?? "") });
+      const result = await registerComputerAction({
+        name,
+        address: String(form.get("address") ?? ""),
+        token: String(form.get("token") ?? ""),
+        tlsFingerprint: String(form.get("tlsFingerprint") ?? ""),
+      });
       if (!result.ok) return setState({ error: result.error, fieldErrors: result.fieldErrors });
       setState({ registered: name.trim() });
       formRef.current?.reset();
@@ -28,10 +33,22 @@ export function RegisterComputerForm() {
     });
 
   const fe = state.fieldErrors ?? {};
-  const field = (name: string, label: string, props: React.ComponentProps<typeof Input> = {}) => (
+  const field = (name: string, label: string, props: React.ComponentProps<typeof Input> = {}, hint?: string) => (
     <div>
       <Label htmlFor={`computer-${name}`}>{label}</Label>
-      <Input id={`computer-${name}`} name={name} className="mt-1" aria-invalid={!!fe[name]} aria-describedby={`computer-${name}-error`} {...props} />
+      <Input
+        id={`computer-${name}`}
+        name={name}
+        className="mt-1"
+        aria-invalid={!!fe[name]}
+        aria-describedby={hint ? `computer-${name}-hint computer-${name}-error` : `computer-${name}-error`}
+        {...props}
+      />
+      {hint ? (
+        <p id={`computer-${name}-hint`} className="mt-1 text-xs text-slate-500">
+          {hint}
+        </p>
+      ) : null}
       <FieldError id={`computer-${name}-error`} messages={fe[name]} />
     </div>
   );
@@ -46,6 +63,12 @@ export function RegisterComputerForm() {
         {field("name", "Computer name", { autoComplete: "off", placeholder: "e.g. Srv1" })}
         {field("address", "Agent address", { autoComplete: "off", placeholder: "http://host:5985", inputMode: "url" })}
         {field("token", "Agent token", { type: "password", autoComplete: "new-password" })}
+        {field(
+          "tlsFingerprint",
+          "Certificate fingerprint (optional)",
+          { autoComplete: "off", spellCheck: false, placeholder: "SHA-256, e.g. 3F:A2:…:9C", className: "mt-1 font-mono text-xs" },
+          "For an https address: the console then trusts exactly that certificate (self-signed works). The agent prints it: --print-fingerprint.",
+        )}
         <Button type="submit" className="w-full" disabled={pending}>
           {pending ? "Checking the agent…" : "Register computer"}
         </Button>
