@@ -387,8 +387,11 @@ function pinnedConnect(pin: { fingerprint: string; computer: string }): TCreateC
     const done = cb ?? (() => undefined);
     const onError = (err: Error) => done(err, socket);
     socket.once("error", onError);
+    // The request's own timeout starts once it has the socket: until then this one bounds the handshake.
+    if (options.timeout) socket.setTimeout(options.timeout, () => socket.destroy(new Error(`TLS handshake not done within ${options.timeout} ms`)));
     socket.once("secureConnect", () => {
       socket.off("error", onError);
+      socket.setTimeout(0);
       const presented = socket.getPeerCertificate()?.fingerprint256 || null;
       if (presented !== pin.fingerprint) {
         socket.destroy();
