@@ -96,6 +96,17 @@ describe("the agent's fingerprint", () => {
     expect(out).toBe(`${certA.fingerprint}\n`);
     expect(agent.logs()).toMatch(new RegExp(`"tlsFingerprint":"${certA.fingerprint}"[^\\n]*"msg":"agent listening"`));
   });
+
+  it("a key that does not belong to the certificate stops the agent at start, naming both files", () => {
+    const run = () =>
+      execFileSync(process.execPath, ["--import", "tsx", path.join(REPO_ROOT, "lib/agent/main.ts"), "--name", "TlsBad", "--port", "0", "--tls-cert", certA.cert, "--tls-key", certB.key], {
+        cwd: REPO_ROOT,
+        env: { ...process.env, BATON_AGENT_TOKEN: "a-token-long-enough-0123456789" },
+        encoding: "utf8",
+        stdio: "pipe",
+      });
+    expect(run).toThrow(`cannot use the TLS files: ${certA.cert} and ${certB.key} cannot be used together`);
+  });
 });
 
 describe("registration input", () => {
