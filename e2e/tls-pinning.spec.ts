@@ -54,6 +54,7 @@ test.describe("TLS pinning on the Computers page", () => {
       await fill({ address: agent.baseUrl, tlsFingerprint: wrong });
       await expect(form.getByRole("alert").first()).toContainText(`presented a certificate with SHA-256 fingerprint ${fingerprint}, not ${wrong}`);
       await expect(admin.getByRole("region", { name: "TlsE2E", exact: true })).toHaveCount(0);
+      await form.screenshot({ path: testInfo.outputPath("register-form-refused.png") });
     });
 
     await test.step("the right fingerprint, pasted without colons in lower case: registered and online", async () => {
@@ -65,6 +66,7 @@ test.describe("TLS pinning on the Computers page", () => {
       await expect(card.getByText("Microsoft.PowerShell").first()).toBeVisible();
       await card.scrollIntoViewIfNeeded();
       await admin.screenshot({ path: testInfo.outputPath("computers-tls.png"), fullPage: true });
+      await card.locator("dl").first().screenshot({ path: testInfo.outputPath("card-pinned.png") });
     });
   });
 });

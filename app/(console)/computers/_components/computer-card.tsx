@@ -92,7 +92,7 @@ export function ComputerCard({ computer: c, isAdmin }: { computer: TComputerRow;
           ) : null}
         </dl>
       </div>
-      {c.lastError ? <Alert>Last error: {c.lastError}</Alert> : null}
+      {c.lastError ? <Alert className="[overflow-wrap:anywhere]">Last error: {c.lastError}</Alert> : null}
       {c.configurations.length === 0 ? (
         <p className="text-sm text-slate-500">No session configuration reported yet{c.status === "online" ? "" : ": the agent has not answered"}.</p>
       ) : (

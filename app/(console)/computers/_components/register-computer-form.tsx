@@ -57,7 +57,8 @@ export function RegisterComputerForm() {
     <Card>
       <h2 className="mb-1 text-sm font-semibold text-slate-900">Register a computer</h2>
       <p className="mb-3 text-xs text-slate-500">Its agent host must be running; Baton checks that it answers with this token before saving.</p>
-      <form ref={formRef} action={submit} className="space-y-3" noValidate>
+      {/* Fingerprints in messages are 95 characters without a space: they wrap anywhere rather than overflow. */}
+      <form ref={formRef} action={submit} className="space-y-3 [overflow-wrap:anywhere]" noValidate>
         {state.error ? <Alert>{state.error}</Alert> : null}
         {state.registered ? <Alert tone="info">Registered {state.registered}.</Alert> : null}
         {field("name", "Computer name", { autoComplete: "off", placeholder: "e.g. Srv1" })}
