@@ -7,6 +7,8 @@ import { logger } from "@/lib/logger";
 import { publish } from "@/lib/realtime/publish";
 import { appendAuditEvent } from "@/lib/audit/append";
 import { TranscriptRecorder } from "@/lib/fleet/transcripts";
+import { cluster } from "@/lib/cluster/cluster";
+import { IngestLease } from "@/lib/cluster/lease";
 import { OUTPUT_READ_MAX_BYTES, type TCommandInfo, type TControlInput, type TOutputFrame, type TStreamServerMessage, type TUserRef } from "@/lib/protocol";
 
 export type TLinkStatus = "connecting" | "online" | "offline";
@@ -17,6 +19,8 @@ const MAX_BACKOFF_MS = 15_000;
 const BROKEN_GRACE_MS = 2_000;
 /** The identity the console's transcript recorder reads output under (agents let auditors read). */
 const TRANSCRIPT_READER = { id: "baton-console", name: "Baton console (transcripts)", roles: ["auditor"] };
+/** The identity an instance that takes over a computer's ingest lease lists its sessions under (read-only). */
+const TAKEOVER_READER = { id: "baton-console", name: "Baton console (ingest takeover)", roles: ["auditor"] };
 /** What a typed line is recorded as when the shell kept it out of its history (see lib/agent/shell.ts). */
 export const COMMAND_NOT_REPORTED = "(command line not reported by the shell)";
 
@@ -44,6 +48,8 @@ export class ComputerLink extends EventEmitter<{ output: [TOutputFrame]; status:
   private readonly watched = new Map<string, { count: number; as: ActAs }>();
   /** Agent events not yet applied; applied in order, a burst of plain state changes in one commit. */
   private inbox: TStreamServerMessage[] = [];
+  /** Several console instances: only the holder of this computer's lease ingests its events (lib/cluster/lease.ts). */
+  private readonly lease: IngestLease | null;
 
   constructor(
     readonly computer: TLinkedComputer,
@@ -51,6 +57,13 @@ export class ComputerLink extends EventEmitter<{ output: [TOutputFrame]; status:
   ) {
     super();
     this.client = new AgentClient({ baseUrl: computer.address, token, timeoutMs: 15_000 });
+    const c = cluster();
+    this.lease = c ? new IngestLease(c, computer.id, () => this.enqueue(() => this.catchUp())) : null;
+  }
+
+  /** Whether this instance writes the agent's events to the store (always, when it runs alone). */
+  get ingests(): boolean {
+    return !this.lease || this.lease.isHeld;
   }
 
   get streamId(): string | null {
@@ -58,11 +71,13 @@ export class ComputerLink extends EventEmitter<{ output: [TOutputFrame]; status:
   }
 
   start(): void {
+    this.lease?.start();
     void this.connect();
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
+    await this.lease?.stop();
     if (this.retry) clearTimeout(this.retry);
     if (this.brokenTimer) clearTimeout(this.brokenTimer);
     if (this.watchdog) clearInterval(this.watchdog);
@@ -129,6 +144,8 @@ export class ComputerLink extends EventEmitter<{ output: [TOutputFrame]; status:
 
   /** Adds output obtained outside the stream (Receive, a terminal's replay) to the transcript, by offset. */
   recordOutputAt(instanceId: string, offset: number, data: Buffer): Promise<void> {
+    // The lease holder records it: it reads what its stream did not carry from the agent by offset.
+    if (!this.ingests) return Promise.resolve();
     this.transcripts.add(instanceId, offset, data);
     return new Promise((resolve) => this.enqueue(() => this.transcripts.flush(instanceId).finally(resolve)));
   }
@@ -166,18 +183,19 @@ export class ComputerLink extends EventEmitter<{ output: [TOutputFrame]; status:
     stream.ws.on("ping", () => {
       lastHeard = Date.now();
       // "Last heartbeat" on the computers page: recorded at most every 10 s, not on every ping.
-      if (lastHeard - lastRecorded < 10_000) return;
+      if (lastHeard - lastRecorded < 10_000 || !this.ingests) return;
       lastRecorded = lastHeard;
       this.enqueue(() => db.computer.update({ where: { id: this.computer.id }, data: { lastSeenAt: new Date(lastHeard) } }));
     });
     stream.on("message", (m) => {
       lastHeard = Date.now();
+      if (!this.ingests) return;
       this.inbox.push(m);
       if (this.inbox.length === 1) this.enqueue(() => this.applyInbox());
     });
     stream.on("output", (frame) => {
       lastHeard = Date.now();
-      this.transcripts.add(frame.instanceId, frame.offset, frame.data);
+      if (this.ingests) this.transcripts.add(frame.instanceId, frame.offset, frame.data);
       this.emit("output", frame);
     });
     const flusher = setInterval(() => this.enqueue(() => this.transcripts.flushAll()), 1000);
@@ -193,35 +211,53 @@ export class ComputerLink extends EventEmitter<{ output: [TOutputFrame]; status:
     this.watchdog.unref();
 
     this.enqueue(async () => {
-      await db.computer.update({
-        where: { id: this.computer.id },
-        data: { status: "online", lastSeenAt: new Date(), agentVersion: hello.agent.version, lastError: null },
-      });
-      // Transcripts go on from what was unseen when this stream opened (a previous console recorded the rest).
-      for (const snap of hello.sessions) this.transcripts.start(snap.instanceId, snap.seenOffset ?? snap.outputOffset);
-      for (const c of await reconcileComputer(this.computer.id, hello.sessions)) {
-        await this.auditAgentChange(c.change, c.reason, { sessionId: c.sessionId, sessionName: c.sessionName });
-      }
-      // Processes a dead agent run left behind, which this agent's start ended: on record, once.
-      const left = hello.leftovers;
-      if (left && left.endedOn !== this.leftoversAudited) {
-        this.leftoversAudited = left.endedOn;
-        await appendAuditEvent({
-          actor: this.agentActor(),
-          action: "agent.leftovers-ended",
-          outcome: "ok",
-          computerName: this.computer.name,
-          params: { endedOn: left.endedOn, count: left.count, sessions: left.sessions, processes: left.processes.slice(0, 20) },
-        });
-      }
-      await ingestConfigurations(this.computer.id, await this.client.listConfigurations());
+      if (this.ingests) await this.ingestHello(hello);
       this.setStatus("online");
       // Watchers on this console keep getting output through the new stream (a gap is read back by offset).
       for (const [instanceId, w] of this.watched) {
         await this.client.watch(w.as, instanceId, { streamId: stream.id }).catch((err) => logger.info({ err: (err as Error).message, instanceId }, "re-watch failed"));
       }
-      logger.info({ computer: this.computer.name, sessions: hello.sessions.length }, "agent stream open");
+      logger.info({ computer: this.computer.name, sessions: hello.sessions.length, ingests: this.ingests }, "agent stream open");
     });
+  }
+
+  /** A new stream's hello: the computer's row, every session reconciled, leftovers and configurations. */
+  private async ingestHello(hello: NonNullable<AgentStream["hello"]>): Promise<void> {
+    await db.computer.update({
+      where: { id: this.computer.id },
+      data: { status: "online", lastSeenAt: new Date(), agentVersion: hello.agent.version, lastError: null },
+    });
+    // Transcripts go on from what was unseen when this stream opened (a previous console recorded the rest).
+    for (const snap of hello.sessions) this.transcripts.start(snap.instanceId, snap.seenOffset ?? snap.outputOffset);
+    for (const c of await reconcileComputer(this.computer.id, hello.sessions)) {
+      await this.auditAgentChange(c.change, c.reason, { sessionId: c.sessionId, sessionName: c.sessionName });
+    }
+    // Processes a dead agent run left behind, which this agent's start ended: on record, once.
+    const left = hello.leftovers;
+    if (left && left.endedOn !== this.leftoversAudited) {
+      this.leftoversAudited = left.endedOn;
+      await appendAuditEvent({
+        actor: this.agentActor(),
+        action: "agent.leftovers-ended",
+        outcome: "ok",
+        computerName: this.computer.name,
+        params: { endedOn: left.endedOn, count: left.count, sessions: left.sessions, processes: left.processes.slice(0, 20) },
+      });
+    }
+    await ingestConfigurations(this.computer.id, await this.client.listConfigurations());
+  }
+
+  /**
+   * This instance just took the computer's lease (the previous holder stopped or died): what it
+   * did not ingest meanwhile is caught up as a stream's hello is, from the agent's own list.
+   */
+  private async catchUp(): Promise<void> {
+    if (this.status !== "online" || !this.ingests) return;
+    const sessions = await this.client.listSessions(TAKEOVER_READER);
+    const stream = this.stream;
+    // Leftovers of a dead agent run were the previous holder's to audit, when its stream opened.
+    await this.ingestHello({ ...stream!.hello!, sessions, leftovers: undefined });
+    logger.info({ computer: this.computer.name, sessions: sessions.length }, "ingest lease taken over; sessions reconciled");
   }
 
   private async applyInbox(): Promise<void> {
@@ -348,6 +384,7 @@ export class ComputerLink extends EventEmitter<{ output: [TOutputFrame]; status:
     const wasOnline = this.status === "online" || this.attempt === 0;
     this.setStatus("offline");
     this.enqueue(async () => {
+      if (!this.ingests) return;
       await db.computer.update({ where: { id: this.computer.id }, data: { status: "offline", lastError: reason } });
       publish({ type: "computer.updated", id: this.computer.id }, COMPUTER_AUDIENCE);
     });
@@ -358,6 +395,7 @@ export class ComputerLink extends EventEmitter<{ output: [TOutputFrame]; status:
         this.brokenTimer = null;
         if (this.status === "online" || this.stopped) return;
         this.enqueue(async () => {
+          if (!this.ingests) return;
           const why = `${this.computer.name} stopped answering (${this.lastError ?? reason})`;
           const broken = await markComputerBroken(this.computer.id, why);
           await appendAuditEvent({

@@ -13,7 +13,8 @@ import { env } from "@/lib/env";
 import { logger } from "@/lib/logger";
 import { publish } from "@/lib/realtime/publish";
 import { describeGap, lastLines, startAtLine, TERMINAL_CHUNK_BYTES, TERMINAL_SCROLLBACK_LINES, type TTerminalOutput, type TTerminalPresence } from "@/lib/realtime/terminal-protocol";
-import { addWatcher, presenceOf, removeWatcher, roomForSession, watcherCount, watchersOf } from "@/lib/realtime/watchers";
+import { addWatcher, removeWatcher, roomForSession, watchersOf } from "@/lib/realtime/watchers";
+import { presenceAcross, syncPresence, watcherCountAcross } from "@/lib/cluster/presence";
 import type { TOutputFrame } from "@/lib/protocol";
 
 // A browser terminal for a session the user is attached to. The session's output is one byte
@@ -81,9 +82,15 @@ export function attachTerminalRelay(socket: Socket, user: TSessionUser): void {
   const notice = (sessionId: string, text: string) => socket.emit("terminal.notice", { sessionId, text });
   const actor = { id: user.id, name: user.username, role: user.role };
   const who = `${user.displayName} (${ROLE_LABEL[user.role].toLowerCase()})`;
-  /** Every participant of the session (its holder's terminals and watchers) learns who watches now. */
+  /**
+   * Every participant of the session (its holder's terminals and watchers, on every console
+   * instance) learns who watches now, on every instance.
+   */
   const sendPresence = (sessionId: string) =>
-    socket.nsp.to(roomForSession(sessionId)).emit("terminal.presence", { sessionId, watchers: presenceOf(sessionId) } satisfies TTerminalPresence);
+    void syncPresence(sessionId)
+      .then(() => presenceAcross(sessionId))
+      .then((watchers) => socket.nsp.to(roomForSession(sessionId)).emit("terminal.presence", { sessionId, watchers } satisfies TTerminalPresence))
+      .catch((err) => logger.warn({ err: (err as Error).message, sessionId }, "presence not sent"));
   /** The session page's timeline shows watch events: its viewers refetch it. */
   const touchTimeline = (sessionId: string, holderId: string | null, ownerId: string) =>
     publish({ type: "session.updated", id: sessionId }, { roles: ["manager", "helpdesk", "admin"], users: [ownerId, ...(holderId ? [holderId] : [])] });
@@ -232,7 +239,7 @@ export function attachTerminalRelay(socket: Socket, user: TSessionUser): void {
       sub.chain = done.catch(() => {});
       const [view] = await Promise.all([viewing, done]);
       await socket.join(roomForSession(sessionId));
-      if (typeof ack === "function") (ack as TAck)({ ok: true, cols: view.cols, rows: view.rows, from: start, end: sub.cursor, watchers: presenceOf(sessionId) });
+      if (typeof ack === "function") (ack as TAck)({ ok: true, cols: view.cols, rows: view.rows, from: start, end: sub.cursor, watchers: await presenceAcross(sessionId) });
       // A full-screen program draws its whole screen again for the terminal that just arrived.
       sub.chain = sub.chain.then(() => link.request(as, (c) => c.redraw(as, record.instanceId))).catch(() => {});
     } catch (err) {
@@ -261,7 +268,7 @@ export function attachTerminalRelay(socket: Socket, user: TSessionUser): void {
       if (record.state !== "Opened" && record.state !== "Disconnected") return refuse(`${record.name} is ${record.state}; there is nothing live to watch.`);
       if (record.state === "Opened" && record.holderId === user.id) return refuse(`You hold ${record.name}: its terminal is yours already.`);
       const max = env().BATON_MAX_WATCHERS_PER_SESSION;
-      if (watcherCount(sessionId, socket.id) >= max) return refuse(`${record.name} already has ${max} watchers, the most allowed at once.`);
+      if ((await watcherCountAcross(sessionId, socket.id)) >= max) return refuse(`${record.name} already has ${max} watchers, the most allowed at once.`);
       const old = subs.get(sessionId);
       if (old) dropSub(sessionId, old, "watching again");
       const link = fleet().link(record.computerId);
@@ -302,7 +309,7 @@ export function attachTerminalRelay(socket: Socket, user: TSessionUser): void {
       await appendAuditEvent({ actor, action: "session.watch.started", outcome: "ok", ...target, params: { state: record.state } });
       touchTimeline(sessionId, record.holderId, record.ownerId);
       sendPresence(sessionId);
-      if (typeof ack === "function") (ack as TAck)({ ok: true, cols: view.cols, rows: view.rows, from: 0, end: sub.cursor, watchers: presenceOf(sessionId) });
+      if (typeof ack === "function") (ack as TAck)({ ok: true, cols: view.cols, rows: view.rows, from: 0, end: sub.cursor, watchers: await presenceAcross(sessionId) });
     } catch (err) {
       const sub = subs.get(sessionId);
       if (sub?.mode === "watch") dropSub(sessionId, sub, "the watch failed to start");
