@@ -14,6 +14,7 @@ import { logger } from "@/lib/logger";
 import { publish } from "@/lib/realtime/publish";
 import { describeGap, lastLines, startAtLine, TERMINAL_CHUNK_BYTES, TERMINAL_SCROLLBACK_LINES, type TTerminalOutput, type TTerminalPresence } from "@/lib/realtime/terminal-protocol";
 import { addWatcher, removeWatcher, roomForSession, watchersOf } from "@/lib/realtime/watchers";
+import { cluster } from "@/lib/cluster/cluster";
 import { presenceAcross, syncPresence, watcherCountAcross } from "@/lib/cluster/presence";
 import type { TOutputFrame } from "@/lib/protocol";
 
@@ -230,6 +231,11 @@ export function attachTerminalRelay(socket: Socket, user: TSessionUser): void {
       const old = subs.get(sessionId);
       if (old) dropSub(sessionId, old, "the holder attached");
       const link = fleet().link(record.computerId);
+      // Several console instances: the session may have been opened through another instance's
+      // stream, and its agent sends live output to the one stream it is attached through. The
+      // holder's terminal is here now, so the session moves to this instance's stream (a no-op
+      // for the agent's state: it stays Opened and attached to the holder).
+      if (cluster()) await link.request(as, (c, streamId) => c.connect(as, record.instanceId, { streamId: streamId ?? undefined }));
       // Subscribed before the replay is read, so no live frame falls between the two.
       const { sub } = subscribe(sessionId, link, record, { mode: "hold", target: { sessionId, sessionName: record.name, computerName: record.computer.name }, cursor: from ?? 0 });
       const start = sub.cursor;
