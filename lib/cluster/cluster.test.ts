@@ -88,7 +88,6 @@ beforeAll(async () => {
 }, 240_000);
 
 afterAll(async () => {
-  if (process.env.DEBUG_CLUSTER_LOGS) for (const [n, c] of [["a", a], ["b", b]] as const) if (c) fs.writeFileSync(`/tmp/cluster-${n}.log`, c.output());
   for (const s of sockets) s.close();
   await Promise.allSettled([a?.stop(), b?.stop()]);
   await proxy?.close();
@@ -187,7 +186,6 @@ describe.skipIf(!built)("two console instances on one PostgreSQL and one Redis",
     const job = await act<{ jobId: string; total: number }>(a!, "startBulkAction", { operation: "disconnect", sessionIds: targets.map((t) => t.id), throttleLimit: 1 });
     expect(job.total).toBe(6);
     await secondRequest;
-    if (process.env.DEBUG_CLUSTER_LOGS) fs.writeFileSync("/tmp/cluster-a.log", a!.output());
     a!.kill();
     a = null;
     onSrv2Request = null;

@@ -24,6 +24,7 @@ export class IngestLease {
     private readonly c: TCluster,
     computerId: string,
     private readonly onAcquired: () => void,
+    private readonly onLost: () => void = () => {},
   ) {
     this.key = `${c.prefix}:lease:computer:${computerId}`;
   }
@@ -55,6 +56,7 @@ export class IngestLease {
         if (renewed !== 1) {
           this.held = false;
           logger.warn({ lease: this.key }, "ingest lease lost to another instance");
+          this.onLost();
         }
         return;
       }
@@ -66,8 +68,10 @@ export class IngestLease {
       }
     } catch (err) {
       // Without Redis nobody can prove they hold it: stop ingesting until a renewal succeeds.
-      if (this.held) logger.warn({ lease: this.key, err: (err as Error).message }, "ingest lease could not be renewed; ingestion paused");
+      if (!this.held) return;
+      logger.warn({ lease: this.key, err: (err as Error).message }, "ingest lease could not be renewed; ingestion paused");
       this.held = false;
+      this.onLost();
     }
   }
 }
