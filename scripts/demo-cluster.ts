@@ -40,7 +40,10 @@ function startInstance(label: string, env: Record<string, string>): Promise<void
     child.stderr!.on("data", relay);
     child.once("exit", (code, signal) => {
       reject(new Error(`console ${label} exited (${signal ?? code}) before it listened`));
-      if (code !== 0 && signal !== "SIGTERM") console.error(`console ${label} exited (${signal ?? code})`);
+      if (!stopping) {
+        console.error(`console ${label} exited (${signal ?? code}); stopping the demo`);
+        shutdown(1);
+      }
     });
   });
 }
