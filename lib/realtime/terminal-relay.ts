@@ -12,8 +12,8 @@ import { JOIN_ROLES, ROLE_LABEL, WATCH_ROLES } from "@/lib/auth/roles";
 import { env } from "@/lib/env";
 import { logger } from "@/lib/logger";
 import { publish } from "@/lib/realtime/publish";
-import { describeGap, lastLines, startAtLine, TERMINAL_CHUNK_BYTES, TERMINAL_SCROLLBACK_LINES, type TTerminalOutput, type TTerminalPresence } from "@/lib/realtime/terminal-protocol";
-import { addWatcher, removeWatcher, roomForSession, watchersOf } from "@/lib/realtime/watchers";
+import { describeGap, lastLines, startAtLine, TERMINAL_CHUNK_BYTES, TERMINAL_SCROLLBACK_LINES, type TPresence, type TTerminalOutput, type TTerminalPresence } from "@/lib/realtime/terminal-protocol";
+import { addWatcher, presenceOf, removeWatcher, roomForSession, watchersOf } from "@/lib/realtime/watchers";
 import { cluster } from "@/lib/cluster/cluster";
 import { presenceAcross, syncPresence, watcherCountAcross } from "@/lib/cluster/presence";
 import type { TOutputFrame } from "@/lib/protocol";
@@ -87,11 +87,14 @@ export function attachTerminalRelay(socket: Socket, user: TSessionUser): void {
    * Every participant of the session (its holder's terminals and watchers, on every console
    * instance) learns who watches now, on every instance.
    */
-  const sendPresence = (sessionId: string) =>
+  const sendPresence = (sessionId: string) => {
+    const emit = (watchers: TPresence[]) => socket.nsp.to(roomForSession(sessionId)).emit("terminal.presence", { sessionId, watchers } satisfies TTerminalPresence);
+    if (!cluster()) return void emit(presenceOf(sessionId));
     void syncPresence(sessionId)
       .then(() => presenceAcross(sessionId))
-      .then((watchers) => socket.nsp.to(roomForSession(sessionId)).emit("terminal.presence", { sessionId, watchers } satisfies TTerminalPresence))
+      .then(emit)
       .catch((err) => logger.warn({ err: (err as Error).message, sessionId }, "presence not sent"));
+  };
   /** The session page's timeline shows watch events: its viewers refetch it. */
   const touchTimeline = (sessionId: string, holderId: string | null, ownerId: string) =>
     publish({ type: "session.updated", id: sessionId }, { roles: ["manager", "helpdesk", "admin"], users: [ownerId, ...(holderId ? [holderId] : [])] });
