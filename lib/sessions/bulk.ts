@@ -10,6 +10,7 @@ import { mayActOn, sessionRowSelect, viewOf, type TSessionRecord } from "@/lib/d
 import type { TBulkOperation, TBulkOutcome, TBulkProgress, TBulkReceivedView, TPreviewItem, TSessionSelectionFilters } from "@/lib/dto/sessions";
 import { AppError } from "@/lib/errors";
 import { logger } from "@/lib/logger";
+import { finishClusterJob, registerClusterJob, settleClusterTargets } from "@/lib/cluster/bulk-jobs";
 import { publish } from "@/lib/realtime/publish";
 import { markHandoffAccepted } from "@/lib/sessions/handoff";
 import { connectOnAgent, disconnectOnAgent, receiveOnAgent, removeOnAgent } from "@/lib/sessions/operations";
@@ -171,6 +172,10 @@ export function startBulkJob(actor: TSessionUser, op: TBulkOperation, records: T
     pushTimer ??= setTimeout(pushNow, PROGRESS_EVERY_MS);
   };
 
+  // Several console instances: the job is on record in Redis with this instance as its owner, so
+  // that if this instance dies mid-job another one ends every unfinished target (lib/cluster/bulk-jobs.ts).
+  const targets = records.map((r) => ({ sessionId: r.id, name: r.name, computerName: r.computer.name }));
+  const registered = registerClusterJob({ jobId, operation: op, actor: who, targets }).catch((err) => logger.error({ err, jobId }, "bulk job could not be registered with the cluster"));
   const job: TBulkJob = { id: jobId, actorId: actor.id, operation: op, total: records.length, outcomes: [], received: new Map(), receivedBytes: 0, finished: false, cancel: new AbortController(), done: null! };
 
   // Group commit: while one batch is written, the next accumulates.
@@ -184,6 +189,8 @@ export function startBulkJob(actor: TSessionUser, op: TBulkOperation, records: T
     } catch (err) {
       logger.error({ err, jobId, targets: batch.length }, "bulk job could not audit its batch");
     }
+    await registered;
+    await settleClusterTargets(jobId, batch.map((b) => b.outcome.sessionId)).catch((err) => logger.error({ err, jobId }, "bulk job could not record its progress with the cluster"));
     for (const b of batch) {
       job.outcomes.push(b.outcome);
       progress.outcomes.push(b.outcome);
@@ -260,6 +267,8 @@ export function startBulkJob(actor: TSessionUser, op: TBulkOperation, records: T
     .then(async () => {
       while (writing || pending.length) await drain();
     })
+    .then(() => registered)
+    .then(() => finishClusterJob(jobId).catch((err) => logger.error({ err, jobId }, "bulk job could not close its cluster record")))
     .finally(() => {
       job.finished = true;
       progress.finished = true;
