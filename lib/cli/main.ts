@@ -156,9 +156,10 @@ async function bulkWith(config: TCliConfig, operation: TBulkOperation, opts: TBu
   } while (!job.finished);
   for (const o of job.outcomes) {
     if (opts.json) process.stdout.write(JSON.stringify({ id: o.sessionId, name: o.name, computerName: o.computerName, ok: o.ok, state: o.state, error: o.error }) + "\n");
-    else if (o.ok) process.stdout.write(`${o.computerName}\t${o.name}\t${o.state}\n`);
     if (!o.ok) process.stderr.write(`${o.computerName}/${o.name}: ${o.error}\n`);
   }
+  const done = job.outcomes.filter((o) => o.ok);
+  if (!opts.json && done.length) process.stdout.write(table(done.map((o) => [o.name, o.computerName, o.state ?? ""]), ["Name", "ComputerName", "State"]));
   return job.outcomes.every((o) => o.ok) ? EXIT.ok : EXIT.someFailed;
 }
 
