@@ -53,7 +53,7 @@ beforeAll(async () => {
     const all = await db.computer.findMany({ select: { id: true, _count: { select: { configurations: true } } } });
     return all.every((c) => c._count.configurations > 0 && fleet.link(c.id).status === "online") || null;
   }, { what: "links online", timeoutMs: 60_000 });
-  served = await serveApi();
+  served = await serveApi({ realtime: true });
   const base = { BATON_URL: served.url, BATON_CONFIG: "/nonexistent/baton.json" };
   env = { ...base, BATON_TOKEN: (await tokens.createAccessToken({ actor: tech, input: { name: "cli", expiresInDays: 1 } })).token };
   bossEnv = { ...base, BATON_TOKEN: (await tokens.createAccessToken({ actor: boss, input: { name: "cli", expiresInDays: 1 } })).token };
@@ -84,7 +84,7 @@ const jsonLines = (text: string) => text.trim().split("\n").filter(Boolean).map(
 const stateOf = async (computer: string, name: string) => (await db.session.findFirstOrThrow({ where: { name, computer: { name: computer }, state: { not: "Closed" } } })).state;
 const auditCount = (action: string) => db.auditEvent.count({ where: { action } });
 
-/** The CLI in a pseudo-terminal: its output so far, typing, and its exit. */
+/** The CLI in a pseudo-terminal: its output so far, typing, resizing, and its exit. */
 function inTerminal(command: string, withEnv: Record<string, string>) {
   const term = pty.spawn("sh", ["-c", command.replaceAll(/(^|\| *)baton /g, "$1node bin/baton.mjs ")], { cwd: REPO_ROOT, env: { ...process.env, ...withEnv } as Record<string, string>, cols: 120, rows: 40 });
   let screen = "";
@@ -95,6 +95,7 @@ function inTerminal(command: string, withEnv: Record<string, string>) {
     /** Waits until the output holds `text` `times` times. */
     waitFor: (text: string, times = 1) => until(() => screen.split(text).length > times || null, { what: `${JSON.stringify(text)} on the terminal:\n${screen}`, timeoutMs: 30_000 }),
     type: (text: string) => term.write(text),
+    resize: (cols: number, rows: number) => term.resize(cols, rows),
     exited,
   };
 }
@@ -296,5 +297,66 @@ describe("receive-session", () => {
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
+  }, 120_000);
+});
+
+describe("connect-session --attach", () => {
+  it("connects, gives the session's terminal here (typing, output, resize), acks what it showed, and detaches on Ctrl-] leaving it Opened", async () => {
+    const made = jsonLines((await sh("baton new-session -c Srv2 -n Attach1 --json")).stdout);
+    const id = made[0].id as string;
+    expect((await sh(`baton disconnect-session --id ${id}`)).code).toBe(0);
+
+    // Not in a terminal: refused before anything changes.
+    const noTty = await sh(`baton connect-session --id ${id} --attach`);
+    expect(noTty.code).toBe(2);
+    expect(noTty.stderr).toContain("--attach gives an interactive terminal and needs one");
+    expect(await stateOf("Srv2", "Attach1")).toBe("Disconnected");
+
+    const term = inTerminal(`baton connect-session --id ${id} --attach`, env);
+    await term.waitFor("Detach: Ctrl-] (the session stays Opened).");
+    expect(await stateOf("Srv2", "Attach1")).toBe("Opened");
+    term.type("echo attached-$((6*7))\r");
+    await term.waitFor("attached-42");
+    // SIGWINCH: the local terminal's new size reaches the session's terminal.
+    term.resize(101, 31);
+    term.type("stty size\r");
+    await term.waitFor("31 101");
+    term.type("\x1d");
+    expect(await term.exited, term.screen()).toBe(0);
+    expect(term.screen()).toContain("Detached from Attach1 on Srv2. It stays Opened and attached to you");
+
+    // As when the console's terminal tab closes: still Opened, held by its user.
+    const row = await db.session.findUniqueOrThrow({ where: { id } });
+    expect(row).toMatchObject({ state: "Opened", holderId: tech.id });
+    // What the terminal showed was acked: Receive returns only what came after.
+    const received = await sh(`baton receive-session --id ${id}`);
+    expect(received.code, received.stderr).toBe(0);
+    expect(received.stdout).not.toContain("attached-42");
+    expect(received.stdout).not.toContain("31 101");
+  }, 120_000);
+
+  it("authenticates the terminal channel with the token: a wrong token is refused at the handshake, a revoked one mid-session", async () => {
+    const { io } = await import("socket.io-client");
+    const wrong = io(served.url, { transports: ["websocket"], auth: { token: `baton_pat_${"C".repeat(43)}` }, reconnection: false });
+    const refusal = await new Promise<string>((resolve) => wrong.once("connect_error", (err) => resolve(err.message)));
+    wrong.close();
+    expect(refusal).toBe("unauthorized: The access token is not valid.");
+    expect(await db.auditEvent.findFirst({ where: { action: "socket.authenticate" }, orderBy: { seq: "desc" } })).toMatchObject({ outcome: "refused", actorName: "(anonymous)" });
+
+    const { token, row } = await tokens.createAccessToken({ actor: tech, input: { name: "attach-once", expiresInDays: 1 } });
+    const made = jsonLines((await sh("baton new-session -c Srv30 -n Attach2 --json")).stdout);
+    const term = inTerminal(`baton connect-session -c Srv30 -n Attach2 --attach`, { ...env, BATON_TOKEN: token });
+    await term.waitFor("Detach: Ctrl-]");
+    term.type("echo still-$((2*21))\r");
+    await term.waitFor("still-42");
+    await tokens.revokeAccessToken({ actor: tech, tokenId: row.id });
+    term.type("echo after-revoke\r");
+    expect(await term.exited, term.screen()).toBe(3);
+    expect(term.screen()).toMatch(/The console closed the terminal: The access token attach-once was revoked at /);
+    expect(term.screen()).not.toContain("after-revoke\r\nafter-revoke");
+    const refused = await db.auditEvent.findFirst({ where: { action: "socket.authenticate", actorName: "tech" }, orderBy: { seq: "desc" } });
+    expect(refused).toMatchObject({ outcome: "refused" });
+    expect(refused!.error).toContain("attach-once was revoked");
+    expect(made[0].name).toBe("Attach2");
   }, 120_000);
 });

@@ -1,5 +1,6 @@
 import { Command, InvalidArgumentError, Option } from "commander";
 import { api, CliError, EXIT, loadConfig, type TCliConfig } from "@/lib/cli/client";
+import { assertTerminal, attachTerminal } from "@/lib/cli/attach";
 import { openConfirmer, type TConfirmer } from "@/lib/cli/confirm";
 import type { TComputerRow } from "@/lib/dto/computers";
 import type { TBulkOperation, TBulkOutcome, TPreviewItem, TReceiveResult, TSessionPage, TSessionRow } from "@/lib/dto/sessions";
@@ -256,9 +257,23 @@ export function buildProgram(): Command {
     .addOption(idleTimeoutOption())
     .addOption(bufferingOption())
     .action(async (opts: TBulkOpts) => void (process.exitCode = await bulk(loadConfig(), "disconnect", opts)));
-  selectOptions(program.command("connect-session").alias("cnsn").description("Connect to disconnected sessions (Connect-PSSession)")).action(
-    async (opts: TBulkOpts) => void (process.exitCode = await bulk(loadConfig(), "connect", opts)),
-  );
+  selectOptions(program.command("connect-session").alias("cnsn").description("Connect to disconnected sessions (Connect-PSSession); --attach: its terminal here"))
+    .option("--attach", "connect to one session and open its terminal here (detach: Ctrl-])")
+    .action(async (opts: TBulkOpts & { attach?: boolean }) => {
+      const config = loadConfig();
+      if (!opts.attach) return void (process.exitCode = await bulk(config, "connect", opts));
+      if (opts.whatIf || opts.confirm || opts.json) throw new CliError("--attach opens a terminal: it does not take --what-if, --confirm or --json.", EXIT.usage);
+      if (!opts.id?.length && !opts.computerName?.length && !opts.name) throw new CliError("--attach needs the session: --id, or --computer-name and --name.", EXIT.usage);
+      assertTerminal();
+      const ids = await targetIds(config, opts);
+      if (ids.length !== 1) throw new CliError(`--attach opens one session's terminal, and ${ids.length} sessions match: narrow it with --id or --computer-name and --name.`, EXIT.usage);
+      const detail = await api<{ session: TSessionRow }>(config, "GET", `/api/v1/sessions/${encodeURIComponent(ids[0])}`);
+      let session = detail.session;
+      // Connect-PSSession first unless it is already Opened and attached to you (state reads
+      // Disconnected to you when someone else holds it, and Connect says why it cannot).
+      if (session.state !== "Opened") session = await api<TSessionRow>(config, "POST", `/api/v1/sessions/${encodeURIComponent(session.id)}/connect`, {});
+      process.exitCode = await attachTerminal(config, session);
+    });
   selectOptions(program.command("remove-session").alias("rsn").description("End sessions and their processes (Remove-PSSession)")).action(
     async (opts: TBulkOpts) => void (process.exitCode = await bulk(loadConfig(), "remove", opts)),
   );

@@ -6,7 +6,8 @@ import path from "node:path";
 // The REST API's route handlers (every route.ts under app/api/v1) served over real HTTP on a
 // free port, routed as Next.js routes them (a static segment before a [param]), for tests that
 // run the CLI as a child process. The routes are imported when served, so a test prepares its
-// database and environment first.
+// database and environment first. `realtime` also attaches the console's socket.io (the
+// terminal channel) to the same server, as server.ts does.
 
 type THandler = (request: Request, context?: { params: Promise<Record<string, string>> }) => Promise<Response>;
 type TRoute = { re: RegExp; names: string[]; dynamic: number; mod: Record<string, THandler> };
@@ -29,7 +30,7 @@ async function loadRoutes(): Promise<TRoute[]> {
   return routes.sort((a, b) => a.dynamic - b.dynamic);
 }
 
-export async function serveApi(): Promise<{ url: string; close: () => Promise<void> }> {
+export async function serveApi(opts: { realtime?: boolean } = {}): Promise<{ url: string; close: () => Promise<void> }> {
   const routes = await loadRoutes();
   const server = http.createServer(async (req, res) => {
     const chunks: Buffer[] = [];
@@ -49,6 +50,14 @@ export async function serveApi(): Promise<{ url: string; close: () => Promise<vo
     }
     res.writeHead(404, { "content-type": "application/json" }).end(JSON.stringify({ error: { code: "NOT_FOUND", message: `No route ${url.pathname}` } }));
   });
+  const io = opts.realtime ? (await import("@/lib/realtime/socket-server")).attachRealtime(server, { allowed: [] }) : null;
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, close: () => new Promise((resolve) => server.close(() => resolve())) };
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return {
+    url,
+    close: async () => {
+      await io?.close();
+      if (server.listening) await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
 }
