@@ -195,7 +195,10 @@ async function newSessions(config: TCliConfig, opts: TNewOpts, confirmer: TConfi
   const wanted = [...new Set(opts.computerName)];
   const found = wanted.map((n) => computers.find((c) => c.name === n) ?? computers.find((c) => c.name.toLowerCase() === n.toLowerCase()));
   const unknown = wanted.filter((_, i) => !found[i]);
-  if (unknown.length) throw new CliError(`No computer named ${unknown.join(", ")}. Nothing was created. (baton knows ${computers.map((c) => c.name).join(", ") || "no computers"}.)`, EXIT.notFound);
+  if (unknown.length) {
+    const known = computers.length > 10 ? `${computers.slice(0, 10).map((c) => c.name).join(", ")} and ${computers.length - 10} more` : computers.map((c) => c.name).join(", ") || "no computers";
+    throw new CliError(`No computer named ${unknown.join(", ")}. Nothing was created. (baton knows ${known}.)`, EXIT.notFound);
+  }
   const targets = found as TComputerRow[];
   const lacking = targets.filter((c) => !c.configurations.some((k) => k.name.toLowerCase() === opts.configurationName.toLowerCase()));
   if (lacking.length) {
