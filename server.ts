@@ -66,13 +66,28 @@ async function main() {
   const { auditOriginRefusal, sendOriginRefused } = await import("./lib/http/origin-refusal");
   const { Fleet, setFleet } = await import("./lib/fleet/fleet");
 
+  // Several console instances (REDIS_URL): joined before any agent link starts, since each link
+  // asks the cluster whether it ingests its computer's events (lib/cluster/lease.ts).
+  let clusterHandle: import("./lib/cluster/connect").TClusterHandle | undefined;
+  if (env.REDIS_URL) {
+    const { connectCluster } = await import("./lib/cluster/connect");
+    try {
+      clusterHandle = await connectCluster({ url: env.REDIS_URL, prefix: env.BATON_REDIS_PREFIX });
+    } catch (err) {
+      fail((err as Error).message);
+    }
+    console.log(`Console instance ${clusterHandle.instanceId} (Redis key prefix ${env.BATON_REDIS_PREFIX})`);
+  }
+
   let demoFleet: { stop: () => void } | undefined;
   if (env.BATON_DEMO === "1") {
-    const { startDemoFleet } = await import("./lib/fleet/demo-fleet");
-    const started = await startDemoFleet({ basePort: env.BATON_DEMO_AGENT_PORT, dir: env.BATON_DEMO_FLEET_DIR, reset: env.BATON_DEMO_FLEET_RESET === "1" });
-    demoFleet = started;
-    console.log(`Demo fleet: ${started.agents.map((a) => `${a.name} (:${a.port}${a.adopted ? ", still running: adopted" : ""})`).join(", ")}`);
-    console.log(`Demo agents outlive the console (their sessions too); stop them with: npm run demo:stop`);
+    if (env.BATON_DEMO_FLEET === "1") {
+      const { startDemoFleet } = await import("./lib/fleet/demo-fleet");
+      const started = await startDemoFleet({ basePort: env.BATON_DEMO_AGENT_PORT, dir: env.BATON_DEMO_FLEET_DIR, reset: env.BATON_DEMO_FLEET_RESET === "1" });
+      demoFleet = started;
+      console.log(`Demo fleet: ${started.agents.map((a) => `${a.name} (:${a.port}${a.adopted ? ", still running: adopted" : ""})`).join(", ")}`);
+      console.log(`Demo agents outlive the console (their sessions too); stop them with: npm run demo:stop`);
+    }
     const { created } = await seedDemoUsers();
     if (created.length) {
       console.log("\nDemo accounts (demo only; change them before real use):");
@@ -113,6 +128,14 @@ async function main() {
     );
   });
   const io = attachRealtime(server, { allowed, trustProxy });
+  const stopClusterWork: (() => unknown)[] = [];
+  if (clusterHandle) {
+    const { useRedisAdapter } = await import("./lib/cluster/connect");
+    const { startBulkJobWatch } = await import("./lib/cluster/bulk-jobs");
+    const { startPresenceRenewal } = await import("./lib/cluster/presence");
+    useRedisAdapter(io, clusterHandle);
+    stopClusterWork.push(startBulkJobWatch(clusterHandle), startPresenceRenewal());
+  }
   const fleet = new Fleet();
   setFleet(fleet);
   await fleet.start();
@@ -130,10 +153,14 @@ async function main() {
     logger.info({ signal }, "console shutting down");
     io.close();
     stopIntentSweeps();
-    void fleet.stop();
+    for (const stop of stopClusterWork) void stop();
+    // Links release their ingest leases: another instance takes over at once.
+    const linksDown = fleet.stop();
     demoFleet?.stop();
     // The last events get their signed checkpoint before the process goes.
-    void stopAuditCheckpoints().finally(() => server.close(() => process.exit(0)));
+    void Promise.allSettled([stopAuditCheckpoints(), linksDown])
+      .then(() => clusterHandle?.close())
+      .finally(() => server.close(() => process.exit(0)));
     setTimeout(() => process.exit(0), 5000).unref();
   };
   process.on("SIGTERM", () => shutdown("SIGTERM"));

@@ -7,6 +7,16 @@ describe("env", () => {
     expect(parseEnv({})).toMatchObject({ DATABASE_URL: "file:./data/baton.db", HOST: "127.0.0.1", PORT: 3000 });
   });
 
+  it("several consoles: REDIS_URL must be a redis URL and needs a shared PostgreSQL database", () => {
+    const secret = "s".repeat(32);
+    expect(() => parseEnv({ REDIS_URL: "http://redis:6379" })).toThrow(/REDIS_URL: must be a redis:\/\/ or rediss:\/\/ URL/);
+    expect(() => parseEnv({ BATON_REDIS_PREFIX: "has space" })).toThrow(/BATON_REDIS_PREFIX/);
+    expect(() => assertRuntimeEnv(parseEnv({ BATON_SECRET: secret, REDIS_URL: "redis://127.0.0.1:6379" }))).toThrow(/REDIS_URL: several console instances need one shared database/);
+    const ok = parseEnv({ BATON_SECRET: secret, REDIS_URL: "redis://127.0.0.1:6379", DATABASE_URL: "postgresql://u:p@db/baton" });
+    expect(() => assertRuntimeEnv(ok)).not.toThrow();
+    expect(ok).toMatchObject({ BATON_REDIS_PREFIX: "baton", BATON_DEMO_FLEET: "1" });
+  });
+
   it("names every bad variable", () => {
     const run = () => parseEnv({ PORT: "99999", DATABASE_URL: "mysql://x" });
     expect(run).toThrow(/DATABASE_URL: must be a file: URL/);

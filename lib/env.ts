@@ -34,6 +34,12 @@ export const ZEnv = z.object({
   BATON_DEMO_FLEET_DIR: z.string().min(1).default("data/demo-fleet"),
   /** 1: stop the demo agents a previous start left running instead of adopting them (for a fresh database). */
   BATON_DEMO_FLEET_RESET: z.enum(["0", "1"]).default("0"),
+  /** Demo mode: `0` uses the computers already registered (another instance started the demo fleet). */
+  BATON_DEMO_FLEET: z.enum(["0", "1"]).default("1"),
+  /** Several console instances: the Redis they coordinate through (socket.io adapter, ingest leases, bulk jobs, presence). */
+  REDIS_URL: z.string().regex(/^rediss?:\/\//, "must be a redis:// or rediss:// URL").optional(),
+  /** Prefix of every Redis key and channel this console uses (several clusters may share one Redis). */
+  BATON_REDIS_PREFIX: z.string().regex(/^[A-Za-z0-9_.:-]{1,64}$/, "must be 1-64 letters, digits or _ . : -").default("baton"),
   /** Unset: Secure exactly when every allowed origin is https. */
   BATON_COOKIE_SECURE: z.enum(["0", "1"]).optional(),
   /** Comma-separated origins the browser may use the console from; default its own HOST:PORT URL. */
@@ -81,6 +87,9 @@ export function assertRuntimeEnv(env: TEnv): void {
   }
   if (WILDCARD_HOSTS.has(env.HOST) && !env.BATON_ALLOWED_ORIGINS) {
     missing.push(`  BATON_ALLOWED_ORIGINS: required when HOST is ${env.HOST} (name the URL(s) users open, e.g. https://baton.example.com)`);
+  }
+  if (env.REDIS_URL && !isPostgresUrl(env.DATABASE_URL)) {
+    missing.push("  REDIS_URL: several console instances need one shared database: set DATABASE_URL to a postgres:// URL (SQLite is one process's)");
   }
   if (missing.length) throw new EnvError(`Invalid environment:\n${missing.join("\n")}`);
 }

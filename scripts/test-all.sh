@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Every suite: type check, unit + integration (Vitest: lib/, real agents, real databases),
-# production build, browser tests (Playwright against real agents and the real console).
+# Every suite: type check, production build, unit + integration (Vitest: lib/, real agents, real
+# databases, whole console processes), browser tests (Playwright against real agents and the real console).
 # Ends with one line "N passed, N failed, N skipped" adding up all suites.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -21,8 +21,12 @@ step() {
 }
 
 step "type check" npx tsc --noEmit
+# Built first: the integration suites that start whole console processes (two instances on one
+# PostgreSQL and Redis) run the production build, as the browser tests do.
+built=0
+step "production build" npx next build && built=1
 step "unit and integration tests" npx vitest run --reporter=default --reporter=json --outputFile.json=reports/vitest.json
-if step "production build" npx next build; then
+if ((built)); then
   step "browser tests" npx playwright test
   # The e2e console's demo agents outlive it by design (a restart adopts them); the run is over.
   BATON_DEMO_FLEET_DIR=data/e2e-demo-fleet node_modules/.bin/tsx scripts/demo-stop.ts || true

@@ -2,10 +2,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { execFile } from "node:child_process";
 import { createHash } from "node:crypto";
 import fs from "node:fs";
-import http from "node:http";
-import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { REPO_ROOT, startAgent, until, type RunningAgent } from "@/lib/agent/test/helpers";
+import { serveApi } from "@/lib/testing/api-server";
 import { startDelayProxy, type DelayProxy } from "@/lib/testing/delay-proxy";
 import { prepareTestDatabase } from "@/lib/testing/test-db";
 
@@ -34,6 +33,7 @@ const r = {
   handoff: await import("@/app/api/v1/sessions/[id]/handoff/route"),
   takeOver: await import("@/app/api/v1/sessions/[id]/take-over/route"),
   bulk: await import("@/app/api/v1/sessions/bulk/route"),
+  preview: await import("@/app/api/v1/sessions/preview/route"),
   bulkJob: await import("@/app/api/v1/sessions/bulk/[jobId]/route"),
   computers: await import("@/app/api/v1/computers/route"),
   audit: await import("@/app/api/v1/audit/route"),
@@ -195,6 +195,7 @@ describe("authorization matrix: 5 roles × every endpoint", () => {
     { endpoint: "POST /sessions/{id}/run", handler: () => r.run.POST, opts: { params: { id }, body: { command: "true" } }, allowed: actors },
     { endpoint: "POST /sessions/{id}/handoff", handler: () => r.handoff.POST, opts: { params: { id }, body: { toUsername: "boss", reason: "ticket 1" } }, allowed: actors },
     { endpoint: "POST /sessions/{id}/take-over", handler: () => r.takeOver.POST, opts: { params: { id }, body: { reason: "ticket 1" } }, allowed: ["manager", "admin"] },
+    { endpoint: "POST /sessions/preview", handler: () => r.preview.POST, opts: { body: { operation: "disconnect", sessionIds: [id] } }, allowed: actors },
     { endpoint: "POST /sessions/bulk", handler: () => r.bulk.POST, opts: { body: { operation: "disconnect", sessionIds: [id] } }, allowed: actors },
     { endpoint: "GET /sessions/bulk/{jobId}", handler: () => r.bulkJob.GET, opts: { params: { jobId } }, allowed: actors },
     { endpoint: "DELETE /sessions/bulk/{jobId}", handler: () => r.bulkJob.DELETE, opts: { params: { jobId } }, allowed: actors },
@@ -307,45 +308,7 @@ describe("OpenAPI", () => {
   });
 });
 
-// The CLI as a child process against these route handlers, served over real HTTP.
-const ROUTES: [string, Record<string, unknown>][] = [
-  ["/api/v1/me", r.me],
-  ["/api/v1/sessions", r.sessions],
-  ["/api/v1/sessions/bulk", r.bulk],
-  ["/api/v1/sessions/bulk/{jobId}", r.bulkJob],
-  ["/api/v1/sessions/{id}", r.session],
-  ["/api/v1/sessions/{id}/disconnect", r.disconnect],
-  ["/api/v1/sessions/{id}/connect", r.connect],
-  ["/api/v1/sessions/{id}/receive", r.receive],
-  ["/api/v1/sessions/{id}/run", r.run],
-];
-const matchers = ROUTES.map(([pattern, mod]) => {
-  const names: string[] = [];
-  const re = new RegExp(`^${pattern.replace(/\{(\w+)\}/g, (_, n: string) => (names.push(n), "([^/]+)"))}$`);
-  return { re, names, mod: mod as Record<string, THandler> };
-});
-
-async function serveApi(): Promise<{ url: string; close: () => Promise<void> }> {
-  const server = http.createServer(async (req, res) => {
-    const chunks: Buffer[] = [];
-    for await (const c of req) chunks.push(c as Buffer);
-    const url = new URL(req.url ?? "/", "http://127.0.0.1");
-    for (const m of matchers) {
-      const hit = m.re.exec(url.pathname);
-      const handler = hit && m.mod[req.method ?? "GET"];
-      if (!hit || !handler) continue;
-      const params = Object.fromEntries(m.names.map((n, i) => [n, decodeURIComponent(hit[i + 1])]));
-      const headers = Object.entries(req.headers).flatMap(([k, v]) => (typeof v === "string" ? [[k, v] as [string, string]] : []));
-      const body = chunks.length ? Buffer.concat(chunks) : undefined;
-      const response = await handler(new Request(`http://127.0.0.1${req.url}`, { method: req.method, headers, body }), { params: Promise.resolve(params) });
-      res.writeHead(response.status, Object.fromEntries(response.headers));
-      return void res.end(Buffer.from(await response.arrayBuffer()));
-    }
-    res.writeHead(404).end("{}");
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, close: () => new Promise((resolve) => server.close(() => resolve())) };
-}
+// The CLI as a child process against these route handlers, served over real HTTP (lib/testing/api-server.ts).
 
 function shell(command: string, env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {

@@ -4,7 +4,7 @@ import { AREA_ROLES, SESSION_ACTOR_ROLES, type TRole } from "@/lib/auth/roles";
 import { ZAuditFilters } from "@/lib/data/audit/schemas";
 import { ZSessionFilters } from "@/lib/dto/sessions";
 import { ERROR_STATUS } from "@/lib/errors";
-import { ZDisconnect, ZHandOff, ZNewSession, ZReceive, ZRunCommand, ZStartBulk, ZTakeOver } from "@/lib/sessions/schemas";
+import { ZDisconnect, ZHandOff, ZNewSession, ZPreviewBulk, ZReceive, ZRunCommand, ZStartBulk, ZTakeOver } from "@/lib/sessions/schemas";
 
 // The REST API's OpenAPI document, generated from the same zod schemas the endpoints parse
 // their input with. One entry per route file under app/api/v1 (a test keeps them in step).
@@ -46,6 +46,13 @@ export const API_ENDPOINTS: readonly TEndpoint[] = [
   { method: "post", path: "/api/v1/sessions/{id}/run", summary: "Run a command (Invoke-Command -Session [-InDisconnectedSession])", roles: SESSION_ACTOR_ROLES, params: ZSessionIdParam, body: withoutId(ZRunCommand) },
   { method: "post", path: "/api/v1/sessions/{id}/handoff", summary: "Hand the session to another user, with a reason", roles: SESSION_ACTOR_ROLES, params: ZSessionIdParam, body: withoutId(ZHandOff) },
   { method: "post", path: "/api/v1/sessions/{id}/take-over", summary: "Take over a session handed to you or of your team (managers)", roles: ["manager", "admin"], params: ZSessionIdParam, body: withoutId(ZTakeOver) },
+  {
+    method: "post",
+    path: "/api/v1/sessions/preview",
+    summary: "What an operation would do to each selected session (-WhatIf): its state now, the state it would end in (null: refused) and a note; changes nothing",
+    roles: SESSION_ACTOR_ROLES,
+    body: ZPreviewBulk,
+  },
   { method: "post", path: "/api/v1/sessions/bulk", summary: "Start a bulk operation over sessions or a filter, at most throttleLimit agent requests in flight", roles: SESSION_ACTOR_ROLES, body: ZStartBulk, success: 202 },
   { method: "get", path: "/api/v1/sessions/bulk/{jobId}", summary: "A bulk job's progress and outcomes (wait=1: answer when it has finished, or after 25 s)", roles: SESSION_ACTOR_ROLES, params: ZJobIdParam, query: ZBulkWait },
   { method: "delete", path: "/api/v1/sessions/bulk/{jobId}", summary: "Cancel a bulk job: targets not yet started report cancelled", roles: SESSION_ACTOR_ROLES, params: ZJobIdParam },

@@ -10,7 +10,7 @@ export const ROLE_LABEL: Record<TRole, string> = {
   admin: "Admin",
 };
 
-export const AREAS = ["sessions", "computers", "audit", "users"] as const;
+export const AREAS = ["sessions", "computers", "jobs", "audit", "users"] as const;
 export type TArea = (typeof AREAS)[number];
 
 export const AREA_ROLES: Record<TArea, readonly TRole[]> = {
@@ -18,6 +18,7 @@ export const AREA_ROLES: Record<TArea, readonly TRole[]> = {
   computers: ["technician", "manager", "helpdesk", "admin"],
   audit: ["auditor", "admin"],
   users: ["admin"],
+  jobs: ["technician", "manager", "admin"],
 };
 
 export const AREA_LABEL: Record<TArea, string> = {
@@ -25,6 +26,7 @@ export const AREA_LABEL: Record<TArea, string> = {
   computers: "Computers",
   audit: "Audit",
   users: "Users",
+  jobs: "Jobs",
 };
 
 // Roles that may change session state (new, run, disconnect, connect, receive, remove, hand off).

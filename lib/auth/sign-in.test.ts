@@ -102,7 +102,8 @@ describe("per account", () => {
   });
 });
 
-describe("per address", () => {
+// Each attempt hashes a password (scrypt): dozens of them take a while on a loaded 2-core machine.
+describe("per address", { timeout: 120_000 }, () => {
   it("many accounts from one address: delays from the 20th failure, a lock at the 50th that refuses every account from there, not from elsewhere", async () => {
     const address = "192.0.2.66";
     let t = 0;

@@ -1,6 +1,9 @@
 import { Command, InvalidArgumentError, Option } from "commander";
 import { api, CliError, EXIT, loadConfig, type TCliConfig } from "@/lib/cli/client";
-import type { TBulkOperation, TBulkOutcome, TReceiveResult, TSessionPage, TSessionRow } from "@/lib/dto/sessions";
+import { assertTerminal, attachTerminal } from "@/lib/cli/attach";
+import { openConfirmer, type TConfirmer } from "@/lib/cli/confirm";
+import type { TComputerRow } from "@/lib/dto/computers";
+import type { TBulkOperation, TBulkOutcome, TPreviewItem, TReceiveResult, TSessionPage, TSessionRow } from "@/lib/dto/sessions";
 
 // `baton`: the PowerShell session cmdlets as a CLI over the REST API. Verbs and parameter names
 // follow the cmdlets (Get-PSSession -ComputerName -Name → get-session --computer-name --name).
@@ -28,6 +31,29 @@ const wholeNumber = (name: string, min: number, max: number) => (value: string) 
   if (n < min || n > max) throw new InvalidArgumentError(`${name} must be between ${min} and ${max}.`);
   return n;
 };
+
+/**
+ * --computer-name takes several names as PowerShell's -ComputerName does: space-separated
+ * (`-c Srv1 Srv2`), a comma list (`-c Srv1,Srv2`) or both (`-c Srv1, Srv2`).
+ */
+const computerNames = (value: string, previous: string[] | undefined): string[] => {
+  const names = value.split(",").map((n) => n.trim());
+  if (names.some((n, i) => n === "" && i > 0 && i < names.length - 1)) throw new InvalidArgumentError(`--computer-name has an empty name in ${JSON.stringify(value)}.`);
+  return [...(previous ?? []), ...names.filter((n) => n !== "")];
+};
+
+/** What -WhatIf and -Confirm call each operation: the cmdlet's name. */
+const CMDLET: Record<TBulkOperation | "new", string> = {
+  new: "New-PSSession",
+  disconnect: "Disconnect-PSSession",
+  connect: "Connect-PSSession",
+  receive: "Receive-PSSession",
+  remove: "Remove-PSSession",
+};
+
+const describeTarget = (op: TBulkOperation | "new", name: string, computerName: string) => `Performing the operation "${CMDLET[op]}" on target "Name: ${name}, ComputerName: ${computerName}"`;
+
+const predicted = (p: TPreviewItem) => (p.resultingState ? `${p.state} → ${p.resultingState}${p.note ? `; ${p.note}` : ""}` : `${p.state}, would be refused: ${p.note ?? "not allowed"}`);
 
 type TSelectOpts = { computerName?: string[]; name?: string; state?: string };
 
@@ -69,13 +95,53 @@ async function targetIds(config: TCliConfig, opts: TSelectOpts & { id?: string[]
   return ids;
 }
 
-type TBulkOpts = TSelectOpts & { id?: string[]; json?: boolean; throttleLimit?: number; idleTimeoutSec?: number; outputBufferingMode?: string };
+type TBulkOpts = TSelectOpts & {
+  id?: string[];
+  json?: boolean;
+  throttleLimit?: number;
+  idleTimeoutSec?: number;
+  outputBufferingMode?: string;
+  whatIf?: boolean;
+  confirm?: boolean;
+};
+
+/** The console's own prediction of what an operation would do to each session (changes nothing). */
+const preview = (config: TCliConfig, operation: TBulkOperation, sessionIds: string[]) =>
+  api<TPreviewItem[]>(config, "POST", "/api/v1/sessions/preview", { operation, sessionIds });
 
 async function bulk(config: TCliConfig, operation: TBulkOperation, opts: TBulkOpts): Promise<number> {
-  const sessionIds = await targetIds(config, opts);
+  // -WhatIf wins over -Confirm, as in PowerShell: nothing is asked and nothing changes.
+  const confirmer = opts.confirm && !opts.whatIf ? openConfirmer() : null;
+  try {
+    return await bulkWith(config, operation, opts, confirmer);
+  } finally {
+    confirmer?.close();
+  }
+}
+
+async function bulkWith(config: TCliConfig, operation: TBulkOperation, opts: TBulkOpts, confirmer: TConfirmer | null): Promise<number> {
+  let sessionIds = await targetIds(config, opts);
   if (sessionIds.length === 0) {
     process.stderr.write(`${operation}: no sessions to act on.\n`);
     return EXIT.ok;
+  }
+  if (opts.whatIf) {
+    for (const p of await preview(config, operation, sessionIds)) {
+      if (opts.json) process.stdout.write(JSON.stringify({ whatIf: true, operation, id: p.sessionId, name: p.name, computerName: p.computerName, state: p.state, resultingState: p.resultingState, note: p.note }) + "\n");
+      else process.stdout.write(`What if: ${describeTarget(operation, p.name, p.computerName)}: ${predicted(p)}.\n`);
+    }
+    return EXIT.ok;
+  }
+  if (confirmer) {
+    const confirmed: string[] = [];
+    for (const p of await preview(config, operation, sessionIds)) {
+      if ((await confirmer.ask(`Are you sure you want to perform this action?\n${describeTarget(operation, p.name, p.computerName)} (${predicted(p)}).`)) === "yes") confirmed.push(p.sessionId);
+    }
+    if (confirmed.length === 0) {
+      process.stderr.write(`${operation}: nothing confirmed, nothing changed.\n`);
+      return EXIT.ok;
+    }
+    sessionIds = confirmed;
   }
   const { jobId, total } = await api<{ jobId: string; total: number }>(config, "POST", "/api/v1/sessions/bulk", {
     operation,
@@ -91,19 +157,84 @@ async function bulk(config: TCliConfig, operation: TBulkOperation, opts: TBulkOp
   } while (!job.finished);
   for (const o of job.outcomes) {
     if (opts.json) process.stdout.write(JSON.stringify({ id: o.sessionId, name: o.name, computerName: o.computerName, ok: o.ok, state: o.state, error: o.error }) + "\n");
-    else if (o.ok) process.stdout.write(`${o.computerName}\t${o.name}\t${o.state}\n`);
     if (!o.ok) process.stderr.write(`${o.computerName}/${o.name}: ${o.error}\n`);
   }
+  const done = job.outcomes.filter((o) => o.ok);
+  if (!opts.json && done.length) process.stdout.write(table(done.map((o) => [o.name, o.computerName, o.state ?? ""]), ["Name", "ComputerName", "State"]));
   return job.outcomes.every((o) => o.ok) ? EXIT.ok : EXIT.someFailed;
 }
 
 const selectOptions = (cmd: Command) =>
   cmd
     .option("-i, --id <ids...>", "console ids of the sessions (as get-session --json prints them)")
-    .option("-c, --computer-name <names...>", "computers, by exact name")
+    .addOption(computerNameOption())
     .option("-n, --name <pattern>", "session name; wildcards * and ?")
     .option("--json", "write one JSON object per line")
-    .addOption(new Option("-t, --throttle-limit <n>", "at most this many agent requests at once (default 32)").argParser(wholeNumber("--throttle-limit", 1, 256)));
+    .addOption(new Option("-t, --throttle-limit <n>", "at most this many agent requests at once (default 32)").argParser(wholeNumber("--throttle-limit", 1, 256)))
+    .option("--what-if", "show what would happen to each session; change nothing")
+    .option("--confirm", "ask on the terminal before acting on each session");
+
+const computerNameOption = () => new Option("-c, --computer-name <names...>", "computers, by exact name: Srv1 Srv2, or Srv1,Srv2").argParser(computerNames);
+const idleTimeoutOption = () => new Option("--idle-timeout-sec <n>", "how long the session may stay disconnected").argParser(wholeNumber("--idle-timeout-sec", 1, 2_147_483));
+const bufferingOption = () => new Option("--output-buffering-mode <mode>", "what happens when the output buffer is full").choices(["Block", "Drop", "None"]);
+
+type TNewOpts = {
+  computerName: string[];
+  name: string;
+  configurationName: string;
+  idleTimeoutSec?: number;
+  outputBufferingMode?: string;
+  json?: boolean;
+  whatIf?: boolean;
+  confirm?: boolean;
+};
+
+/** New-PSSession -ComputerName Srv1, Srv2: every computer and configuration checked before any session is made. */
+async function newSessions(config: TCliConfig, opts: TNewOpts, confirmer: TConfirmer | null): Promise<number> {
+  const computers = await api<TComputerRow[]>(config, "GET", "/api/v1/computers");
+  const wanted = [...new Set(opts.computerName)];
+  const found = wanted.map((n) => computers.find((c) => c.name === n) ?? computers.find((c) => c.name.toLowerCase() === n.toLowerCase()));
+  const unknown = wanted.filter((_, i) => !found[i]);
+  if (unknown.length) {
+    const known = computers.length > 10 ? `${computers.slice(0, 10).map((c) => c.name).join(", ")} and ${computers.length - 10} more` : computers.map((c) => c.name).join(", ") || "no computers";
+    throw new CliError(`No computer named ${unknown.join(", ")}. Nothing was created. (baton knows ${known}.)`, EXIT.notFound);
+  }
+  const targets = found as TComputerRow[];
+  const lacking = targets.filter((c) => !c.configurations.some((k) => k.name.toLowerCase() === opts.configurationName.toLowerCase()));
+  if (lacking.length) {
+    throw new CliError(`${lacking.map((c) => c.name).join(", ")} has no session configuration ${JSON.stringify(opts.configurationName)}. Nothing was created.`, EXIT.notFound);
+  }
+  const rows: TSessionRow[] = [];
+  let failed = 0;
+  for (const c of targets) {
+    const what = describeTarget("new", opts.name, c.name);
+    if (opts.whatIf) {
+      if (opts.json) process.stdout.write(JSON.stringify({ whatIf: true, operation: "new", name: opts.name, computerName: c.name, configurationName: opts.configurationName }) + "\n");
+      else process.stdout.write(`What if: ${what} with configuration ${opts.configurationName}.\n`);
+      continue;
+    }
+    if (confirmer && (await confirmer.ask(`Are you sure you want to perform this action?\n${what}.`)) === "no") continue;
+    try {
+      rows.push(
+        await api<TSessionRow>(config, "POST", "/api/v1/sessions", {
+          computerId: c.id,
+          name: opts.name,
+          configurationName: opts.configurationName,
+          ...(opts.idleTimeoutSec !== undefined ? { idleTimeoutSec: opts.idleTimeoutSec } : {}),
+          ...(opts.outputBufferingMode ? { outputBufferingMode: opts.outputBufferingMode } : {}),
+        }),
+      );
+    } catch (err) {
+      // One computer's refusal (quota, agent away) does not stop the others; each is named.
+      if (!(err instanceof CliError) || err.exitCode === EXIT.auth) throw err;
+      failed++;
+      process.stderr.write(`${c.name}/${opts.name}: ${err.message}\n`);
+    }
+  }
+  if (opts.json) for (const s of rows) process.stdout.write(JSON.stringify(s) + "\n");
+  else if (rows.length) process.stdout.write(table(rows.map((s) => HELP_COLUMNS.map(([, f]) => f(s))), HELP_COLUMNS.map(([h]) => h)));
+  return failed ? EXIT.someFailed : EXIT.ok;
+}
 
 export function buildProgram(): Command {
   const program = new Command("baton")
@@ -115,7 +246,7 @@ export function buildProgram(): Command {
     .command("get-session")
     .alias("gsn")
     .description("List sessions (Get-PSSession)")
-    .option("-c, --computer-name <names...>", "computers, by exact name")
+    .addOption(computerNameOption())
     .option("-n, --name <pattern>", "session name; wildcards * and ?")
     .addOption(new Option("-s, --state <state>", "only sessions in this state").choices(["Opened", "Disconnected", "Broken", "Closed"]))
     .option("--json", "write one JSON object per line")
@@ -126,15 +257,50 @@ export function buildProgram(): Command {
     });
 
   selectOptions(program.command("disconnect-session").alias("dnsn").description("Disconnect sessions (Disconnect-PSSession)"))
-    .addOption(new Option("--idle-timeout-sec <n>", "how long the session may stay disconnected").argParser(wholeNumber("--idle-timeout-sec", 1, 2_147_483)))
-    .addOption(new Option("--output-buffering-mode <mode>", "what happens when the output buffer is full").choices(["Block", "Drop", "None"]))
+    .addOption(idleTimeoutOption())
+    .addOption(bufferingOption())
     .action(async (opts: TBulkOpts) => void (process.exitCode = await bulk(loadConfig(), "disconnect", opts)));
-  selectOptions(program.command("connect-session").alias("cnsn").description("Connect to disconnected sessions (Connect-PSSession)")).action(
-    async (opts: TBulkOpts) => void (process.exitCode = await bulk(loadConfig(), "connect", opts)),
-  );
+  selectOptions(program.command("connect-session").alias("cnsn").description("Connect to disconnected sessions (Connect-PSSession); --attach: its terminal here"))
+    .option("--attach", "connect to one session and open its terminal here (detach: Ctrl-])")
+    .action(async (opts: TBulkOpts & { attach?: boolean }) => {
+      const config = loadConfig();
+      if (!opts.attach) return void (process.exitCode = await bulk(config, "connect", opts));
+      if (opts.whatIf || opts.confirm || opts.json) throw new CliError("--attach opens a terminal: it does not take --what-if, --confirm or --json.", EXIT.usage);
+      if (!opts.id?.length && !opts.computerName?.length && !opts.name) throw new CliError("--attach needs the session: --id, or --computer-name and --name.", EXIT.usage);
+      assertTerminal();
+      const ids = await targetIds(config, opts);
+      if (ids.length !== 1) throw new CliError(`--attach opens one session's terminal, and ${ids.length} sessions match: narrow it with --id or --computer-name and --name.`, EXIT.usage);
+      const detail = await api<{ session: TSessionRow }>(config, "GET", `/api/v1/sessions/${encodeURIComponent(ids[0])}`);
+      let session = detail.session;
+      // Connect-PSSession first unless it is already Opened and attached to you (state reads
+      // Disconnected to you when someone else holds it, and Connect says why it cannot).
+      if (session.state !== "Opened") session = await api<TSessionRow>(config, "POST", `/api/v1/sessions/${encodeURIComponent(session.id)}/connect`, {});
+      process.exitCode = await attachTerminal(config, session);
+    });
   selectOptions(program.command("remove-session").alias("rsn").description("End sessions and their processes (Remove-PSSession)")).action(
     async (opts: TBulkOpts) => void (process.exitCode = await bulk(loadConfig(), "remove", opts)),
   );
+
+  program
+    .command("new-session")
+    .alias("nsn")
+    .description("Create a session on each computer (New-PSSession)")
+    .addOption(computerNameOption().makeOptionMandatory())
+    .requiredOption("-n, --name <name>", "the session's name")
+    .option("--configuration-name <name>", "the session configuration", "Microsoft.PowerShell")
+    .addOption(idleTimeoutOption())
+    .addOption(bufferingOption())
+    .option("--json", "write one JSON object per line")
+    .option("--what-if", "show the sessions that would be created; create none")
+    .option("--confirm", "ask on the terminal before creating each session")
+    .action(async (opts: TNewOpts) => {
+      const confirmer = opts.confirm && !opts.whatIf ? openConfirmer() : null;
+      try {
+        process.exitCode = await newSessions(loadConfig(), opts, confirmer);
+      } finally {
+        confirmer?.close();
+      }
+    });
 
   program
     .command("receive-session")

@@ -85,7 +85,7 @@ describe("migrations", () => {
     await client.end();
 
     expect(Object.keys(sqliteShape).sort()).toEqual(
-      ["AccessToken", "AuditEvent", "AuthSession", "Computer", "Handoff", "Session", "SessionCommand", "SessionConfiguration", "SessionEvent", "SignInThrottle", "User"].sort(),
+      ["AccessToken", "ActionIntent", "AuditEvent", "AuthSession", "Computer", "Handoff", "Session", "SessionCommand", "SessionConfiguration", "SessionEvent", "SignInThrottle", "User"].sort(),
     );
     expect(pgShape).toEqual(sqliteShape);
     expect(idx.rows.map((r) => r.indexname).sort()).toEqual(sqliteIndexes);

@@ -131,6 +131,25 @@ export type TBulkReceivedView = { output: string; outputBytes: number; droppedBy
  * every 150 ms and once at the end. `outcomes` holds only the outcomes settled since the
  * previous push: accumulate them. `done` counts all settled so far.
  */
+/** A recent bulk job in the "Jobs" view. */
+export type TBulkJobView = {
+  jobId: string;
+  operation: TBulkOperation;
+  actorName: string;
+  startedAt: string;
+  finishedAt: string | null;
+  throttleLimit: number;
+  idleTimeoutSec: number | null;
+  outputBufferingMode: "Block" | "Drop" | null;
+  total: number;
+  done: number;
+  finished: boolean;
+  cancelled: boolean;
+  outcomes: TBulkOutcome[];
+  /** Sessions whose Receive output the job keeps (downloadable as one archive). */
+  receivedSessions: number;
+};
+
 export type TBulkProgress = { jobId: string; operation: TBulkOperation; total: number; done: number; outcomes: TBulkOutcome[]; finished: boolean };
 
 /** Receive-PSSession's answer. `offset`: where the returned output starts in the session's output stream. */

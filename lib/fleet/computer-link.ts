@@ -7,6 +7,8 @@ import { logger } from "@/lib/logger";
 import { publish } from "@/lib/realtime/publish";
 import { appendAuditEvent } from "@/lib/audit/append";
 import { TranscriptRecorder } from "@/lib/fleet/transcripts";
+import { cluster } from "@/lib/cluster/cluster";
+import { IngestLease } from "@/lib/cluster/lease";
 import { OUTPUT_READ_MAX_BYTES, type TCommandInfo, type TControlInput, type TOutputFrame, type TSessionSnapshot, type TStreamServerMessage, type TUserRef } from "@/lib/protocol";
 
 export type TLinkStatus = "connecting" | "online" | "offline";
@@ -23,6 +25,8 @@ export const RECONCILE_INTERVAL_MS = 60_000;
 const BROKEN_GRACE_MS = 2_000;
 /** The identity the console's transcript recorder reads output under (agents let auditors read). */
 const TRANSCRIPT_READER = { id: "baton-console", name: "Baton console (transcripts)", roles: ["auditor"] };
+/** The identity an instance that takes over a computer's ingest lease lists its sessions under (read-only). */
+const TAKEOVER_READER = { id: "baton-console", name: "Baton console (ingest takeover)", roles: ["auditor"] };
 /** What a typed line is recorded as when the shell kept it out of its history (see lib/agent/shell.ts). */
 export const COMMAND_NOT_REPORTED = "(command line not reported by the shell)";
 
@@ -63,6 +67,8 @@ export class ComputerLink extends EventEmitter<{ output: [TOutputFrame]; status:
   private reconciler: NodeJS.Timeout | null = null;
   /** The agent's version, as its last hello said. */
   private agentVersion: string | null = null;
+  /** Several console instances: only the holder of this computer's lease ingests its events (lib/cluster/lease.ts). */
+  private readonly lease: IngestLease | null;
 
   constructor(
     readonly computer: TLinkedComputer,
@@ -70,6 +76,13 @@ export class ComputerLink extends EventEmitter<{ output: [TOutputFrame]; status:
   ) {
     super();
     this.client = new AgentClient({ baseUrl: computer.address, token, timeoutMs: 15_000, tlsFingerprint: computer.tlsFingerprint, name: computer.name });
+    const c = cluster();
+    this.lease = c ? new IngestLease(c, computer.id, () => this.enqueue(() => this.catchUp())) : null;
+  }
+
+  /** Whether this instance writes the agent's events to the store (always, when it runs alone). */
+  get ingests(): boolean {
+    return !this.lease || this.lease.isHeld;
   }
 
   /**
@@ -87,11 +100,13 @@ export class ComputerLink extends EventEmitter<{ output: [TOutputFrame]; status:
   }
 
   start(): void {
+    this.lease?.start();
     void this.connect();
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
+    await this.lease?.stop();
     if (this.retry) clearTimeout(this.retry);
     if (this.storeRetry) clearTimeout(this.storeRetry);
     if (this.reconciler) clearInterval(this.reconciler);
@@ -160,6 +175,8 @@ export class ComputerLink extends EventEmitter<{ output: [TOutputFrame]; status:
 
   /** Adds output obtained outside the stream (Receive, a terminal's replay) to the transcript, by offset. */
   recordOutputAt(instanceId: string, offset: number, data: Buffer): Promise<void> {
+    // The lease holder records it: it reads what its stream did not carry from the agent by offset.
+    if (!this.ingests) return Promise.resolve();
     this.transcripts.add(instanceId, offset, data);
     return new Promise((resolve) => this.enqueue(() => this.transcripts.flush(instanceId).finally(resolve)));
   }
@@ -199,18 +216,19 @@ export class ComputerLink extends EventEmitter<{ output: [TOutputFrame]; status:
     stream.ws.on("ping", () => {
       lastHeard = Date.now();
       // "Last heartbeat" on the computers page: recorded at most every 10 s, not on every ping.
-      if (lastHeard - lastRecorded < 10_000) return;
+      if (lastHeard - lastRecorded < 10_000 || !this.ingests) return;
       lastRecorded = lastHeard;
       this.enqueue(() => db.computer.update({ where: { id: this.computer.id }, data: { lastSeenAt: new Date(lastHeard) } }));
     });
     stream.on("message", (m) => {
       lastHeard = Date.now();
+      if (!this.ingests) return;
       this.inbox.push(m);
       if (this.inbox.length === 1 && !this.storeRetry) this.enqueue(() => this.pump());
     });
     stream.on("output", (frame) => {
       lastHeard = Date.now();
-      this.transcripts.add(frame.instanceId, frame.offset, frame.data);
+      if (this.ingests) this.transcripts.add(frame.instanceId, frame.offset, frame.data);
       this.emit("output", frame);
     });
     const flusher = setInterval(() => this.enqueue(() => this.transcripts.flushAll()), 1000);
@@ -230,42 +248,61 @@ export class ComputerLink extends EventEmitter<{ output: [TOutputFrame]; status:
     for (const snap of hello.sessions) this.transcripts.start(snap.instanceId, snap.seenOffset ?? snap.outputOffset);
     if (!this.reconciler) {
       this.reconciler = setInterval(() => {
-        if (this.status === "online" && !this.storeRetry) this.enqueue(() => this.reconcileNow().catch((err) => (isStoreFailure(err) ? this.storeFailed(err, "reconcile") : Promise.reject(err))));
+        if (this.status === "online" && !this.storeRetry && this.ingests) this.enqueue(() => this.reconcileNow().catch((err) => (isStoreFailure(err) ? this.storeFailed(err, "reconcile") : Promise.reject(err))));
       }, RECONCILE_INTERVAL_MS);
       this.reconciler.unref();
     }
     this.enqueue(async () => {
-      // Events of the previous stream still waiting for the store go first (they are older).
-      // While the store fails, the reconcile that follows its recovery does this stream's part.
-      if (await this.pump()) {
-        try {
-          await this.reconcileNow(hello.sessions);
-          this.storeFailures = 0;
-          // Processes a dead agent run left behind, which this agent's start ended: on record, once.
-          const left = hello.leftovers;
-          if (left && left.endedOn !== this.leftoversAudited) {
-            await appendAuditEvent({
-              actor: this.agentActor(),
-              action: "agent.leftovers-ended",
-              outcome: "ok",
-              computerName: this.computer.name,
-              params: { endedOn: left.endedOn, count: left.count, sessions: left.sessions, processes: left.processes.slice(0, 20) },
-            });
-            this.leftoversAudited = left.endedOn;
-          }
-          await ingestConfigurations(this.computer.id, await this.client.listConfigurations());
-        } catch (err) {
-          if (!isStoreFailure(err)) throw err;
-          this.storeFailed(err, "reconcile");
-        }
-      }
+      if (this.ingests) await this.ingestHello(hello);
       this.setStatus("online");
       // Watchers on this console keep getting output through the new stream (a gap is read back by offset).
       for (const [instanceId, w] of this.watched) {
         await this.client.watch(w.as, instanceId, { streamId: stream.id }).catch((err) => logger.info({ err: (err as Error).message, instanceId }, "re-watch failed"));
       }
-      logger.info({ computer: this.computer.name, sessions: hello.sessions.length }, "agent stream open");
+      logger.info({ computer: this.computer.name, sessions: hello.sessions.length, ingests: this.ingests }, "agent stream open");
     });
+  }
+
+  /**
+   * A new stream's hello (or this instance taking the computer's ingest lease): events of the
+   * previous stream still waiting for the store go first (they are older), then every session is
+   * reconciled, leftovers audited, configurations refreshed. While the store fails, the reconcile
+   * that follows its recovery does this part.
+   */
+  private async ingestHello(hello: NonNullable<AgentStream["hello"]>): Promise<void> {
+    if (!(await this.pump())) return;
+    try {
+      await this.reconcileNow(hello.sessions);
+      this.storeFailures = 0;
+      // Processes a dead agent run left behind, which this agent's start ended: on record, once.
+      const left = hello.leftovers;
+      if (left && left.endedOn !== this.leftoversAudited) {
+        await appendAuditEvent({
+          actor: this.agentActor(),
+          action: "agent.leftovers-ended",
+          outcome: "ok",
+          computerName: this.computer.name,
+          params: { endedOn: left.endedOn, count: left.count, sessions: left.sessions, processes: left.processes.slice(0, 20) },
+        });
+        this.leftoversAudited = left.endedOn;
+      }
+      await ingestConfigurations(this.computer.id, await this.client.listConfigurations());
+    } catch (err) {
+      if (!isStoreFailure(err)) throw err;
+      this.storeFailed(err, "reconcile");
+    }
+  }
+
+  /**
+   * This instance just took the computer's lease (the previous holder stopped or died): what it
+   * did not ingest meanwhile is caught up as a stream's hello is, from the agent's own list.
+   */
+  private async catchUp(): Promise<void> {
+    if (this.status !== "online" || !this.ingests || !this.stream?.hello) return;
+    const sessions = await this.client.listSessions(TAKEOVER_READER);
+    // Leftovers of a dead agent run were the previous holder's to audit, when its stream opened.
+    await this.ingestHello({ ...this.stream.hello, sessions, leftovers: undefined });
+    logger.info({ computer: this.computer.name, sessions: sessions.length }, "ingest lease taken over; sessions reconciled");
   }
 
   /**
@@ -487,16 +524,18 @@ export class ComputerLink extends EventEmitter<{ output: [TOutputFrame]; status:
     logger.warn({ computer: this.computer.name, expected, presented }, "agent certificate refused");
     if (this.certificateRefusalAudited === key) return;
     this.certificateRefusalAudited = key;
-    this.enqueue(() =>
-      appendAuditEvent({
+    this.enqueue(async () => {
+      // With several consoles, the one that holds the computer's ingest lease puts it on record.
+      if (!this.ingests) return void (this.certificateRefusalAudited = null);
+      await appendAuditEvent({
         actor: this.agentActor(),
         action: "agent.certificate-refused",
         outcome: "refused",
         computerName: this.computer.name,
         params: { address: this.computer.address, expectedFingerprint: expected, presentedFingerprint: presented },
         error: err.message,
-      }),
-    );
+      });
+    });
   }
 
   private lost(reason: string): void {
@@ -507,6 +546,7 @@ export class ComputerLink extends EventEmitter<{ output: [TOutputFrame]; status:
     const wasOnline = this.status === "online" || this.attempt === 0;
     this.setStatus("offline");
     this.enqueue(async () => {
+      if (!this.ingests) return;
       await db.computer.update({ where: { id: this.computer.id }, data: { status: "offline", lastError: reason } });
       publish({ type: "computer.updated", id: this.computer.id }, COMPUTER_AUDIENCE);
     });
@@ -517,6 +557,7 @@ export class ComputerLink extends EventEmitter<{ output: [TOutputFrame]; status:
         this.brokenTimer = null;
         if (this.status === "online" || this.stopped) return;
         this.enqueue(async () => {
+          if (!this.ingests) return;
           const why = `${this.computer.name} stopped answering (${this.lastError ?? reason})`;
           const broken = await markComputerBroken(this.computer.id, why);
           await appendAuditEvent({

@@ -2,6 +2,7 @@ import "server-only";
 import { db } from "@/lib/db/client";
 import { fleet } from "@/lib/fleet/fleet";
 import { pendingOutcomeCount } from "@/lib/actions/intents";
+import { redisReadiness } from "@/lib/cluster/readiness";
 
 // What /readyz reports to a load balancer: a list of checks, each a name and a function, so
 // another dependency (Redis for several consoles) is one more entry. A check that is `required`
@@ -33,7 +34,19 @@ export const agentsCheck: TReadinessCheck = {
   },
 };
 
-export const readinessChecks: TReadinessCheck[] = [databaseCheck, agentsCheck];
+export const redisCheck: TReadinessCheck = {
+  name: "redis",
+  // Several console instances (REDIS_URL) fan events out and hold ingest leases through Redis:
+  // without it such an instance is not ready. An instance alone uses none.
+  required: true,
+  run: async () => {
+    const r = await redisReadiness();
+    if (!r) return { ok: true, used: false };
+    return r.ok ? { ok: true, used: true, ms: Number.parseInt(r.detail.replace(/^\D*/, ""), 10) || 0 } : { ok: false, used: true, error: "Redis did not answer" };
+  },
+};
+
+export const readinessChecks: TReadinessCheck[] = [databaseCheck, redisCheck, agentsCheck];
 
 async function runCheck(check: TReadinessCheck): Promise<TCheckResult> {
   let timer: NodeJS.Timeout | undefined;

@@ -1,6 +1,9 @@
 import type { Server as HttpServer } from "node:http";
 import { Server } from "socket.io";
+import { assertAccessTokenActive, userForAccessToken } from "@/lib/auth/access-token-check";
 import { tokenFromCookieHeader, userForToken, type TSessionUser } from "@/lib/auth/session-store";
+import { appendAuditEvent, auditActorOf } from "@/lib/audit/append";
+import { AppError } from "@/lib/errors";
 import { auditOriginRefusal } from "@/lib/http/origin-refusal";
 import { clientAddress, judgeOrigin, refusalMessage, requestFacts } from "@/lib/http/origins";
 import { logger } from "@/lib/logger";
@@ -12,6 +15,21 @@ import { attachTerminalRelay } from "@/lib/realtime/terminal-relay";
 // pages; without one the handshake is refused. The handshake must also come from one of the
 // console's origins (`allowed`): a WebSocket is not bound by CORS, and a page on another port of
 // the same host gets the cookie attached. Each socket joins its user's and role's rooms.
+//
+// A program (the baton CLI's connect-session --attach) presents a personal access token instead,
+// in socket.io's handshake auth ({ token }) or as Authorization: Bearer, with the REST API's
+// checks (its user, its narrower role, revoked, expired), audited when refused. A token is not
+// an ambient credential, so no page on another origin can make a browser present it. Every
+// message of such a socket checks the token again: revoked or expired mid-way, the socket is
+// told why and closed.
+const BEARER = /^Bearer\s+(\S+)\s*$/i;
+
+function presentedToken(handshake: { auth: Record<string, unknown>; headers: Record<string, string | string[] | undefined> }): string | null {
+  if (typeof handshake.auth?.token === "string") return handshake.auth.token;
+  const header = handshake.headers.authorization;
+  const match = typeof header === "string" ? BEARER.exec(header) : null;
+  return match ? match[1] : null;
+}
 export function attachRealtime(httpServer: HttpServer, { allowed, trustProxy = false }: { allowed: readonly string[]; trustProxy?: boolean }): Server {
   const io = new Server(httpServer, {
     serveClient: false,
@@ -30,12 +48,20 @@ export function attachRealtime(httpServer: HttpServer, { allowed, trustProxy = f
     },
   });
   io.use(async (socket, next) => {
+    const token = presentedToken(socket.handshake);
     try {
-      const user = await userForToken(tokenFromCookieHeader(socket.handshake.headers.cookie));
+      const user = token !== null ? await userForAccessToken(token) : await userForToken(tokenFromCookieHeader(socket.handshake.headers.cookie));
       if (!user) return next(new Error("unauthorized: sign in first"));
       socket.data.user = user;
       next();
     } catch (err) {
+      if (err instanceof AppError && token !== null) {
+        // Audited as the REST API audits a refused token: anonymous, the reason, never the value.
+        await appendAuditEvent({ actor: { id: null, name: "(anonymous)", role: "none" }, action: "socket.authenticate", outcome: "refused", params: { channel: "socket.io" }, error: `${err.code}: ${err.message}` }).catch(
+          (caught) => logger.error({ err: caught }, "refused socket token not audited"),
+        );
+        return next(new Error(`unauthorized: ${err.message}`));
+      }
       logger.error({ err }, "socket auth failed");
       next(new Error("unavailable"));
     }
@@ -43,6 +69,20 @@ export function attachRealtime(httpServer: HttpServer, { allowed, trustProxy = f
   io.on("connection", (socket) => {
     const user = socket.data.user as TSessionUser;
     void socket.join([roomForUser(user.id), roomForRole(user.role)]);
+    if (user.accessToken) {
+      socket.use((_packet, next) => {
+        assertAccessTokenActive(user).then(
+          () => next(),
+          (err: unknown) => {
+            const message = err instanceof AppError ? err.message : "The access token could not be checked.";
+            void appendAuditEvent({ actor: auditActorOf(user), action: "socket.authenticate", outcome: "refused", params: { channel: "socket.io" }, error: `UNAUTHENTICATED: ${message}` }).catch(() => {});
+            socket.emit("auth.refused", { message });
+            socket.disconnect(true);
+            next(err instanceof Error ? err : new Error(message));
+          },
+        );
+      });
+    }
     attachTerminalRelay(socket, user);
     logger.debug({ userId: user.id, socket: socket.id }, "socket connected");
   });

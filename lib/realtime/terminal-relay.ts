@@ -12,8 +12,10 @@ import { JOIN_ROLES, ROLE_LABEL, WATCH_ROLES } from "@/lib/auth/roles";
 import { env } from "@/lib/env";
 import { logger } from "@/lib/logger";
 import { publish } from "@/lib/realtime/publish";
-import { describeGap, lastLines, startAtLine, TERMINAL_CHUNK_BYTES, TERMINAL_SCROLLBACK_LINES, type TTerminalOutput, type TTerminalPresence, type TTerminalWaiting } from "@/lib/realtime/terminal-protocol";
-import { addWatcher, presenceOf, removeWatcher, roomForSession, watcherCount, watchersOf } from "@/lib/realtime/watchers";
+import { describeGap, lastLines, startAtLine, TERMINAL_CHUNK_BYTES, TERMINAL_SCROLLBACK_LINES, type TPresence, type TTerminalOutput, type TTerminalPresence, type TTerminalWaiting } from "@/lib/realtime/terminal-protocol";
+import { addWatcher, presenceOf, removeWatcher, roomForSession, watchersOf } from "@/lib/realtime/watchers";
+import { cluster } from "@/lib/cluster/cluster";
+import { presenceAcross, syncPresence, watcherCountAcross } from "@/lib/cluster/presence";
 import type { TOutputFrame } from "@/lib/protocol";
 
 // A browser terminal for a session the user is attached to. The session's output is one byte
@@ -87,9 +89,18 @@ export function attachTerminalRelay(socket: Socket, user: TSessionUser): void {
   const notice = (sessionId: string, text: string) => socket.emit("terminal.notice", { sessionId, text });
   const actor = { id: user.id, name: user.username, role: user.role };
   const who = `${user.displayName} (${ROLE_LABEL[user.role].toLowerCase()})`;
-  /** Every participant of the session (its holder's terminals and watchers) learns who watches now. */
-  const sendPresence = (sessionId: string) =>
-    socket.nsp.to(roomForSession(sessionId)).emit("terminal.presence", { sessionId, watchers: presenceOf(sessionId) } satisfies TTerminalPresence);
+  /**
+   * Every participant of the session (its holder's terminals and watchers, on every console
+   * instance) learns who watches now, on every instance.
+   */
+  const sendPresence = (sessionId: string) => {
+    const emit = (watchers: TPresence[]) => socket.nsp.to(roomForSession(sessionId)).emit("terminal.presence", { sessionId, watchers } satisfies TTerminalPresence);
+    if (!cluster()) return void emit(presenceOf(sessionId));
+    void syncPresence(sessionId)
+      .then(() => presenceAcross(sessionId))
+      .then(emit)
+      .catch((err) => logger.warn({ err: (err as Error).message, sessionId }, "presence not sent"));
+  };
   /** The session page's timeline shows watch events: its viewers refetch it. */
   const touchTimeline = (sessionId: string, holderId: string | null, ownerId: string) =>
     publish({ type: "session.updated", id: sessionId }, { roles: ["manager", "helpdesk", "admin"], users: [ownerId, ...(holderId ? [holderId] : [])] });
@@ -229,6 +240,11 @@ export function attachTerminalRelay(socket: Socket, user: TSessionUser): void {
       const old = subs.get(sessionId);
       if (old) dropSub(sessionId, old, "the holder attached");
       const link = fleet().link(record.computerId);
+      // Several console instances: the session may have been opened through another instance's
+      // stream, and its agent sends live output to the one stream it is attached through. The
+      // holder's terminal is here now, so the session moves to this instance's stream (a no-op
+      // for the agent's state: it stays Opened and attached to the holder).
+      if (cluster()) await link.request(as, (c, streamId) => c.connect(as, record.instanceId, { streamId: streamId ?? undefined }));
       // Subscribed before the replay is read, so no live frame falls between the two.
       const { sub } = subscribe(sessionId, link, record, { mode: "hold", target: { sessionId, sessionName: record.name, computerName: record.computer.name }, cursor: from ?? 0 });
       const start = sub.cursor;
@@ -238,7 +254,7 @@ export function attachTerminalRelay(socket: Socket, user: TSessionUser): void {
       sub.chain = done.catch(() => {});
       const [view] = await Promise.all([viewing, done]);
       await socket.join(roomForSession(sessionId));
-      if (typeof ack === "function") (ack as TAck)({ ok: true, cols: view.cols, rows: view.rows, from: start, end: sub.cursor, watchers: presenceOf(sessionId) });
+      if (typeof ack === "function") (ack as TAck)({ ok: true, cols: view.cols, rows: view.rows, from: start, end: sub.cursor, watchers: await presenceAcross(sessionId) });
       // A full-screen program draws its whole screen again for the terminal that just arrived.
       sub.chain = sub.chain.then(() => link.request(as, (c) => c.redraw(as, record.instanceId))).catch(() => {});
     } catch (err) {
@@ -278,7 +294,7 @@ export function attachTerminalRelay(socket: Socket, user: TSessionUser): void {
       if (record.state !== "Opened" && record.state !== "Disconnected") return refuse(`${record.name} is ${record.state}; there is nothing live to watch.`);
       if (record.state === "Opened" && record.holderId === user.id) return refuse(`You hold ${record.name}: its terminal is yours already.`);
       const max = env().BATON_MAX_WATCHERS_PER_SESSION;
-      if (watcherCount(sessionId, socket.id) >= max) return refuse(`${record.name} already has ${max} watchers, the most allowed at once.`);
+      if ((await watcherCountAcross(sessionId, socket.id)) >= max) return refuse(`${record.name} already has ${max} watchers, the most allowed at once.`);
       const old = subs.get(sessionId);
       if (old) dropSub(sessionId, old, "watching again");
       // "No watching without asking": the holder answers first; nobody attached, nobody to ask.
@@ -330,7 +346,7 @@ export function attachTerminalRelay(socket: Socket, user: TSessionUser): void {
       await appendAuditEvent({ actor, action: "session.watch.started", outcome: "ok", ...target, params: { state: record.state } });
       touchTimeline(sessionId, record.holderId, record.ownerId);
       sendPresence(sessionId);
-      if (typeof ack === "function") (ack as TAck)({ ok: true, cols: view.cols, rows: view.rows, from: 0, end: sub.cursor, watchers: presenceOf(sessionId) });
+      if (typeof ack === "function") (ack as TAck)({ ok: true, cols: view.cols, rows: view.rows, from: 0, end: sub.cursor, watchers: await presenceAcross(sessionId) });
     } catch (err) {
       const sub = subs.get(sessionId);
       if (sub?.mode === "watch") dropSub(sessionId, sub, "the watch failed to start");

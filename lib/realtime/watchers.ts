@@ -1,7 +1,8 @@
 import type { TRole } from "@/lib/auth/roles";
 import type { TParticipation, TPresence } from "@/lib/realtime/terminal-protocol";
 
-// Who is watching which session's terminal right now, on this console process. Each entry is
+// Who is watching which session's terminal right now, on this console process (every instance's
+// together: lib/cluster/presence.ts). Each entry is
 // one watching terminal (a browser tab); `end` closes it from outside (the holder ends a watch).
 // Kept on globalThis like the socket.io server: the relay and server actions share it.
 export type TWatcherEntry = {
@@ -57,12 +58,22 @@ const rank: Record<TParticipation, number> = { waiting: 0, watching: 1, asking: 
 
 /** What participants are shown: one line per watching user, however many tabs they have. */
 export function presenceOf(sessionId: string): TPresence[] {
+  return mergePresence(watchersOf(sessionId).map((w) => ({ userId: w.userId, name: w.name, role: w.role, since: w.since.toISOString(), state: w.state })));
+}
+
+/** One line per user from one line per terminal (of this process, or of every console instance). */
+export function mergePresence(terminals: readonly TPresence[]): TPresence[] {
   const byUser = new Map<string, TPresence>();
-  for (const w of watchersOf(sessionId)) {
+  for (const w of terminals) {
     const seen = byUser.get(w.userId);
     const state = seen && rank[seen.state] > rank[w.state] ? seen.state : w.state;
-    const since = seen && seen.since < w.since.toISOString() ? seen.since : w.since.toISOString();
+    const since = seen && seen.since < w.since ? seen.since : w.since;
     byUser.set(w.userId, { userId: w.userId, name: w.name, role: w.role, since, state });
   }
   return [...byUser.values()].sort((a, b) => a.since.localeCompare(b.since));
+}
+
+/** Sessions this process has watching terminals of. */
+export function watchedSessionIds(): string[] {
+  return [...sessions.keys()];
 }

@@ -7,9 +7,10 @@ import { db } from "@/lib/db/client";
 import { sessionsWhere } from "@/lib/data/sessions/list-sessions";
 import { visibleSessionsWhere } from "@/lib/data/sessions/session-scope";
 import { mayActOn, sessionRowSelect, viewOf, type TSessionRecord } from "@/lib/data/sessions/to-session-row";
-import type { TBulkOperation, TBulkOutcome, TBulkProgress, TBulkReceivedView, TPreviewItem, TSessionSelectionFilters } from "@/lib/dto/sessions";
+import type { TBulkJobView, TBulkOperation, TBulkOutcome, TBulkProgress, TBulkReceivedView, TPreviewItem, TSessionSelectionFilters } from "@/lib/dto/sessions";
 import { AppError } from "@/lib/errors";
 import { logger } from "@/lib/logger";
+import { finishClusterJob, registerClusterJob, settleClusterTargets } from "@/lib/cluster/bulk-jobs";
 import { publish } from "@/lib/realtime/publish";
 import { markHandoffAccepted } from "@/lib/sessions/handoff";
 import { connectOnAgent, disconnectOnAgent, receiveOnAgent, removeOnAgent } from "@/lib/sessions/operations";
@@ -85,6 +86,10 @@ const WRITE_GATHER_MS = 50;
 type TBulkJob = {
   id: string;
   actorId: string;
+  actorName: string;
+  startedAt: Date;
+  finishedAt: Date | null;
+  options: TJobOptions;
   operation: TBulkOperation;
   total: number;
   outcomes: TBulkOutcome[];
@@ -111,6 +116,86 @@ export function bulkJobOf(actor: TSessionUser, jobId: string): { operation: TBul
   const job = jobs().get(jobId);
   if (!job || job.actorId !== actor.id) return null;
   return { operation: job.operation, total: job.total, outcomes: [...job.outcomes], finished: job.finished, done: job.done };
+}
+
+/**
+ * The recent jobs of this user's this console ran or runs (newest first): parameters, who,
+ * progress and per-target outcomes (the "Jobs" view). Outcomes are the committed ones.
+ */
+export function listBulkJobs(actor: TSessionUser): TBulkJobView[] {
+  return [...jobs().values()]
+    .filter((j) => j.actorId === actor.id)
+    .sort((a, b) => b.startedAt.getTime() - a.startedAt.getTime())
+    .map((j) => ({
+      jobId: j.id,
+      operation: j.operation,
+      actorName: j.actorName,
+      startedAt: j.startedAt.toISOString(),
+      finishedAt: j.finishedAt?.toISOString() ?? null,
+      throttleLimit: j.options.throttleLimit,
+      idleTimeoutSec: j.options.idleTimeoutSec ?? null,
+      outputBufferingMode: j.options.outputBufferingMode ?? null,
+      total: j.total,
+      done: j.outcomes.length,
+      finished: j.finished,
+      cancelled: j.cancel.signal.aborted,
+      outcomes: [...j.outcomes],
+      receivedSessions: j.received.size,
+    }));
+}
+
+/**
+ * A finished-or-running bulk Receive's kept output as one tar archive: one text file per session
+ * (computer/name-id.txt) and a summary of every target's outcome.
+ */
+export function bulkArchiveOf(actor: TSessionUser, jobId: string): { filename: string; data: Buffer } {
+  const job = jobs().get(jobId);
+  if (!job || job.actorId !== actor.id) throw new AppError("NOT_FOUND", "That job is no longer kept by this console (it keeps the 50 most recent), or it is not yours.");
+  if (job.operation !== "receive") throw new AppError("INVALID_INPUT", "Only a bulk Receive has output to download.");
+  const safe = (s: string) => s.replace(/[^A-Za-z0-9._-]+/g, "_").slice(0, 60) || "_";
+  const files: { name: string; data: Buffer; mtime: Date }[] = [];
+  const summary: string[] = [`Bulk Receive ${job.id} by ${job.actorName}, started ${job.startedAt.toISOString()}${job.finishedAt ? `, finished ${job.finishedAt.toISOString()}` : ", still running"}`, ""];
+  for (const o of job.outcomes) {
+    const r = job.received.get(o.sessionId);
+    const name = `${safe(o.computerName)}/${safe(o.name)}-${o.sessionId}.txt`;
+    if (r) files.push({ name, data: Buffer.from(r.output, "utf8"), mtime: job.finishedAt ?? new Date() });
+    summary.push(
+      o.ok
+        ? `ok      ${o.computerName} ${o.name}: ${r ? `${r.outputBytes} bytes received, ${r.droppedBytes} dropped${r.omittedBytes ? `, the oldest ${r.omittedBytes} not kept here (in the session's transcript)` : ""} -> ${name}` : "nothing received"}`
+        : `failed  ${o.computerName} ${o.name}: ${o.error ?? "failed"}`,
+    );
+  }
+  files.unshift({ name: "summary.txt", data: Buffer.from(summary.join("\n") + "\n", "utf8"), mtime: new Date() });
+  return { filename: `baton-receive-${job.id}.tar`, data: tarArchive(files) };
+}
+
+/** A POSIX ustar archive (no compression): 512-byte header per file, content padded to 512. */
+export function tarArchive(files: readonly { name: string; data: Buffer; mtime: Date }[]): Buffer {
+  const blocks: Buffer[] = [];
+  for (const f of files) {
+    const h = Buffer.alloc(512);
+    const name = Buffer.from(f.name, "utf8");
+    if (name.length > 100) throw new AppError("INVALID_INPUT", `Archive entry name too long: ${f.name}`);
+    name.copy(h, 0);
+    const octal = (n: number, width: number) => n.toString(8).padStart(width - 1, "0") + "\0";
+    h.write(octal(0o644, 8), 100, "ascii");
+    h.write(octal(0, 8), 108, "ascii");
+    h.write(octal(0, 8), 116, "ascii");
+    h.write(octal(f.data.length, 12), 124, "ascii");
+    h.write(octal(Math.floor(f.mtime.getTime() / 1000), 12), 136, "ascii");
+    h.write("        ", 148, "ascii");
+    h.write("0", 156, "ascii");
+    h.write("ustar\0", 257, "ascii");
+    h.write("00", 263, "ascii");
+    let sum = 0;
+    for (const b of h) sum += b;
+    h.write(sum.toString(8).padStart(6, "0") + "\0 ", 148, "ascii");
+    blocks.push(h, f.data);
+    const pad = (512 - (f.data.length % 512)) % 512;
+    if (pad) blocks.push(Buffer.alloc(pad));
+  }
+  blocks.push(Buffer.alloc(1024));
+  return Buffer.concat(blocks);
 }
 
 /**
@@ -171,7 +256,19 @@ export function startBulkJob(actor: TSessionUser, op: TBulkOperation, records: T
     pushTimer ??= setTimeout(pushNow, PROGRESS_EVERY_MS);
   };
 
-  const job: TBulkJob = { id: jobId, actorId: actor.id, operation: op, total: records.length, outcomes: [], received: new Map(), receivedBytes: 0, finished: false, cancel: new AbortController(), done: null! };
+  // Several console instances: the job is on record in Redis with this instance as its owner, so
+  // that if this instance dies mid-job another one ends every unfinished target (lib/cluster/bulk-jobs.ts).
+  const targets = records.map((r) => ({ sessionId: r.id, name: r.name, computerName: r.computer.name }));
+  const registered = registerClusterJob({ jobId, operation: op, actor: who, targets }).catch((err) => logger.error({ err, jobId }, "bulk job could not be registered with the cluster"));
+  const job: TBulkJob = {
+    id: jobId,
+    actorId: actor.id,
+    actorName: actor.username,
+    startedAt: new Date(),
+    finishedAt: null,
+    options: { ...opts },
+    operation: op,
+    total: records.length, outcomes: [], received: new Map(), receivedBytes: 0, finished: false, cancel: new AbortController(), done: null! };
 
   // Group commit: while one batch is written, the next accumulates.
   const pending: TSettled[] = [];
@@ -184,6 +281,8 @@ export function startBulkJob(actor: TSessionUser, op: TBulkOperation, records: T
     } catch (err) {
       logger.error({ err, jobId, targets: batch.length }, "bulk job could not audit its batch");
     }
+    await registered;
+    await settleClusterTargets(jobId, batch.map((b) => b.outcome.sessionId)).catch((err) => logger.error({ err, jobId }, "bulk job could not record its progress with the cluster"));
     for (const b of batch) {
       job.outcomes.push(b.outcome);
       progress.outcomes.push(b.outcome);
@@ -260,8 +359,11 @@ export function startBulkJob(actor: TSessionUser, op: TBulkOperation, records: T
     .then(async () => {
       while (writing || pending.length) await drain();
     })
+    .then(() => registered)
+    .then(() => finishClusterJob(jobId).catch((err) => logger.error({ err, jobId }, "bulk job could not close its cluster record")))
     .finally(() => {
       job.finished = true;
+      job.finishedAt = new Date();
       progress.finished = true;
       pushNow();
     })

@@ -8,7 +8,10 @@
  *  2. action-to-other-browser latency: a manager's server action (new session, disconnect,
  *     connect, remove on a demo agent) until a second signed-in socket.io client (help desk)
  *     receives the `session.updated` event (goal p95 <= 250 ms); also until that client has
- *     refetched its list, as the console's page does on the event.
+ *     refetched its list, as the console's page does on the event;
+ *  3. the same action on instance A of two consoles sharing PostgreSQL and Redis, until the event
+ *     reaches a socket.io client signed in on instance B (scripts/bench/console-cluster.ts;
+ *     needs Debian's postgresql and redis-server; BENCH_CLUSTER=0 skips it).
  * Env: BENCH_SESSIONS (10000), BENCH_COMPUTERS (200), BENCH_REPS (200), BENCH_WARMUP (20),
  * BENCH_ACTIONS (30 cycles), BENCH_CPU_REPS (40), BENCH_BUILD=1 to rebuild even when .next/BUILD_ID exists,
  * BENCH_DUMP_DIR=<dir> to keep one response body of each request there.
@@ -189,6 +192,9 @@ async function main() {
   // --- (4) action in one browser -> event in another ---
   await measureActions({ base, manager, helpdesk, db });
 
+  // --- (5) the same across two console instances on PostgreSQL + Redis (a process of its own) ---
+  measureCluster();
+
   console.log("\n" + table([
     ["measurement", "n", "p50 ms", "p95 ms", "max ms", "server CPU ms/req", "payload", "goal (p95)", "met"],
     ...rows.map((r) => [r.name, String(r.n), fmtMs(r.p50), fmtMs(r.p95), fmtMs(r.max), r.cpu ?? "-", r.bytes, r.goalMs ? `<= ${r.goalMs} ms` : "-", r.goalMs ? (r.p95 <= r.goalMs ? "yes" : "NO") : "-"]),
@@ -250,6 +256,20 @@ async function measureActions({ base, manager, helpdesk, db }: { base: string; m
   summarize("action -> other browser's event: all four", kinds.flatMap((k) => latency[k]), "-", ACTION_GOAL_MS);
   summarize("extra: ... + its list refetched (all four)", refetched, "-", null);
   for (const kind of kinds) notes.push(`${kind}: the acting browser's own action response p50 ${fmtMs(pct(response[kind], 50))} ms, p95 ${fmtMs(pct(response[kind], 95))} ms`);
+}
+
+function measureCluster() {
+  if (process.env.BENCH_CLUSTER === "0") return void notes.push("two-instance run skipped (BENCH_CLUSTER=0)");
+  console.log("\nmeasuring two console instances on PostgreSQL + Redis (scripts/bench/console-cluster.ts)...");
+  try {
+    const out = execFileSync(path.join(root, "node_modules/.bin/tsx"), ["scripts/bench/console-cluster.ts", "--json"], { cwd: root, encoding: "utf8", stdio: ["ignore", "pipe", "inherit"], env: { ...process.env, BENCH_ACTIONS: String(ACTION_CYCLES) } });
+    const lines = out.trim().split("\n");
+    console.log(lines.slice(0, -1).join("\n"));
+    const measured = JSON.parse(lines[lines.length - 1]) as { name: string; n: number; p50: number; p95: number; max: number }[];
+    for (const r of measured) rows.push({ ...r, bytes: "-", goalMs: ACTION_GOAL_MS });
+  } catch (err) {
+    notes.push(`two-instance run failed: ${(err as Error).message.split("\n")[0]}`);
+  }
 }
 
 async function cleanup() {

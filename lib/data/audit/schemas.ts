@@ -18,6 +18,7 @@ export const KNOWN_AUDIT_ACTIONS = [
   "computer.register",
   "configuration.update",
   "session.bulk",
+  "session.bulk-archive",
   "session.connect",
   "session.disconnect",
   "session.handoff",
