@@ -14,6 +14,8 @@ export type TWatcherEntry = {
   role: TRole;
   since: Date;
   state: TParticipation;
+  /** While `asking`: the reason given for the join request, if any. */
+  joinReason?: string;
   end: (reason: string) => void;
   /** The holder let this user type alongside them. */
   grant: () => void;
@@ -62,7 +64,8 @@ export function presenceOf(sessionId: string): TPresence[] {
     const seen = byUser.get(w.userId);
     const state = seen && rank[seen.state] > rank[w.state] ? seen.state : w.state;
     const since = seen && seen.since < w.since.toISOString() ? seen.since : w.since.toISOString();
-    byUser.set(w.userId, { userId: w.userId, name: w.name, role: w.role, since, state });
+    const reason = state === "asking" ? (w.state === "asking" && w.joinReason ? w.joinReason : seen?.reason) : undefined;
+    byUser.set(w.userId, { userId: w.userId, name: w.name, role: w.role, since, state, ...(reason ? { reason } : {}) });
   }
   return [...byUser.values()].sort((a, b) => a.since.localeCompare(b.since));
 }

@@ -4,7 +4,13 @@ const small =
   "rounded border border-slate-600 px-1.5 py-0.5 text-slate-200 hover:bg-slate-800 focus-visible:outline-2 focus-visible:outline-sky-400";
 
 const doing = (w: TPresence) =>
-  w.state === "joined" ? "has joined: types alongside the holder" : w.state === "asking" ? "asks to join" : w.state === "waiting" ? "asks to watch" : "is watching";
+  w.state === "joined"
+    ? "has joined: types alongside the holder"
+    : w.state === "asking"
+      ? `asks to join${w.reason ? `: ${w.reason}` : ""}`
+      : w.state === "waiting"
+        ? "asks to watch"
+        : "is watching";
 
 /**
  * Who watches or has joined this session now, live. The holder (`canEnd`) answers join requests
