@@ -16,6 +16,8 @@ export type ReasonDialogProps = {
   schema: z.ZodType<string>;
   /** An optional reason is labelled so, and may be left empty. */
   optional?: boolean;
+  /** The reason must be one line: Enter sends instead of breaking the line. */
+  oneLine?: boolean;
   placeholder: string;
   submitLabel: string;
   pendingLabel: string;
@@ -36,6 +38,7 @@ export function ReasonDialog({
   description,
   schema,
   optional = false,
+  oneLine = false,
   placeholder,
   submitLabel,
   pendingLabel,
@@ -101,10 +104,15 @@ export function ReasonDialog({
           </div>
           <textarea
             id={`${id}-reason`}
-            rows={3}
+            rows={oneLine ? 2 : 3}
             className="mt-1 w-full rounded-md border border-slate-300 bg-white px-3 py-2 text-sm shadow-xs focus:border-sky-500 focus:ring-2 focus:ring-sky-500/30 focus:outline-none aria-[invalid=true]:border-red-500"
             value={reason}
             onChange={(e) => setReason(e.target.value)}
+            onKeyDown={(e) => {
+              if (!oneLine || e.key !== "Enter" || e.nativeEvent.isComposing) return;
+              e.preventDefault();
+              e.currentTarget.form?.requestSubmit();
+            }}
             placeholder={placeholder}
             aria-invalid={over || !!invalid || !!fe.reason}
             aria-describedby={`${id}-reason-count ${id}-reason-error`}

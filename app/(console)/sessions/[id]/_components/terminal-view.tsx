@@ -322,6 +322,7 @@ export function TerminalView({
             description="Its holder sees your request, with your reason, and accepts or refuses it. Once accepted, what you type goes to the shell as yours, alongside the holder, and every line is recorded with its typist."
             schema={ZJoinReason}
             optional
+            oneLine
             placeholder="e.g. INC-4711: I'll show you the fix"
             submitLabel="Send request"
             pendingLabel="Sending…"
