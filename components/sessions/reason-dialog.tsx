@@ -107,7 +107,10 @@ export function ReasonDialog({
             rows={oneLine ? 2 : 3}
             className="mt-1 w-full rounded-md border border-slate-300 bg-white px-3 py-2 text-sm shadow-xs focus:border-sky-500 focus:ring-2 focus:ring-sky-500/30 focus:outline-none aria-[invalid=true]:border-red-500"
             value={reason}
-            onChange={(e) => setReason(e.target.value)}
+            onChange={(e) => {
+              setReason(e.target.value);
+              setInvalid(null);
+            }}
             onKeyDown={(e) => {
               if (!oneLine || e.key !== "Enter" || e.nativeEvent.isComposing) return;
               e.preventDefault();

@@ -33,7 +33,7 @@ export function Presence({
       {watchers.map((w) => (
         <li key={w.userId} className="flex items-center gap-2">
           <span aria-hidden className={w.state === "joined" ? "size-1.5 rounded-full bg-emerald-400" : "size-1.5 rounded-full bg-sky-400"} />
-          <span>
+          <span className="min-w-0 break-words">
             {w.name} {doing(w)}
           </span>
           {canEnd && w.state === "waiting" ? (
