@@ -147,7 +147,7 @@ test("a watcher gets live output of a disconnected session, and watching leaves 
   }
 });
 
-test("a manager asks to join, the holder accepts, each typed line is attributed to its typist, and the holder ends the join", async ({ pageAs }, testInfo) => {
+test("a manager asks to join, the holder accepts, each typed line is attributed to its typist, and the holder ends the join", async ({ pageAs, baseURL }, testInfo) => {
   test.setTimeout(120_000);
   const tech = await pageAs("technician");
   const name = unique("Joined");
@@ -166,14 +166,45 @@ test("a manager asks to join, the holder accepts, each typed line is attributed 
     await boss.keyboard.type(`echo early-${marker}`, { delay: 0 });
     await boss.keyboard.press("Enter");
 
+    // A tampered browser's reason is refused by name and asks nothing: a bidi override, a line break, too long.
+    const s = await socketAs(baseURL!, await cookieOf(boss));
+    try {
+      expect(await s.emitWithAck("terminal.watch", { sessionId: id })).toMatchObject({ ok: true });
+      for (const [reason, says] of [
+        ["INC\u202E-4711", "U+202E RIGHT-TO-LEFT OVERRIDE"],
+        ["first line\nsecond line", "U+000A"],
+        ["x".repeat(501), "at most 500 characters"],
+      ]) {
+        expect(await s.emitWithAck("terminal.join-request", { sessionId: id, reason })).toEqual({ ok: false, error: expect.stringContaining(says) });
+      }
+      await expect(presence(tech)).toContainText(`${MAX} is watching`);
+    } finally {
+      s.close();
+    }
+
+    // The reason dialog checks with the server's schema before sending, then the holder sees the reason.
+    const why = `INC-4711 ${marker}: I'll show you the fix`;
     await boss.getByRole("button", { name: "Ask to join" }).click();
-    await expect(presence(tech)).toContainText(`${MAX} asks to join`);
+    const ask = boss.getByRole("dialog", { name: `Ask to join ${label}` });
+    await ask.getByLabel("Reason (optional)").fill("INC\u202E-4711");
+    await ask.getByRole("button", { name: "Send request" }).click();
+    await expect(ask).toContainText("must not contain U+202E RIGHT-TO-LEFT OVERRIDE");
+    await ask.getByLabel("Reason (optional)").fill(why);
+    await expect(ask).toContainText(`${why.length} / 500`);
+    await keepScreenshot(ask, testInfo, "join-reason-dialog");
+    await ask.getByRole("button", { name: "Send request" }).click();
+    await expect(ask).toBeHidden();
+    await expect(presence(tech)).toContainText(`${MAX} asks to join: ${why}`);
+    await keepScreenshot(presence(tech), testInfo, "join-request-presence");
     // Refused first: the manager keeps watching.
     await presence(tech).getByRole("button", { name: `Refuse ${MAX}` }).click();
     await expect(presence(tech)).toContainText(`${MAX} is watching`);
     await expect(watchedTerminal(boss)).toContainText("refused your request to join");
 
+    // Asked again without a reason: the line says only that.
     await boss.getByRole("button", { name: "Ask to join" }).click();
+    await boss.getByRole("dialog", { name: `Ask to join ${label}` }).getByRole("button", { name: "Send request" }).click();
+    await expect(presence(tech).getByRole("listitem").filter({ hasText: MAX })).toContainText(/asks to join\s*Accept/);
     await presence(tech).getByRole("button", { name: `Let ${MAX} join` }).click();
     await expect(boss.getByRole("status").filter({ hasText: `Joined: what you type goes to ${label}` })).toBeVisible();
     await expect(presence(boss)).toContainText(`${MAX} has joined`);
@@ -199,6 +230,7 @@ test("a manager asks to join, the holder accepts, each typed line is attributed 
     await expect(presence(tech)).toBeHidden();
     const timelineList = tech.getByRole("list", { name: "State history" });
     await expect(timelineList).toContainText("join requested");
+    await expect(timelineList).toContainText(why);
     await expect(timelineList).toContainText("join refused");
     await expect(timelineList).toContainText("join accepted");
     await expect(timelineList).toContainText("join ended");

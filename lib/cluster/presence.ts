@@ -17,6 +17,7 @@ const ZTerminal = z.object({
   since: z.string(),
   state: z.enum(["waiting", "watching", "asking", "joined"]),
   socketId: z.string(),
+  reason: z.string().max(500).optional(),
 });
 type TTerminal = z.infer<typeof ZTerminal>;
 
@@ -24,7 +25,7 @@ const instancesKey = (c: TCluster, sessionId: string) => `${c.prefix}:presence:$
 const terminalsKey = (c: TCluster, sessionId: string, instanceId: string) => `${c.prefix}:presence:${sessionId}:${instanceId}`;
 
 function localTerminals(sessionId: string): TTerminal[] {
-  return watchersOf(sessionId).map((w) => ({ userId: w.userId, name: w.name, role: w.role, since: w.since.toISOString(), state: w.state, socketId: w.socketId }));
+  return watchersOf(sessionId).map((w) => ({ userId: w.userId, name: w.name, role: w.role, since: w.since.toISOString(), state: w.state, socketId: w.socketId, ...(w.joinReason ? { reason: w.joinReason } : {}) }));
 }
 
 /** Writes this instance's watching terminals of a session (call after any change to them). */

@@ -19,7 +19,7 @@ const { db } = await import("@/lib/db/client");
 const { seal } = await import("@/lib/crypto/secret-box");
 const { AgentClient } = await import("@/lib/fleet/agent-client");
 const { Fleet, setFleet } = await import("@/lib/fleet/fleet");
-const { registerComputer } = await import("@/lib/data/computers/register-computer");
+const { registerComputer } = await import("@/lib/computers/operations");
 const ops = await import("@/lib/sessions/operations");
 import type { TSessionUser } from "@/lib/auth/session-store";
 

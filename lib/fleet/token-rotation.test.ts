@@ -13,7 +13,7 @@ process.env.BATON_SECRET = "rotation-test-secret-0123456789abcdef0123456789";
 const { db } = await import("@/lib/db/client");
 const { open } = await import("@/lib/crypto/secret-box");
 const { Fleet, setFleet } = await import("@/lib/fleet/fleet");
-const { registerComputer } = await import("@/lib/data/computers/register-computer");
+const { registerComputer } = await import("@/lib/computers/operations");
 const ops = await import("@/lib/sessions/operations");
 import type { TSessionUser } from "@/lib/auth/session-store";
 

@@ -47,6 +47,21 @@ export function refuseInvisible(value: string, ctx: z.RefinementCtx): void {
   if (found) ctx.addIssue({ code: "custom", message: `must not contain ${found} (an invisible character that changes how text is displayed)` });
 }
 
+/** The first C0/C1 control character or DEL in `s`, named by code point ("U+000A"), or null. */
+export function findControlCharacter(s: string): string | null {
+  const m = /[\u0000-\u001f\u007f-\u009f]/u.exec(s);
+  return m ? `U+${m[0].codePointAt(0)!.toString(16).toUpperCase().padStart(4, "0")}` : null;
+}
+
+/**
+ * Refinement for one-line text shown inside other text (a join request's reason in the presence
+ * line): refuses control characters, line breaks included, which would break or restyle the line.
+ */
+export function refuseControl(value: string, ctx: z.RefinementCtx): void {
+  const found = findControlCharacter(value);
+  if (found) ctx.addIssue({ code: "custom", message: `must be one line without control characters (found ${found})` });
+}
+
 /** A name-like string: `schema` (any string schema) plus {@link refuseInvisible}. */
 export const visibleText = <S extends z.ZodType<string>>(schema: S) => schema.superRefine(refuseInvisible);
 

@@ -26,8 +26,11 @@ export type TTerminalOutput = { sessionId: string; offset: number; data: Uint8Ar
 /** `terminal.notice`: a line the terminal shows (dimmed) where output is missing. */
 export type TTerminalNotice = { sessionId: string; text: string };
 
-/** `terminal.presence`: who watches the session now (one entry per user), sent to every participant. */
-export type TPresence = { userId: string; name: string; role: TRole; since: string; state: TParticipation };
+/**
+ * `terminal.presence`: who watches the session now (one entry per user), sent to every participant.
+ * `reason`: why an `asking` watcher asks to join, as they wrote it (absent when they gave none).
+ */
+export type TPresence = { userId: string; name: string; role: TRole; since: string; state: TParticipation; reason?: string };
 /**
  * `waiting`: asked to watch a session whose holder chose "no watching without asking", sees
  * nothing until the holder accepts. A watcher watches; one who asked to type is `asking` until the

@@ -13,6 +13,7 @@ import { env } from "@/lib/env";
 import { logger } from "@/lib/logger";
 import { publish } from "@/lib/realtime/publish";
 import { describeGap, lastLines, startAtLine, TERMINAL_CHUNK_BYTES, TERMINAL_SCROLLBACK_LINES, type TPresence, type TTerminalOutput, type TTerminalPresence, type TTerminalWaiting } from "@/lib/realtime/terminal-protocol";
+import { ZJoinReason } from "@/lib/sessions/reason";
 import { addWatcher, presenceOf, removeWatcher, roomForSession, watchersOf } from "@/lib/realtime/watchers";
 import { cluster } from "@/lib/cluster/cluster";
 import { presenceAcross, syncPresence, watcherCountAcross } from "@/lib/cluster/presence";
@@ -44,6 +45,7 @@ const ZResize = z.strictObject({ sessionId: ZSessionId, cols: z.number().int().m
 const ZAck = z.strictObject({ sessionId: ZSessionId, offset: z.number().int().nonnegative() });
 const ZWatch = z.strictObject({ sessionId: ZSessionId });
 const ZEndWatch = z.strictObject({ sessionId: ZSessionId, userId: z.string().min(1).max(64) });
+const ZJoinRequest = z.strictObject({ sessionId: ZSessionId, reason: ZJoinReason.optional() });
 const ZJoinAnswer = z.strictObject({ sessionId: ZSessionId, userId: z.string().min(1).max(64), accept: z.boolean() });
 
 /** Acks reach the agent at most this often per terminal (the newest offset wins). */
@@ -417,22 +419,28 @@ export function attachTerminalRelay(socket: Socket, user: TSessionUser): void {
 
   // A watching manager or admin asks the holder to let them type.
   socket.on("terminal.join-request", async (raw: unknown, ack: unknown) => {
-    const p = ZWatch.safeParse(raw);
-    if (!p.success) return fail(ack, "Malformed terminal request.");
+    const p = ZJoinRequest.safeParse(raw);
+    if (!p.success) {
+      // A reason the holder would be shown is refused by name; nothing is asked.
+      const bad = p.error.issues.find((i) => i.path[0] === "reason");
+      return fail(ack, bad ? `Reason: ${bad.message}. Nothing was sent to the holder.` : "Malformed terminal request.");
+    }
     const { sessionId } = p.data;
+    const reason = p.data.reason || undefined;
     const sub = subs.get(sessionId);
     const entry = watchersOf(sessionId).find((w) => w.socketId === socket.id);
     try {
       if (!sub || sub.mode !== "watch" || !entry) return fail(ack, "Watch the session first, then ask to join.");
       const refuse = (error: string) => {
         fail(ack, error);
-        void appendAuditEvent({ actor, action: "session.join.requested", outcome: "refused", ...sub.target, error }).catch(() => {});
+        void appendAuditEvent({ actor, action: "session.join.requested", outcome: "refused", ...sub.target, params: reason ? { reason } : undefined, error }).catch(() => {});
       };
       if (!JOIN_ROLES.includes(user.role)) return refuse("Only managers and admins may ask to join a session.");
       const record = await db.session.findUnique({ where: { id: sessionId }, select: { state: true, holderId: true } });
       if (record?.state !== "Opened" || !record.holderId) return refuse(`${sub.target.sessionName} is not attached to anyone: there is nobody to type alongside.`);
       entry.state = "asking";
-      await appendAuditEvent({ actor, action: "session.join.requested", outcome: "ok", ...sub.target });
+      entry.joinReason = reason;
+      await appendAuditEvent({ actor, action: "session.join.requested", outcome: "ok", ...sub.target, params: reason ? { reason } : undefined });
       sendPresence(sessionId);
       if (typeof ack === "function") (ack as (r: { ok: true }) => void)({ ok: true });
     } catch (err) {
@@ -472,12 +480,14 @@ export function attachTerminalRelay(socket: Socket, user: TSessionUser): void {
           .request(as, (c) => c.join(as, sub.instanceId, { id: userId, name: asking[0].username }));
         for (const w of asking) {
           w.state = "joined";
+          w.joinReason = undefined;
           w.grant();
         }
         await appendAuditEvent({ actor, action: "session.join.accepted", outcome: "ok", ...sub.target, params });
       } else {
         for (const w of asking) {
           w.state = "watching";
+          w.joinReason = undefined;
           w.tell(`${who} refused your request to join; you are still watching.`);
         }
         await appendAuditEvent({ actor, action: "session.join.refused", outcome: "ok", ...sub.target, params });

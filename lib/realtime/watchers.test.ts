@@ -41,4 +41,18 @@ describe("watchers", () => {
       { userId: "hana", name: "hana (help desk)", role: "helpdesk", since: "2026-11-30T10:03:00.000Z", state: "asking" },
     ]);
   });
+
+  it("shows a join request's reason while the user is asking, from whichever of their terminals asked", () => {
+    const s = "session-reason";
+    addWatcher(s, entry("a", "max", { state: "asking", joinReason: "INC-4711: show the fix" }));
+    addWatcher(s, entry("b", "max"));
+    addWatcher(s, entry("c", "hana", { state: "asking" }));
+    addWatcher(s, entry("d", "tess", { state: "joined", joinReason: "stale" }));
+    expect(presenceOf(s).map((p) => [p.userId, p.state, p.reason])).toEqual([
+      ["max", "asking", "INC-4711: show the fix"],
+      ["hana", "asking", undefined],
+      ["tess", "joined", undefined],
+    ]);
+    expect(presenceOf(s)[1]).not.toHaveProperty("reason");
+  });
 });

@@ -15,6 +15,8 @@ export type TWatcherEntry = {
   role: TRole;
   since: Date;
   state: TParticipation;
+  /** While `asking`: the reason given for the join request, if any. */
+  joinReason?: string;
   end: (reason: string) => void;
   /** The holder let this user type alongside them. */
   grant: () => void;
@@ -58,7 +60,9 @@ const rank: Record<TParticipation, number> = { waiting: 0, watching: 1, asking: 
 
 /** What participants are shown: one line per watching user, however many tabs they have. */
 export function presenceOf(sessionId: string): TPresence[] {
-  return mergePresence(watchersOf(sessionId).map((w) => ({ userId: w.userId, name: w.name, role: w.role, since: w.since.toISOString(), state: w.state })));
+  return mergePresence(
+    watchersOf(sessionId).map((w) => ({ userId: w.userId, name: w.name, role: w.role, since: w.since.toISOString(), state: w.state, ...(w.joinReason ? { reason: w.joinReason } : {}) })),
+  );
 }
 
 /** One line per user from one line per terminal (of this process, or of every console instance). */
@@ -68,7 +72,8 @@ export function mergePresence(terminals: readonly TPresence[]): TPresence[] {
     const seen = byUser.get(w.userId);
     const state = seen && rank[seen.state] > rank[w.state] ? seen.state : w.state;
     const since = seen && seen.since < w.since ? seen.since : w.since;
-    byUser.set(w.userId, { userId: w.userId, name: w.name, role: w.role, since, state });
+    const reason = state === "asking" ? (w.state === "asking" && w.reason ? w.reason : seen?.reason) : undefined;
+    byUser.set(w.userId, { userId: w.userId, name: w.name, role: w.role, since, state, ...(reason ? { reason } : {}) });
   }
   return [...byUser.values()].sort((a, b) => a.since.localeCompare(b.since));
 }

@@ -2,6 +2,7 @@ import { z } from "zod";
 import { BULK_OPERATIONS, ZSessionFilters } from "@/lib/dto/sessions";
 import { refuseInvisible, ZSessionName } from "@/lib/protocol";
 import { ZUsername } from "@/lib/data/users/schemas";
+import { ZHandOffReason, ZTakeOverReason } from "@/lib/sessions/reason";
 
 // Inputs of the session server actions. Numbers arrive as numbers: forms convert their text
 // with parseDecimal, so a string, an array or NaN here is refused, never coerced ("0x3c", [60]).
@@ -65,9 +66,9 @@ export const ZBulkReceived = ZSessionRef.extend(ZBulkJobRef.shape);
 
 export const ZHandOff = ZSessionRef.extend({
   toUsername: ZUsername,
-  reason: z.string().trim().min(3, "say why (at least 3 characters), e.g. a ticket number").max(500, "must be at most 500 characters").superRefine(refuseInvisible),
+  reason: ZHandOffReason,
 });
 
 export const ZTakeOver = ZSessionRef.extend({
-  reason: z.string().trim().min(3, "say why (at least 3 characters)").max(500, "must be at most 500 characters").superRefine(refuseInvisible),
+  reason: ZTakeOverReason,
 });

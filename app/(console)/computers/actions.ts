@@ -1,8 +1,7 @@
 "use server";
 import { defineAction } from "@/lib/actions/define-action";
-import { registerComputer } from "@/lib/data/computers/register-computer";
+import { registerComputer, updateConfiguration } from "@/lib/computers/operations";
 import { ZRegisterComputer, ZUpdateConfiguration } from "@/lib/data/computers/schemas";
-import { updateConfiguration } from "@/lib/data/computers/update-configuration";
 import { publish } from "@/lib/realtime/publish";
 
 export const registerComputerAction = defineAction({

@@ -72,9 +72,12 @@ function watchEventRow(e: { at: Date; action: string; outcome: string; actorName
   const change = e.outcome === "ok" ? (WATCH_CHANGE[e.action] ?? e.action) : `${WATCH_CHANGE[e.action] ?? e.action} (refused)`;
   let other: string | null = null;
   let ask: unknown;
+  /** A join request's reason, as the requester wrote it. */
+  let asked: string | null = null;
   try {
-    const p = JSON.parse(e.params) as { watcher?: unknown; joiner?: unknown; askBeforeWatching?: unknown };
+    const p = JSON.parse(e.params) as { watcher?: unknown; joiner?: unknown; askBeforeWatching?: unknown; reason?: unknown };
     ask = p.askBeforeWatching;
+    if (e.action === "session.join.requested" && typeof p.reason === "string") asked = p.reason;
     other = typeof p.watcher === "string" ? p.watcher : typeof p.joiner === "string" ? p.joiner : null;
   } catch {
     other = null;
@@ -86,6 +89,6 @@ function watchEventRow(e: { at: Date; action: string; outcome: string; actorName
       ? `${e.actorName} ended the watch of ${other}`
       : (e.action === "session.join.accepted" || e.action === "session.join.refused" || e.action === "session.watch.accepted" || e.action === "session.watch.refused") && other
         ? `${e.actorName} answered ${other}`
-        : `by ${e.actorName}${e.error ? `: ${e.error}` : ""}`;
+        : `by ${e.actorName}${asked ? `: ${asked}` : ""}${e.error ? `: ${e.error}` : ""}`;
   return { at: e.at.toISOString(), change, state: null, reason };
 }

@@ -7,9 +7,9 @@ import { CommandsTable, StateHistory } from "@/app/(console)/sessions/[id]/_comp
 import { SessionProperties } from "@/app/(console)/sessions/[id]/_components/session-properties";
 import { TerminalView } from "@/app/(console)/sessions/[id]/_components/terminal-view";
 import { WatchingChoice } from "@/app/(console)/sessions/[id]/_components/watching-choice";
+import { SessionActions } from "@/app/(console)/sessions/_components/session-actions";
 import { ConfigurationLimits } from "@/components/sessions/configuration-limits";
 import { IdleTimeoutFlag } from "@/components/sessions/idle-flag";
-import { SessionActions } from "@/components/sessions/session-actions";
 import { AvailabilityBadge, StateBadge } from "@/components/sessions/state-badge";
 import type { TViewer } from "@/components/sessions/viewer";
 import { Button } from "@/components/ui/button";

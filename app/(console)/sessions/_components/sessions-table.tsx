@@ -1,10 +1,10 @@
 "use client";
 import Link from "next/link";
+import { SessionActions } from "@/app/(console)/sessions/_components/session-actions";
 import { BufferMeter } from "@/components/sessions/buffer-meter";
 import { formatAgo } from "@/components/sessions/format";
 import { IdleCountdown } from "@/components/sessions/idle-countdown";
 import { IdleTimeoutFlag } from "@/components/sessions/idle-flag";
-import { SessionActions } from "@/components/sessions/session-actions";
 import { AvailabilityBadge, StateBadge } from "@/components/sessions/state-badge";
 import { useNow } from "@/components/sessions/use-now";
 import type { TViewer } from "@/components/sessions/viewer";

@@ -4,7 +4,13 @@ const small =
   "rounded border border-slate-600 px-1.5 py-0.5 text-slate-200 hover:bg-slate-800 focus-visible:outline-2 focus-visible:outline-sky-400";
 
 const doing = (w: TPresence) =>
-  w.state === "joined" ? "has joined: types alongside the holder" : w.state === "asking" ? "asks to join" : w.state === "waiting" ? "asks to watch" : "is watching";
+  w.state === "joined"
+    ? "has joined: types alongside the holder"
+    : w.state === "asking"
+      ? `asks to join${w.reason ? `: ${w.reason}` : ""}`
+      : w.state === "waiting"
+        ? "asks to watch"
+        : "is watching";
 
 /**
  * Who watches or has joined this session now, live. The holder (`canEnd`) answers join requests
@@ -27,7 +33,7 @@ export function Presence({
       {watchers.map((w) => (
         <li key={w.userId} className="flex items-center gap-2">
           <span aria-hidden className={w.state === "joined" ? "size-1.5 rounded-full bg-emerald-400" : "size-1.5 rounded-full bg-sky-400"} />
-          <span>
+          <span className="min-w-0 break-words">
             {w.name} {doing(w)}
           </span>
           {canEnd && w.state === "waiting" ? (

@@ -1,10 +1,13 @@
 "use client";
 import "@xterm/xterm/css/xterm.css";
 import { useEffect, useRef, useState } from "react";
+import { Presence } from "@/app/(console)/sessions/[id]/_components/presence";
+import type { TActionFailure } from "@/components/sessions/action-error";
+import { ReasonDialog } from "@/components/sessions/reason-dialog";
 import { acquireSocket, releaseSocket } from "@/lib/realtime/socket-client";
 import { TERMINAL_SCROLLBACK_LINES, type TPresence, type TTerminalNotice, type TTerminalPresence, type TTerminalRefused, type TTerminalWaiting } from "@/lib/realtime/terminal-protocol";
+import { ZJoinReason } from "@/lib/sessions/reason";
 import { cn } from "@/lib/utils/cn";
-import { Presence } from "@/app/(console)/sessions/[id]/_components/presence";
 
 type TStatus = { kind: "attaching" } | { kind: "waiting"; text: string } | { kind: "attached" } | { kind: "failed"; error: string } | { kind: "closed"; reason: string } | { kind: "offline" };
 type TAttachAck = { ok: true; cols?: number; rows?: number; from: number; end: number; watchers?: TPresence[] } | { ok: false; error: string };
@@ -58,7 +61,8 @@ export function TerminalView({
   const [refused, setRefused] = useState<string | null>(null);
   const endWatch = useRef<(userId: string) => void>(() => {});
   const answerJoin = useRef<(userId: string, accept: boolean) => void>(() => {});
-  const askToJoin = useRef<() => void>(() => {});
+  const askToJoin = useRef<(reason: string) => Promise<TActionFailure | null>>(async () => ({ error: "The terminal is not attached." }));
+  const [asking, setAsking] = useState(false);
   const [joined, setJoined] = useState(false);
   const watching = mode === "watch";
 
@@ -131,7 +135,14 @@ export function TerminalView({
       let mayType = !watching;
       const answered = (r: { ok: boolean; error?: string } | undefined) => (r?.ok ? setRefused(null) : setRefused(r?.error ?? "The request failed."));
       answerJoin.current = (userId, accept) => socket.emit("terminal.join-answer", { sessionId, userId, accept }, answered);
-      askToJoin.current = () => socket.emit("terminal.join-request", { sessionId }, answered);
+      askToJoin.current = async (reason) => {
+        try {
+          const r: { ok: boolean; error?: string } = await socket.timeout(15_000).emitWithAck("terminal.join-request", { sessionId, ...(reason ? { reason } : {}) });
+          return r.ok ? null : { error: r.error ?? "The request failed." };
+        } catch {
+          return { error: "The console did not answer: the request may not have reached the holder. Try again." };
+        }
+      };
       endWatch.current = (userId) => socket.emit("terminal.end-watch", { sessionId, userId }, (r: { ok: boolean; error?: string } | undefined) => r?.ok || setRefused(r?.error ?? "Could not end the watch."));
       const attach = () => {
         setStatus({ kind: "attaching" });
@@ -299,10 +310,24 @@ export function TerminalView({
             type="button"
             className="ml-auto rounded border border-slate-600 px-1.5 py-0.5 text-slate-200 hover:bg-slate-800 disabled:opacity-50"
             disabled={watchers.some((w) => w.state === "asking" && w.userId === viewerId)}
-            onClick={() => askToJoin.current()}
+            onClick={() => setAsking(true)}
           >
             Ask to join
           </button>
+        ) : null}
+        {asking ? (
+          <ReasonDialog
+            onOpenChange={setAsking}
+            title={`Ask to join ${label}`}
+            description="Its holder sees your request, with your reason, and accepts or refuses it. Once accepted, what you type goes to the shell as yours, alongside the holder, and every line is recorded with its typist."
+            schema={ZJoinReason}
+            optional
+            oneLine
+            placeholder="e.g. INC-4711: I'll show you the fix"
+            submitLabel="Send request"
+            pendingLabel="Sending…"
+            onSubmit={(reason) => askToJoin.current(reason)}
+          />
         ) : null}
       </div>
       <Presence

@@ -1,13 +1,24 @@
 import "server-only";
 import { z } from "zod";
+import type { TAuditTarget } from "@/lib/actions/run-action";
 import type { TSessionUser } from "@/lib/auth/session-store";
 import { seal } from "@/lib/crypto/secret-box";
+import { FINGERPRINT_NEEDS_HTTPS, type ZRegisterComputer, type ZUpdateConfiguration } from "@/lib/data/computers/schemas";
+import { configurationRowSelect, toConfigurationRow } from "@/lib/data/computers/to-configuration-row";
+import { liveUsage, usageKey } from "@/lib/data/computers/usage";
 import { db } from "@/lib/db/client";
+import type { TConfigurationRow } from "@/lib/dto/computers";
 import { AppError } from "@/lib/errors";
+import { actAs } from "@/lib/fleet/act-as";
 import { AgentClient, AgentRequestError } from "@/lib/fleet/agent-client";
 import { fleet } from "@/lib/fleet/fleet";
-import { FINGERPRINT_NEEDS_HTTPS, type ZRegisterComputer } from "@/lib/data/computers/schemas";
+import { upsertConfiguration } from "@/lib/fleet/ingest";
 import { normaliseFingerprint } from "@/lib/protocol/tls-fingerprint";
+import { publish } from "@/lib/realtime/publish";
+
+// Computer operations as the console performs them: the admin check, then the agent host
+// (probed or asked to change), then the store updated from its answer. lib/data/computers
+// only reads and writes the store.
 
 /**
  * Registers (or re-registers) an agent host after checking it answers with that token, and, when
@@ -51,4 +62,34 @@ export async function registerComputer({ actor, input }: { actor: TSessionUser; 
   });
   fleet().add(computer, input.token);
   return { id: computer.id };
+}
+
+/** Set-PSSessionConfiguration: new operations obey the new limits; running sessions keep running. */
+export async function updateConfiguration({
+  actor,
+  input,
+  setTarget,
+}: {
+  actor: TSessionUser;
+  input: z.infer<typeof ZUpdateConfiguration>;
+  setTarget: (t: TAuditTarget) => void;
+}): Promise<TConfigurationRow> {
+  if (actor.role !== "admin") throw new AppError("FORBIDDEN", "Only admins may change session configurations.");
+  const computer = await db.computer.findUnique({ where: { id: input.computerId }, select: { id: true, name: true } });
+  if (!computer) throw new AppError("NOT_FOUND", `No computer with id ${input.computerId}.`);
+  setTarget({ computerName: computer.name });
+  const { outputBufferBytes, ...rest } = input.limits;
+  const patch = { ...rest, ...(outputBufferBytes !== undefined ? { outputBufferSizeBytes: outputBufferBytes } : {}) };
+  const view = await fleet()
+    .link(computer.id)
+    .request(actAs(actor), (c) => c.updateConfiguration(actAs(actor), input.configurationName, patch));
+  await upsertConfiguration(computer.id, view);
+  publish({ type: "computer.updated", id: computer.id }, { roles: ["technician", "manager", "helpdesk", "admin"] });
+  // Sessions whose idle timeout now exceeds the maximum are flagged in every list.
+  publish({ type: "session.updated", id: "*" }, { roles: ["technician", "manager", "helpdesk", "admin"] });
+  const row = await db.sessionConfiguration.findUniqueOrThrow({
+    where: { computerId_name: { computerId: computer.id, name: input.configurationName } },
+    select: configurationRowSelect,
+  });
+  return toConfigurationRow(row, (await liveUsage([computer.id])).get(usageKey(computer.id, row.name)) ?? { shells: 0, users: 0 });
 }

@@ -1,13 +1,13 @@
 "use client";
 import { useQueryClient } from "@tanstack/react-query";
 import { useState, useTransition } from "react";
+import { DisconnectDialog } from "@/app/(console)/sessions/_components/disconnect-dialog";
+import { HandoffDialog } from "@/app/(console)/sessions/_components/handoff-dialog";
+import { ReceiveDialog } from "@/app/(console)/sessions/_components/receive-dialog";
+import { RemoveDialog } from "@/app/(console)/sessions/_components/remove-dialog";
+import { TakeOverDialog } from "@/app/(console)/sessions/_components/take-over-dialog";
 import { connectSessionAction, receiveSessionAction } from "@/app/(console)/sessions/actions";
 import { ActionError, type TActionFailure } from "@/components/sessions/action-error";
-import { DisconnectDialog } from "@/components/sessions/disconnect-dialog";
-import { HandoffDialog } from "@/components/sessions/handoff-dialog";
-import { ReceiveDialog } from "@/components/sessions/receive-dialog";
-import { RemoveDialog } from "@/components/sessions/remove-dialog";
-import { TakeOverDialog } from "@/components/sessions/take-over-dialog";
 import { Button } from "@/components/ui/button";
 import type { TReceiveResult, TSessionRow } from "@/lib/dto/sessions";
 import { queryKeys } from "@/lib/queries/keys";
