@@ -23,7 +23,7 @@ beforeAll(async () => {
   execFileSync(process.execPath, ["scripts/prisma/migrate.mjs", "deploy"], { cwd: path.resolve(import.meta.dirname, "../.."), env: { ...process.env }, stdio: "pipe" });
   plans = installPlanClient(url);
   m = { listSessions: (await import("@/lib/data/sessions/list-sessions")).listSessions, ZSessionFilters: (await import("@/lib/dto/sessions")).ZSessionFilters };
-  await seedSessions(plans.db, { sessions: SESSIONS, computers: 200 });
+  await seedSessions(url, plans.db, { sessions: SESSIONS, computers: 200 });
   await plans.db.$executeRawUnsafe('ANALYZE "Session"');
 }, 300_000);
 

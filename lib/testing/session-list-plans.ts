@@ -1,4 +1,5 @@
 import { PrismaBetterSqlite3 } from "@prisma/adapter-better-sqlite3";
+import Database from "better-sqlite3";
 import { PrismaPg } from "@prisma/adapter-pg";
 import type { SqlDriverAdapter, SqlQuery } from "@prisma/driver-adapter-utils";
 import { PrismaClient as PgClient } from "@/lib/generated/prisma-pg/client";
@@ -45,8 +46,11 @@ export function installPlanClient(url: string): TPlanClient {
 const STATES = ["Opened", "Disconnected", "Disconnected", "Disconnected", "Broken", "Closed"] as const;
 const NAMES = ["ITTask", "Patch", "Backup", "Deploy", "Diag"];
 
-/** `sessions` sessions over `computers` computers, fast (createMany in batches); names like the bench's. */
-export async function seedSessions(db: Db, { sessions, computers }: { sessions: number; computers: number }): Promise<void> {
+/**
+ * `sessions` sessions over `computers` computers, fast: one raw INSERT transaction on SQLite
+ * (dates stored as Prisma stores them), createMany in batches on PostgreSQL; names like the bench's.
+ */
+export async function seedSessions(url: string, db: Db, { sessions, computers }: { sessions: number; computers: number }): Promise<void> {
   const comps = Array.from({ length: computers }, (_, i) => ({ id: `plan-computer-${i}`, name: `BLD-${String(i).padStart(3, "0")}` }));
   await db.computer.createMany({ data: comps.map((c) => ({ ...c, address: "http://127.0.0.1:9", tokenCiphertext: "x" })) });
   const old = new Date(Date.now() - 86_400_000);
@@ -73,7 +77,19 @@ export async function seedSessions(db: Db, { sessions, computers }: { sessions: 
       updatedAt: state === "Closed" ? old : new Date(),
     };
   });
-  for (let i = 0; i < rows.length; i += 2000) await db.session.createMany({ data: rows.slice(i, i + 2000) });
+  if (isPostgresUrl(url)) {
+    for (let i = 0; i < rows.length; i += 2000) await db.session.createMany({ data: rows.slice(i, i + 2000) });
+    return;
+  }
+  const stored = (d: Date) => d.toISOString().replace("Z", "+00:00");
+  const sqlite = new Database(url.replace(/^file:/, ""));
+  const cols = Object.keys(rows[0]);
+  const insert = sqlite.prepare(`INSERT INTO "Session" ("id", "createdAt", ${cols.map((c) => `"${c}"`).join(", ")}) VALUES (?, ?, ${cols.map(() => "?").join(", ")})`);
+  const now = stored(new Date());
+  sqlite.transaction(() => {
+    rows.forEach((r, i) => insert.run(`plan-session-${String(i).padStart(6, "0")}`, now, ...Object.values(r).map((v) => (v instanceof Date ? stored(v) : v))));
+  })();
+  sqlite.close();
 }
 
 /** The recorded statements on the Session table that page (ORDER BY … LIMIT) and that count. */

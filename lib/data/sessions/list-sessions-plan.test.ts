@@ -25,7 +25,7 @@ async function planOf(query: Record<string, string>, actor = manager) {
 
 describe("sessions list query plans, SQLite, 24,000 sessions", () => {
   beforeAll(async () => {
-    await seedSessions(plans.db, { sessions: SESSIONS, computers: 200 });
+    await seedSessions(url, plans.db, { sessions: SESSIONS, computers: 200 });
   }, 300_000);
 
   it("serves the default first page (by computer) from the computer-name index, with no sort, and caps the count", async () => {
