@@ -95,6 +95,7 @@ describe("runAction", () => {
       const s = await db.session.create({
         data: {
           computerId: c.id,
+          computerName: c.name,
           agentSessionId: 1,
           instanceId: "5f0c6a1e-3d39-4d8e-9b7a-00000000aaaa",
           name: "RefTask",

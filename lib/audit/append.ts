@@ -41,9 +41,21 @@ export function redactParams(params: Record<string, unknown> | undefined): strin
 }
 
 type TTail = { seq: number; hash: string };
+/** One caller's appends waiting in the queue; settled only after the commit that holds them. */
+type TRequest = {
+  inputs: readonly TAuditInput[];
+  settle: string[];
+  resolve: (r: { seq: number; hash: string }[] | null) => void;
+  reject: (err: unknown) => void;
+};
+type TQueue = { waiting: TRequest[]; draining: boolean };
 // The chain's tail and the append queue live on globalThis: server.ts and Next's bundle each
 // load this module, and both must append to one chain in order.
-const g = globalThis as typeof globalThis & { __batonAuditTail?: TTail; __batonAuditQueue?: Promise<unknown> };
+const g = globalThis as typeof globalThis & { __batonAuditTail?: TTail; __batonAuditGroup?: TQueue };
+const queue = (): TQueue => (g.__batonAuditGroup ??= { waiting: [], draining: false });
+
+/** At most this many callers share one commit (a bulk append counts once). */
+const MAX_GROUP = 256;
 
 /** Drops the cached tail (tests that empty the table behind the app's back). */
 export function forgetAuditTail(): void {
@@ -58,9 +70,12 @@ async function readTail(): Promise<TTail> {
 
 /**
  * Appends one event to the chain, with its MAC under the current audit key. Appends in this
- * process run one at a time against a cached tail, so each is a single INSERT. seq and prevHash
- * are unique, so a writer elsewhere (another console instance, a script) that moved the tail
- * makes the INSERT fail instead of forking the chain: the tail is re-read and the append retried.
+ * process go through one queue against a cached tail; the appends waiting in it while a commit
+ * runs share the next commit (group commit): one INSERT (one transaction when intents are
+ * settled) for all of them, each event still its own link with its own MAC, each caller answered
+ * only once that commit is durable. seq and prevHash are unique, so a writer elsewhere (another
+ * console instance, a script) that moved the tail makes the INSERT fail instead of forking the
+ * chain: the tail is re-read and the group retried.
  */
 export async function appendAuditEvent(input: TAuditInput): Promise<{ seq: number; hash: string }> {
   return (await appendAuditEvents([input]))[0];
@@ -72,7 +87,7 @@ export async function appendAuditEvent(input: TAuditInput): Promise<{ seq: numbe
  */
 export function appendAuditEvents(inputs: readonly TAuditInput[]): Promise<{ seq: number; hash: string }[]> {
   if (inputs.length === 0) return Promise.resolve([]);
-  return enqueue(() => appendNow(inputs)).then((r) => r ?? []);
+  return enqueue(inputs, []).then((r) => r ?? []);
 }
 
 /**
@@ -83,25 +98,76 @@ export function appendAuditEvents(inputs: readonly TAuditInput[]): Promise<{ seq
  */
 export function appendSettlingIntents(input: TAuditInput, intentIds: readonly string[]): Promise<{ seq: number; hash: string } | null> {
   if (intentIds.length === 0) return appendAuditEvent(input);
-  return enqueue(() => appendNow([input], [...intentIds])).then((r) => r?.[0] ?? null);
+  return enqueue([input], [...intentIds]).then((r) => r?.[0] ?? null);
 }
 
-function enqueue<T>(task: () => Promise<T>): Promise<T> {
-  const run = (g.__batonAuditQueue ?? Promise.resolve()).then(task);
-  g.__batonAuditQueue = run.catch(() => undefined);
-  return run;
+function enqueue(inputs: readonly TAuditInput[], settle: string[]): Promise<{ seq: number; hash: string }[] | null> {
+  return new Promise((resolve, reject) => {
+    const q = queue();
+    q.waiting.push({ inputs, settle, resolve, reject });
+    if (!q.draining) void drain(q);
+  });
 }
 
-class IntentSettled extends Error {}
+/** Commits what waits in the queue, a group at a time, until it is empty. */
+async function drain(q: TQueue): Promise<void> {
+  q.draining = true;
+  try {
+    while (q.waiting.length > 0) {
+      const group = q.waiting.splice(0, MAX_GROUP);
+      try {
+        await commitGroup(group);
+      } catch (err) {
+        // A failure a single caller may have caused (not a moved tail): each one alone, so one
+        // bad append fails only its own caller.
+        if (group.length === 1) group[0].reject(err);
+        else for (const r of group) await commitGroup([r]).catch(r.reject);
+      }
+    }
+  } finally {
+    q.draining = false;
+  }
+}
 
-async function appendNow(inputs: readonly TAuditInput[], settle: string[] = []): Promise<{ seq: number; hash: string }[] | null> {
-  // An action taken with a personal access token names the token (its name and id, never its value).
-  const params = inputs.map((i) => redactParams(i.actor.via ? { ...i.params, via: i.actor.via } : i.params));
+/** Thrown inside the group's transaction when a request's intents were already settled elsewhere. */
+class IntentSettled extends Error {
+  constructor(readonly request: TRequest) {
+    super("intent already settled");
+  }
+}
+
+async function commitGroup(group: TRequest[]): Promise<void> {
+  let live = group;
+  for (let attempt = 0; live.length > 0; attempt++) {
+    const written = await writeGroup(live).catch((err: unknown) => {
+      if (err instanceof IntentSettled) return err;
+      g.__batonAuditTail = undefined;
+      if ((err as { code?: string }).code === "P2002" && attempt < 50) return null;
+      logger.error({ err, action: live[0].inputs[0].action, events: live.reduce((n, r) => n + r.inputs.length, 0) }, "audit append failed");
+      throw err;
+    });
+    if (written instanceof IntentSettled) {
+      // Someone else recorded that outcome: it writes nothing (the rollback kept its other
+      // intents), and the rest of the group goes again without it.
+      written.request.resolve(null);
+      live = live.filter((r) => r !== written.request);
+      continue;
+    }
+    if (written === null) continue;
+    for (const [i, r] of live.entries()) r.resolve(written[i]);
+    return;
+  }
+}
+
+/** Hashes the group's events in queue order after the cached tail and commits them at once. */
+async function writeGroup(group: TRequest[]): Promise<{ seq: number; hash: string }[][]> {
   const key = auditKeyring().current;
-  for (let attempt = 0; ; attempt++) {
-    let tail = (g.__batonAuditTail ??= await readTail());
-    const now = new Date();
-    const rows = inputs.map((input, i) => {
+  let tail = (g.__batonAuditTail ??= await readTail());
+  const now = new Date();
+  const perRequest = group.map((request) =>
+    request.inputs.map((input) => {
+      // An action taken with a personal access token names the token (its name and id, never its value).
+      const params = redactParams(input.actor.via ? { ...input.params, via: input.actor.via } : input.params);
       const fields = {
         seq: tail.seq + 1,
         at: input.at ?? now,
@@ -113,35 +179,33 @@ async function appendNow(inputs: readonly TAuditInput[], settle: string[] = []):
         computerName: input.computerName ?? null,
         sessionId: input.sessionId ?? null,
         sessionName: input.sessionName ?? null,
-        params: params[i],
+        params,
         error: input.error ?? null,
       };
       const hash = eventHash(tail.hash, fields);
       const row = { ...fields, prevHash: tail.hash, hash, keyId: key.id, mac: eventMac(key.hmac, key.id, hash) };
       tail = { seq: fields.seq, hash };
       return row;
+    }),
+  );
+  const rows = perRequest.flat();
+  const settling = group.filter((r) => r.settle.length > 0);
+  // One INSERT for the lot (inside one transaction when intents are settled with it): all of
+  // it commits or none of it does.
+  if (settling.length > 0) {
+    await db.$transaction(async (tx) => {
+      for (const r of settling) {
+        const gone = await tx.actionIntent.deleteMany({ where: { id: { in: r.settle } } });
+        if (gone.count !== r.settle.length) throw new IntentSettled(r);
+      }
+      if (rows.length === 1) await tx.auditEvent.create({ data: rows[0], select: { seq: true } });
+      else await tx.auditEvent.createMany({ data: rows });
     });
-    try {
-      // One INSERT for the lot: all of it commits or none of it does.
-      if (settle.length) {
-        await db.$transaction(async (tx) => {
-          const gone = await tx.actionIntent.deleteMany({ where: { id: { in: settle } } });
-          if (gone.count !== settle.length) throw new IntentSettled();
-          await tx.auditEvent.create({ data: rows[0], select: { seq: true } });
-        });
-      } else if (rows.length === 1) await db.auditEvent.create({ data: rows[0], select: { seq: true } });
-      else await db.auditEvent.createMany({ data: rows });
-    } catch (err) {
-      if (err instanceof IntentSettled) return null;
-      g.__batonAuditTail = undefined;
-      if ((err as { code?: string }).code === "P2002" && attempt < 50) continue;
-      logger.error({ err, action: inputs[0].action, events: inputs.length }, "audit append failed");
-      throw err;
-    }
-    g.__batonAuditTail = tail;
-    for (const r of rows) noteAuditAppended(r.seq);
-    // After the commit: an auditor's page never hears of an event it cannot read yet.
-    publish({ type: "audit.appended", seq: tail.seq }, { roles: ["auditor", "admin"] });
-    return rows.map((r) => ({ seq: r.seq, hash: r.hash }));
-  }
+  } else if (rows.length === 1) await db.auditEvent.create({ data: rows[0], select: { seq: true } });
+  else await db.auditEvent.createMany({ data: rows });
+  g.__batonAuditTail = tail;
+  for (const r of rows) noteAuditAppended(r.seq);
+  // After the commit: an auditor's page never hears of an event it cannot read yet.
+  publish({ type: "audit.appended", seq: tail.seq }, { roles: ["auditor", "admin"] });
+  return perRequest.map((rs) => rs.map((r) => ({ seq: r.seq, hash: r.hash })));
 }

@@ -80,7 +80,8 @@ export type TSessionFilters = z.infer<typeof ZSessionFilters>;
 /** The filters that select sessions (no paging or order): what a bulk selection carries. */
 export type TSessionSelectionFilters = Omit<TSessionFilters, "page" | "pageSize" | "sort" | "dir">;
 
-export type TSessionPage = { rows: TSessionRow[]; total: number; page: number; pageSize: number };
+/** `totalCapped`: more sessions match than were counted, `total` is a lower bound (shown "10,000+"). */
+export type TSessionPage = { rows: TSessionRow[]; total: number; totalCapped: boolean; page: number; pageSize: number };
 
 export type TSessionCommandRow = {
   id: string;

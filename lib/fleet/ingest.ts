@@ -78,7 +78,7 @@ export type TIngest = {
   reason?: string;
   at?: Date;
 };
-export type TWriter = Pick<Db, "session" | "sessionEvent" | "sessionCommand">;
+export type TWriter = Pick<Db, "session" | "sessionEvent" | "sessionCommand" | "computer">;
 type TEventRow = { sessionId: string; at: Date; change: string; state: TSessionSnapshot["state"]; reason: string | null };
 
 const ROW_SELECT = { id: true, state: true, ownerId: true, holderId: true } as const;
@@ -114,8 +114,11 @@ export async function writeRow(w: TWriter, { computerId, snapshot, change, reaso
 /** Creates the row; `created: false` when another writer created it meanwhile (then the caller updates it). */
 async function createRow(w: TWriter, computerId: string, snapshot: TSessionSnapshot, data: ReturnType<typeof sessionData>) {
   try {
+    // The computer's name is copied onto the row (names are fixed at registration): the sessions
+    // list sorts and filters by it from an index.
+    const { name: computerName } = await w.computer.findUniqueOrThrow({ where: { id: computerId }, select: { name: true } });
     const row = await w.session.create({
-      data: { ...data, instanceId: snapshot.instanceId, computerId, createdAt: new Date(snapshot.createdOn) },
+      data: { ...data, instanceId: snapshot.instanceId, computerId, computerName, createdAt: new Date(snapshot.createdOn) },
       select: ROW_SELECT,
     });
     return { ...row, created: true };

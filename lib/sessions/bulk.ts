@@ -27,7 +27,7 @@ export async function resolveTargets(actor: TSessionUser, selection: TBulkSelect
   const where = selection.sessionIds?.length
     ? { AND: [visibleSessionsWhere(actor), { id: { in: selection.sessionIds } }] }
     : sessionsWhere(actor, selection.filters!);
-  const records = (await db.session.findMany({ where, select: sessionRowSelect, orderBy: [{ computer: { name: "asc" } }, { agentSessionId: "asc" }], take: MAX_BULK_TARGETS + 1 })) as TSessionRecord[];
+  const records = (await db.session.findMany({ where, select: sessionRowSelect, orderBy: [{ computerName: "asc" }, { agentSessionId: "asc" }], take: MAX_BULK_TARGETS + 1 })) as TSessionRecord[];
   if (records.length > MAX_BULK_TARGETS) throw new AppError("INVALID_INPUT", `That selection has more than ${MAX_BULK_TARGETS} sessions; narrow the filter.`);
   return records;
 }

@@ -21,6 +21,7 @@ async function session(configurationName: string, over: Partial<{ holderId: stri
   return m.db.session.create({
     data: {
       computerId,
+      computerName: "WatchSrv",
       agentSessionId: n,
       instanceId: `inst-${n}`,
       name: `S${n}`,

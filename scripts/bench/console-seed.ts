@@ -157,6 +157,7 @@ export async function seedFleet({
     perComputer.set(c.id, pc);
     return {
       computerId: c.id,
+      computerName: c.name,
       agentSessionId,
       instanceId: randomUUID(),
       name,

@@ -149,8 +149,8 @@ async function main() {
     if (r.status !== 200) throw new Error(`${t.path}: HTTP ${r.status}: ${r.body.slice(0, 300)}`);
     if (process.env.BENCH_DUMP_DIR) fs.writeFileSync(path.join(process.env.BENCH_DUMP_DIR, `${targets.indexOf(t)}${t.path.startsWith("/api/") ? ".json" : ".html"}`), r.body);
     if (t.path.startsWith("/api/")) {
-      const page = JSON.parse(r.body) as { total: number; rows: unknown[] };
-      notes.push(`${t.path} (${t.cookie === tech ? "technician" : "manager"}): ${page.rows.length} rows of ${page.total}`);
+      const page = JSON.parse(r.body) as { total: number; totalCapped?: boolean; rows: unknown[] };
+      notes.push(`${t.path} (${t.cookie === tech ? "technician" : "manager"}): ${page.rows.length} rows of ${page.total}${page.totalCapped ? "+ (count capped)" : ""}`);
     } else {
       const apiPath = t.path.replace("/sessions", "/api/sessions");
       const api = JSON.parse((await timedGet(base + apiPath, { ...json, cookie: t.cookie })).body) as { rows: { id: string }[] };

@@ -51,6 +51,7 @@ export function SessionsClient({ initial, initialComputers, viewer }: SessionsCl
   const filtered = !!(filters.computer || filters.name || filters.state || filters.availability || filters.owner || filters.handed);
   const rows = data?.rows ?? [];
   const total = data?.total ?? 0;
+  const totalCapped = data?.totalCapped ?? false;
   const pickable = rows.filter(selectable);
   const pageAllPicked = pickable.length > 0 && pickable.every((r) => selected.has(r.id));
   const computerNames = useMemo(() => computers.map((c) => c.name), [computers]);
@@ -123,7 +124,8 @@ export function SessionsClient({ initial, initialComputers, viewer }: SessionsCl
         <p className="text-sm text-slate-600">
           All {pickable.length} selectable sessions on this page are selected.{" "}
           <button type="button" className="font-medium text-sky-700 underline" onClick={() => setAllMatching(true)}>
-            Select all {total.toLocaleString("en-US")} sessions matching this filter
+            Select all {total.toLocaleString("en-US")}
+            {totalCapped ? "+" : ""} sessions matching this filter
           </button>
         </p>
       ) : null}
@@ -137,7 +139,7 @@ export function SessionsClient({ initial, initialComputers, viewer }: SessionsCl
           </EmptyState>
         )}
       </div>
-      <Pager page={filters.page} pageSize={filters.pageSize} total={total} onPage={(page) => setFilters({ page })} onPageSize={(pageSize) => setFilters({ pageSize })} />
+      <Pager page={filters.page} pageSize={filters.pageSize} total={total} totalCapped={totalCapped} onPage={(page) => setFilters({ page })} onPageSize={(pageSize) => setFilters({ pageSize })} />
 
       <NewSessionDialog open={creating} onOpenChange={setCreating} computers={computers} onCreated={setCreated} />
       <BulkDialog

@@ -45,6 +45,7 @@ async function seed() {
     data: {
       id: SESSION_ID,
       computerId: computer.id,
+      computerName: computer.name,
       agentSessionId: 1,
       instanceId: "inst-1",
       name: "ITTask",

@@ -21,7 +21,7 @@ beforeAll(async () => {
   await db.user.create({ data: { id: "u-tech", username: "tech", displayName: "Tech", role: "technician", passwordHash: "x" } });
   await db.user.create({ data: { id: "u-mgr", username: "boss", displayName: "Boss", role: "manager", passwordHash: "x" } });
   const srv = await db.computer.create({ data: { name: "Srv1", address: "http://127.0.0.1:1", tokenCiphertext: "x" } });
-  const base = { computerId: srv.id, configurationName: "Microsoft.PowerShell", ownerId: "u-tech", ownerName: "tech", idleTimeoutSec: 7200, outputBufferingMode: "Block" as const };
+  const base = { computerId: srv.id, computerName: srv.name, configurationName: "Microsoft.PowerShell", ownerId: "u-tech", ownerName: "tech", idleTimeoutSec: 7200, outputBufferingMode: "Block" as const };
   await db.session.create({ data: { ...base, id: S1, agentSessionId: 1, instanceId: "i1", name: "ITTask", nameKey: "ittask", state: "Disconnected", createdAt: at(0) } });
   await db.session.create({ data: { ...base, id: S2, agentSessionId: 2, instanceId: "i2", name: "Other", nameKey: "other", state: "Opened", createdAt: at(0) } });
 

@@ -18,7 +18,7 @@ beforeAll(async () => {
   let n = 0;
   const add = (state: "Opened" | "Disconnected" | "Closed" | "Broken", ownerId: string, holderId: string | null, runningCommand: string | null = null) =>
     db.session.create({
-      data: { computerId: c.id, agentSessionId: ++n, instanceId: crypto.randomUUID(), name: `S${n}`, nameKey: `s${n}`, configurationName: "Microsoft.PowerShell", ownerId, ownerName: ownerId, holderId, holderName: holderId, state, idleTimeoutSec: 7200, outputBufferingMode: "Block", runningCommand },
+      data: { computerId: c.id, computerName: c.name, agentSessionId: ++n, instanceId: crypto.randomUUID(), name: `S${n}`, nameKey: `s${n}`, configurationName: "Microsoft.PowerShell", ownerId, ownerName: ownerId, holderId, holderName: holderId, state, idleTimeoutSec: 7200, outputBufferingMode: "Block", runningCommand },
     });
   await add("Opened", me.id, me.id); // Available to me
   await add("Opened", me.id, me.id, "sleep 9"); // Busy (running)

@@ -8,6 +8,25 @@ import { sessionRowSelect, toSessionRow, type TSessionRecord } from "@/lib/data/
 
 /** Closed sessions stay listed this long (the agent keeps them as long), unless asked for by state. */
 const CLOSED_VISIBLE_MS = 15 * 60_000;
+/**
+ * The count stops here (the page then says "10,000+"): counting every match of a broad filter
+ * at 50,000 sessions costs a scan the first page does not need. Paging past the cap raises it
+ * to the page asked for, so the pager always knows whether a next page exists.
+ */
+export const COUNT_CAP = 10_000;
+
+/**
+ * The key range holding every name key that starts with `prefix` (`it` -> >= "it" and < "iu"),
+ * so the name index serves a prefix wildcard: neither database uses an index for the LIKE that
+ * `startsWith` becomes (SQLite's LIKE is case-folding, PostgreSQL's index may use a linguistic
+ * collation). Only for letters and digits, where every collation orders alike; the LIKE stays
+ * beside it and decides what matches.
+ */
+function prefixRange(prefix: string): Prisma.SessionWhereInput | null {
+  if (!/^[a-z0-9]+$/.test(prefix)) return null;
+  const last = prefix.charCodeAt(prefix.length - 1);
+  return { nameKey: { gte: prefix, lt: prefix.slice(0, -1) + String.fromCharCode(last + 1) } };
+}
 
 /** `IT*`, `*Task`, `*pat*`, `a*b`: case-insensitive wildcards over the lower-cased name key. */
 export function nameWhere(pattern: string): Prisma.SessionWhereInput {
@@ -17,7 +36,11 @@ export function nameWhere(pattern: string): Prisma.SessionWhereInput {
   const and: Prisma.SessionWhereInput[] = [];
   const first = parts[0];
   const last = parts[parts.length - 1];
-  if (first) and.push({ nameKey: { startsWith: first } });
+  if (first) {
+    and.push({ nameKey: { startsWith: first } });
+    const range = prefixRange(first);
+    if (range) and.push(range);
+  }
   if (last && parts.length > 1) and.push({ nameKey: { endsWith: last } });
   for (const mid of parts.slice(1, -1)) if (mid) and.push({ nameKey: { contains: mid } });
   return { AND: and };
@@ -29,6 +52,8 @@ function viewWhere(filters: TSessionSelectionFilters, viewerId: string): Prisma.
   const attachedElsewhere: Prisma.SessionWhereInput = { state: "Opened", holderId: { not: viewerId } };
   switch (filters.state) {
     case undefined:
+      // Matches most rows, so deliberately no index range: the page walks its order's index
+      // and stops after a page (an indexable OR here makes SQLite gather and sort every match).
       where.push({ OR: [{ state: { not: "Closed" } }, { updatedAt: { gte: new Date(Date.now() - CLOSED_VISIBLE_MS) } }] });
       break;
     case "Disconnected":
@@ -57,7 +82,7 @@ function viewWhere(filters: TSessionSelectionFilters, viewerId: string): Prisma.
 }
 
 const ORDER: Record<TSessionFilters["sort"], (dir: Prisma.SortOrder) => Prisma.SessionOrderByWithRelationInput[]> = {
-  computer: (dir) => [{ computer: { name: dir } }, { agentSessionId: dir }],
+  computer: (dir) => [{ computerName: dir }, { agentSessionId: dir }],
   name: (dir) => [{ nameKey: dir }, { id: dir }],
   state: (dir) => [{ state: dir }, { id: dir }],
   id: (dir) => [{ agentSessionId: dir }, { id: dir }],
@@ -66,9 +91,21 @@ const ORDER: Record<TSessionFilters["sort"], (dir: Prisma.SortOrder) => Prisma.S
   expires: (dir) => [{ expiresOn: dir }, { id: dir }],
 };
 
+/**
+ * The order the bounded count walks: the index of its most selective filter when it has one
+ * (the name prefix, the computer, the owner), else the page's own. Prisma orders a count with
+ * `take` by id otherwise, which walks the whole primary key.
+ */
+function countOrder(filters: TSessionFilters): Prisma.SessionOrderByWithRelationInput[] {
+  if (filters.name && prefixRange(filters.name.toLowerCase().split(/[*?]/)[0])) return [{ nameKey: "asc" }, { id: "asc" }];
+  if (filters.computer) return [{ computerName: "asc" }, { agentSessionId: "asc" }];
+  if (filters.owner) return [{ ownerName: "asc" }, { id: "asc" }];
+  return ORDER[filters.sort](filters.dir);
+}
+
 export function sessionsWhere(actor: TSessionUser, filters: TSessionSelectionFilters): Prisma.SessionWhereInput {
   const and: Prisma.SessionWhereInput[] = [visibleSessionsWhere(actor), ...viewWhere(filters, actor.id)];
-  if (filters.computer) and.push({ computer: { name: filters.computer } });
+  if (filters.computer) and.push({ computerName: filters.computer });
   if (filters.name) and.push(nameWhere(filters.name));
   if (filters.owner) and.push({ ownerName: filters.owner });
   if (filters.handed === "me") and.push({ handoffs: { some: { toUserId: actor.id, endedAt: null } } });
@@ -87,17 +124,20 @@ export async function maxIdleByConfiguration(rows: { computerId: string; configu
 
 export async function listSessions({ actor, filters }: { actor: TSessionUser; filters: TSessionFilters }): Promise<TSessionPage> {
   const where = sessionsWhere(actor, filters);
-  const [total, records] = await Promise.all([
-    db.session.count({ where }),
+  const cap = Math.max(COUNT_CAP, filters.page * filters.pageSize);
+  const orderBy = ORDER[filters.sort](filters.dir);
+  const [counted, records] = await Promise.all([
+    db.session.count({ where, orderBy: countOrder(filters), take: cap + 1 }),
     db.session.findMany({
       where,
       select: sessionRowSelect,
-      orderBy: ORDER[filters.sort](filters.dir),
+      orderBy,
       skip: (filters.page - 1) * filters.pageSize,
       take: filters.pageSize,
     }),
   ]);
   const maxIdle = await maxIdleByConfiguration(records);
   const rows = (records as TSessionRecord[]).map((r) => toSessionRow(r, actor, maxIdle.get(`${r.computerId}/${r.configurationName}`) ?? null));
-  return { rows, total, page: filters.page, pageSize: filters.pageSize };
+  const totalCapped = counted > cap;
+  return { rows, total: totalCapped ? cap : counted, totalCapped, page: filters.page, pageSize: filters.pageSize };
 }

@@ -1,0 +1,87 @@
+import Database from "better-sqlite3";
+import { beforeEach, describe, expect, it, vi } from "vitest";
+import { prepareTestDatabase } from "@/lib/testing/test-db";
+
+const url = prepareTestDatabase();
+const { appendAuditEvent, appendAuditEvents, appendSettlingIntents, forgetAuditTail } = await import("@/lib/audit/append");
+const { verifyAuditChain } = await import("@/lib/audit/verify");
+const { db } = await import("@/lib/db/client");
+
+const actor = { id: null, name: "tester", role: "admin" };
+
+function intent(id: string) {
+  return { id, at: new Date(), owner: "test", actorName: "tester", actorRole: "admin", action: "session.disconnect", computerId: "c1", computerName: "PC-1" };
+}
+
+describe("audit group commit", () => {
+  beforeEach(async () => {
+    const d = new Database(url.replace(/^file:/, ""));
+    d.exec('DROP TRIGGER IF EXISTS "AuditEvent_no_delete"; DELETE FROM "AuditEvent"; DELETE FROM "ActionIntent";');
+    d.close();
+    forgetAuditTail();
+    vi.restoreAllMocks();
+  });
+
+  it("commits appends that wait together in one statement, chained in call order, each caller answered with its own link", async () => {
+    const many = vi.spyOn(db.auditEvent, "createMany");
+    const one = vi.spyOn(db.auditEvent, "create");
+    // The first append commits alone; the 39 that queue behind it share the next commit.
+    const results = await Promise.all([
+      ...Array.from({ length: 30 }, (_, i) => appendAuditEvent({ actor, action: `group.one${i}`, outcome: "ok", params: { i } })),
+      appendAuditEvents([0, 1, 2].map((j) => ({ actor, action: `group.bulk${j}`, outcome: "ok" as const }))),
+      ...Array.from({ length: 9 }, (_, i) => appendAuditEvent({ actor, action: `group.two${i}`, outcome: "ok" })),
+    ]);
+    const rows = await db.auditEvent.findMany({ orderBy: { seq: "asc" }, select: { seq: true, action: true, hash: true } });
+    expect(rows).toHaveLength(42);
+    const expected = [...Array.from({ length: 30 }, (_, i) => `group.one${i}`), "group.bulk0", "group.bulk1", "group.bulk2", ...Array.from({ length: 9 }, (_, i) => `group.two${i}`)];
+    expect(rows.map((r) => r.action)).toEqual(expected);
+    expect(rows.map((r) => r.seq)).toEqual(expected.map((_, i) => i + 1));
+    // Each caller got the seq and hash of its own event(s).
+    const flat = results.flatMap((r) => (Array.isArray(r) ? r : [r]));
+    expect(flat).toEqual(rows.map((r) => ({ seq: r.seq, hash: r.hash })));
+    // Fewer commits than callers: the waiting ones were grouped.
+    const statements = many.mock.calls.length + one.mock.calls.length;
+    expect(statements).toBeGreaterThanOrEqual(2);
+    expect(statements).toBeLessThan(10);
+    expect(await verifyAuditChain()).toMatchObject({ ok: true, count: 42 });
+  });
+
+  it("settles intents exactly once inside a group: an outcome already recorded elsewhere writes nothing, the rest commit", async () => {
+    await db.actionIntent.createMany({ data: ["a1", "a2", "b1", "c1"].map(intent) });
+    // Another writer already settled b's second intent (b2 never exists here).
+    const [first, a, b, c, again] = await Promise.all([
+      appendAuditEvent({ actor, action: "group.first", outcome: "ok" }),
+      appendSettlingIntents({ actor, action: "group.a", outcome: "ok" }, ["a1", "a2"]),
+      appendSettlingIntents({ actor, action: "group.b", outcome: "ok" }, ["b1", "b2"]),
+      appendSettlingIntents({ actor, action: "group.c", outcome: "error", error: "agent said no" }, ["c1"]),
+      appendSettlingIntents({ actor, action: "group.a-again", outcome: "ok" }, ["a1"]),
+    ]);
+    expect(first.seq).toBe(1);
+    expect(a).toMatchObject({ seq: 2 });
+    expect(b).toBeNull();
+    expect(c).toMatchObject({ seq: 3 });
+    // a1 was deleted by a's commit: the repeat finds it gone and records nothing.
+    expect(again).toBeNull();
+    const rows = await db.auditEvent.findMany({ orderBy: { seq: "asc" }, select: { action: true } });
+    expect(rows.map((r) => r.action)).toEqual(["group.first", "group.a", "group.c"]);
+    // b's rollback kept its remaining intent for whoever records it; the others are gone.
+    expect((await db.actionIntent.findMany({ select: { id: true } })).map((i) => i.id)).toEqual(["b1"]);
+    expect(await verifyAuditChain()).toMatchObject({ ok: true, count: 3 });
+  });
+
+  it("fails only the caller whose event the database refuses; the others in its group commit", async () => {
+    await appendAuditEvent({ actor, action: "group.first", outcome: "ok" });
+    const bad = { actor, action: "group.bad", outcome: "ok" as const, at: new Date(Number.NaN) };
+    const [x, y, z] = await Promise.allSettled([
+      appendAuditEvent({ actor, action: "group.x", outcome: "ok" }),
+      appendAuditEvent(bad),
+      appendAuditEvent({ actor, action: "group.z", outcome: "ok" }),
+    ]);
+    expect(x.status).toBe("fulfilled");
+    expect(y.status).toBe("rejected");
+    expect(z.status).toBe("fulfilled");
+    const rows = await db.auditEvent.findMany({ orderBy: { seq: "asc" }, select: { action: true } });
+    expect(rows.map((r) => r.action)).toEqual(["group.first", "group.x", "group.z"]);
+    expect(await verifyAuditChain()).toMatchObject({ ok: true, count: 3 });
+  });
+});

@@ -1,0 +1,97 @@
+import { beforeAll, describe, expect, it } from "vitest";
+import type { TSessionUser } from "@/lib/auth/session-store";
+import { prepareTestDatabase } from "@/lib/testing/test-db";
+import { installPlanClient, seedSessions, sessionListStatements } from "@/lib/testing/session-list-plans";
+
+// The sessions list at scale on SQLite (the embedded default, opened as the console opens it:
+// no ANALYZE statistics): each page walks an index and stops, each count is bounded, whatever
+// the number of sessions. lib/db/postgres-list-plan.test.ts checks the same on PostgreSQL.
+const url = prepareTestDatabase();
+const plans = installPlanClient(url);
+const { COUNT_CAP, listSessions } = await import("@/lib/data/sessions/list-sessions");
+const { ZSessionFilters } = await import("@/lib/dto/sessions");
+
+const manager: TSessionUser = { id: "u-boss", username: "boss", displayName: "Boss", role: "manager", team: null };
+const SESSIONS = 24_000;
+
+async function planOf(query: Record<string, string>, actor = manager) {
+  plans.recorded.length = 0;
+  const result = await listSessions({ actor, filters: ZSessionFilters.parse(query) });
+  const { page, count } = sessionListStatements(plans.recorded);
+  const out = { result, page: await plans.explain(page), count: await plans.explain(count) };
+  if (process.env.PLAN_DEBUG) console.log(JSON.stringify(query), actor.role, "\nPAGE:\n" + out.page + "\nCOUNT:\n" + out.count);
+  return out;
+}
+
+describe("sessions list query plans, SQLite, 24,000 sessions", () => {
+  beforeAll(async () => {
+    await seedSessions(url, plans.db, { sessions: SESSIONS, computers: 200 });
+  }, 300_000);
+
+  it("serves the default first page (by computer) from the computer-name index, with no sort, and caps the count", async () => {
+    const { result, page, count } = await planOf({});
+    expect(page).toMatch(/Session_computerName_agentSessionId_idx/);
+    expect(page).not.toMatch(/TEMP B-TREE/);
+    // Live sessions, plus Closed ones of the last 15 minutes (none here: they closed yesterday).
+    expect(result.total).toBe(COUNT_CAP);
+    expect(result.totalCapped).toBe(true);
+    expect(result.rows.map((r) => r.computerName)).toEqual(Array(50).fill("BLD-000"));
+    expect(result.rows.every((r) => r.state !== "Closed")).toBe(true);
+    expect(count).toMatch(/Session_computerName_agentSessionId_idx/);
+    expect(count).not.toMatch(/TEMP B-TREE|^SCAN main\.Session$/m);
+    const desc = await planOf({ dir: "desc" });
+    expect(desc.page).toMatch(/Session_computerName_agentSessionId_idx/);
+    expect(desc.page).not.toMatch(/TEMP B-TREE/);
+    expect(desc.result.rows[0].computerName).toBe("BLD-199");
+  });
+
+  it("serves IT* from a name-key range, the page and the count", async () => {
+    const { result, page, count } = await planOf({ name: "IT*" });
+    // One in five sessions is ITTask…; the count is exact under the cap.
+    expect(result.totalCapped).toBe(false);
+    expect(result.total).toBe((SESSIONS / 5) * (5 / 6));
+    expect(result.rows.every((r) => r.name.startsWith("ITTask"))).toBe(true);
+    // The page reads the matches from the name range and orders only those (never the table).
+    expect(page).toMatch(/Session_nameKey_id_idx \(nameKey>\? AND nameKey<\?\)/);
+    expect(count).toMatch(/Session_nameKey_id_idx \(nameKey>\? AND nameKey<\?\)/);
+    expect(count).not.toMatch(/TEMP B-TREE|^SCAN main\.Session$/m);
+    // A prefix with a character other than a letter or digit keeps the LIKE alone.
+    const odd = await planOf({ name: "Back-*" });
+    expect(odd.page).not.toMatch(/nameKey>\?/);
+    expect(odd.result.total).toBe(0);
+  });
+
+  it("serves computer + state, owner and holder filters from indexes", async () => {
+    const byComputer = await planOf({ computer: "BLD-007", state: "Disconnected" });
+    expect(byComputer.page).toMatch(/Session_computerName_agentSessionId_idx \(computerName=\?\)/);
+    expect(byComputer.page).not.toMatch(/TEMP B-TREE/);
+    expect(byComputer.result.rows.every((r) => r.computerName === "BLD-007" && r.state === "Disconnected")).toBe(true);
+    // Disconnected as the viewer sees it: disconnected, or attached to someone else.
+    expect(byComputer.result.total).toBe(80);
+
+    const byOwner = await planOf({ owner: "user7", sort: "owner" });
+    expect(byOwner.page).toMatch(/Session_ownerName_id_idx \(ownerName=\?\)/);
+    expect(byOwner.page).not.toMatch(/TEMP B-TREE/);
+    expect(byOwner.result.rows.every((r) => r.ownerName === "user7")).toBe(true);
+
+    const broken = await planOf({ state: "Broken" });
+    expect(broken.page).toMatch(/Session_state_computerName_agentSessionId_idx \(state=\?\)/);
+    expect(broken.page).not.toMatch(/TEMP B-TREE/);
+    expect(broken.result.rows.every((r) => r.state === "Broken")).toBe(true);
+
+    // A technician sees what they own, hold or were handed (an OR with a handoff subquery that
+    // no index serves as a whole: walked in page order, see docs/benchmarks.md).
+    const tech: TSessionUser = { id: "plan-user-6", username: "user6", displayName: "Tech", role: "technician", team: null };
+    const mine = await planOf({}, tech);
+    expect(mine.page).not.toMatch(/TEMP B-TREE/);
+    expect(mine.result.rows.length).toBeGreaterThan(0);
+    expect(mine.result.rows.every((r) => r.ownerName === "user6")).toBe(true);
+  });
+
+  it("pages past the cap: the count follows the page asked for", async () => {
+    const { result } = await planOf({ page: "210", pageSize: "50" });
+    expect(result.rows).toHaveLength(50);
+    expect(result.total).toBe(210 * 50);
+    expect(result.totalCapped).toBe(true);
+  });
+});

@@ -1,0 +1,71 @@
+import { execFileSync } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { beforeAll, describe, expect, it } from "vitest";
+import type { TSessionUser } from "@/lib/auth/session-store";
+import { createTestPostgresDatabase } from "@/lib/testing/shared-services";
+import { installPlanClient, seedSessions, sessionListStatements, type TPlanClient } from "@/lib/testing/session-list-plans";
+
+// The sessions list at scale on PostgreSQL (the shared test cluster; statistics gathered as
+// autovacuum would): the first page walks an index under a Limit, without a Sort of the table,
+// the count is bounded and served by an index. The SQLite twin is list-sessions-plan.test.ts.
+const manager: TSessionUser = { id: "u-boss", username: "boss", displayName: "Boss", role: "manager", team: null };
+const SESSIONS = 24_000;
+let plans: TPlanClient;
+let m: { listSessions: typeof import("@/lib/data/sessions/list-sessions").listSessions; ZSessionFilters: typeof import("@/lib/dto/sessions").ZSessionFilters };
+
+beforeAll(async () => {
+  const url = await createTestPostgresDatabase("baton_plan");
+  process.env.DATABASE_URL = url;
+  process.env.LOG_LEVEL = "silent";
+  process.env.BATON_AUDIT_KEY_FILE = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "baton-pg-plan-")), "audit-keys.json");
+  execFileSync(process.execPath, ["scripts/prisma/migrate.mjs", "deploy"], { cwd: path.resolve(import.meta.dirname, "../.."), env: { ...process.env }, stdio: "pipe" });
+  plans = installPlanClient(url);
+  m = { listSessions: (await import("@/lib/data/sessions/list-sessions")).listSessions, ZSessionFilters: (await import("@/lib/dto/sessions")).ZSessionFilters };
+  await seedSessions(url, plans.db, { sessions: SESSIONS, computers: 200 });
+  await plans.db.$executeRawUnsafe('ANALYZE "Session"');
+}, 300_000);
+
+async function planOf(query: Record<string, string>) {
+  plans.recorded.length = 0;
+  const result = await m.listSessions({ actor: manager, filters: m.ZSessionFilters.parse(query) });
+  const { page, count } = sessionListStatements(plans.recorded);
+  const out = { result, page: await plans.explain(page), count: await plans.explain(count) };
+  if (process.env.PLAN_DEBUG) console.log(JSON.stringify(query), "\nPAGE:\n" + out.page + "\nCOUNT:\n" + out.count);
+  return out;
+}
+
+describe("sessions list query plans, PostgreSQL, 24,000 sessions", () => {
+  it("walks the computer-name index for the default first page and bounds the count", async () => {
+    const { result, page, count } = await planOf({});
+    expect(page).toMatch(/^Limit/);
+    expect(page).toMatch(/Index Scan( Backward)? using "Session_computerName_agentSessionId_idx"/);
+    expect(page).not.toMatch(/Sort|Seq Scan/);
+    expect(count).toMatch(/Limit/);
+    expect(count).not.toMatch(/Seq Scan on "Session"/);
+    expect(result.totalCapped).toBe(true);
+    expect(result.rows.map((r) => r.computerName)).toEqual(Array(50).fill("BLD-000"));
+  });
+
+  it("reads IT* from the name-key range, never the whole table", async () => {
+    const { result, page, count } = await planOf({ name: "IT*" });
+    expect(result.total).toBe((SESSIONS / 5) * (5 / 6));
+    expect(result.rows.every((r) => r.name.startsWith("ITTask"))).toBe(true);
+    for (const plan of [page, count]) expect(plan).not.toMatch(/Seq Scan on "Session"/);
+    expect(count).toMatch(/Session_nameKey_id_idx/);
+  });
+
+  it("serves computer + state and a single state from indexes, in page order", async () => {
+    const byComputer = await planOf({ computer: "BLD-007", state: "Disconnected" });
+    // Disconnected as the viewer sees it (or attached elsewhere): a BitmapOr of two ranges of
+    // (state, computerName), then only those 80 rows ordered.
+    expect(byComputer.page).toMatch(/Session_state_computerName_agentSessionId_idx|Session_computerName_agentSessionId_idx/);
+    expect(byComputer.page).not.toMatch(/Seq Scan/);
+    expect(byComputer.result.total).toBe(80);
+    const broken = await planOf({ state: "Broken" });
+    expect(broken.page).toMatch(/Session_state_computerName_agentSessionId_idx|Session_computerName_agentSessionId_idx/);
+    expect(broken.page).not.toMatch(/Seq Scan|Sort/);
+    expect(broken.result.rows.every((r) => r.state === "Broken")).toBe(true);
+  });
+});

@@ -1,0 +1,102 @@
+import { PrismaBetterSqlite3 } from "@prisma/adapter-better-sqlite3";
+import Database from "better-sqlite3";
+import { PrismaPg } from "@prisma/adapter-pg";
+import type { SqlDriverAdapter, SqlQuery } from "@prisma/driver-adapter-utils";
+import { PrismaClient as PgClient } from "@/lib/generated/prisma-pg/client";
+import { PrismaClient } from "@/lib/generated/prisma-sqlite/client";
+import type { Db } from "@/lib/db/client";
+import { isPostgresUrl } from "@/lib/env";
+
+// Query plans of the sessions list as the app sends it: a client whose driver adapter records
+// every statement (with its arguments, exactly as the driver receives them) and can EXPLAIN a
+// recorded one on the same connection. Install it as the app's client before importing the
+// data layer (lib/db/client.ts reuses globalThis.__batonDb).
+
+export type TPlanClient = { db: Db; recorded: SqlQuery[]; explain: (q: SqlQuery) => Promise<string> };
+
+export function installPlanClient(url: string): TPlanClient {
+  const recorded: SqlQuery[] = [];
+  let adapter: SqlDriverAdapter | undefined;
+  const postgres = isPostgresUrl(url);
+  const factory = postgres ? new PrismaPg({ connectionString: url }) : new PrismaBetterSqlite3({ url });
+  const connect = factory.connect.bind(factory);
+  factory.connect = async () => {
+    const a = await connect();
+    const query = a.queryRaw.bind(a);
+    a.queryRaw = (q) => {
+      recorded.push(q);
+      return query(q);
+    };
+    adapter = a;
+    return a;
+  };
+  const db = (postgres ? new PgClient({ adapter: factory as PrismaPg }) : new PrismaClient({ adapter: factory as PrismaBetterSqlite3 })) as unknown as Db;
+  (globalThis as typeof globalThis & { __batonDb?: Db }).__batonDb = db;
+  const explain = async (q: SqlQuery) => {
+    if (!adapter) throw new Error("no query has run yet");
+    const sql = postgres ? `EXPLAIN ${q.sql}` : `EXPLAIN QUERY PLAN ${q.sql}`;
+    const r = await adapter.queryRaw({ ...q, sql });
+    // SQLite: id, parent, notused, detail; PostgreSQL: one "QUERY PLAN" line per row.
+    const col = postgres ? 0 : r.columnNames.indexOf("detail");
+    return r.rows.map((row) => String(row[col])).join("\n");
+  };
+  return { db, recorded, explain };
+}
+
+const STATES = ["Opened", "Disconnected", "Disconnected", "Disconnected", "Broken", "Closed"] as const;
+const NAMES = ["ITTask", "Patch", "Backup", "Deploy", "Diag"];
+
+/**
+ * `sessions` sessions over `computers` computers, fast: one raw INSERT transaction on SQLite
+ * (dates stored as Prisma stores them), createMany in batches on PostgreSQL; names like the bench's.
+ */
+export async function seedSessions(url: string, db: Db, { sessions, computers }: { sessions: number; computers: number }): Promise<void> {
+  const comps = Array.from({ length: computers }, (_, i) => ({ id: `plan-computer-${i}`, name: `BLD-${String(i).padStart(3, "0")}` }));
+  await db.computer.createMany({ data: comps.map((c) => ({ ...c, address: "http://127.0.0.1:9", tokenCiphertext: "x" })) });
+  const old = new Date(Date.now() - 86_400_000);
+  const rows = Array.from({ length: sessions }, (_, i) => {
+    const c = comps[i % computers];
+    const name = `${NAMES[i % NAMES.length]}${i}`;
+    const state = STATES[i % STATES.length];
+    const owner = `plan-user-${i % 200}`;
+    return {
+      computerId: c.id,
+      computerName: c.name,
+      agentSessionId: Math.floor(i / computers) + 1,
+      instanceId: `plan-instance-${i}`,
+      name,
+      nameKey: name.toLowerCase(),
+      configurationName: "Microsoft.PowerShell",
+      ownerId: owner,
+      ownerName: `user${i % 200}`,
+      holderId: state === "Opened" ? owner : null,
+      holderName: state === "Opened" ? `user${i % 200}` : null,
+      state,
+      idleTimeoutSec: 7200,
+      outputBufferingMode: "Block" as const,
+      updatedAt: state === "Closed" ? old : new Date(),
+    };
+  });
+  if (isPostgresUrl(url)) {
+    for (let i = 0; i < rows.length; i += 2000) await db.session.createMany({ data: rows.slice(i, i + 2000) });
+    return;
+  }
+  const stored = (d: Date) => d.toISOString().replace("Z", "+00:00");
+  const sqlite = new Database(url.replace(/^file:/, ""));
+  const cols = Object.keys(rows[0]);
+  const insert = sqlite.prepare(`INSERT INTO "Session" ("id", "createdAt", ${cols.map((c) => `"${c}"`).join(", ")}) VALUES (?, ?, ${cols.map(() => "?").join(", ")})`);
+  const now = stored(new Date());
+  sqlite.transaction(() => {
+    rows.forEach((r, i) => insert.run(`plan-session-${String(i).padStart(6, "0")}`, now, ...Object.values(r).map((v) => (v instanceof Date ? stored(v) : v))));
+  })();
+  sqlite.close();
+}
+
+/** The recorded statements on the Session table that page (ORDER BY … LIMIT) and that count. */
+export function sessionListStatements(recorded: SqlQuery[]): { page: SqlQuery; count: SqlQuery } {
+  const onSession = recorded.filter((q) => /FROM\s+[`"](main|public)[`"]\.[`"]Session[`"]/i.test(q.sql) && !/"SessionConfiguration"/.test(q.sql));
+  const page = onSession.find((q) => /ORDER BY/i.test(q.sql) && /LIMIT/i.test(q.sql) && !/COUNT\(/i.test(q.sql));
+  const count = onSession.find((q) => /COUNT\(/i.test(q.sql));
+  if (!page || !count) throw new Error(`no page or count statement among:\n${recorded.map((q) => q.sql).join("\n")}`);
+  return { page, count };
+}
