@@ -268,16 +268,16 @@ describe("the help page's examples", () => {
 });
 
 describe("receive-session", () => {
-  it("writes a few MB of binary output byte for byte as the shell on the agent wrote it (sha256)", async () => {
+  it("writes 5 MiB of binary output byte for byte as the shell on the agent wrote it (sha256)", async () => {
     const made = jsonLines((await sh("baton new-session -c Server12 -n Blob --configuration-name ITTasks --json")).stdout);
     const id = made[0].id as string;
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "baton-cli-"));
     const blob = path.join(dir, "blob.bin");
     try {
-      // The shell makes 3 MiB of random bytes and writes them to its terminal in raw mode (no
+      // The shell makes 5 MiB of random bytes and writes them to its terminal in raw mode (no
       // newline translation), between markers (printed in two halves, so the echoed command line
       // does not hold them); the agent's copy is the file it wrote.
-      const script = `head -c 3145728 /dev/urandom > ${blob}; stty raw -echo; printf '%s%s' '<<<BLOB' '-START>>>'; cat ${blob}; printf '%s%s' '<<<BLOB' '-END>>>'; stty sane`;
+      const script = `head -c 5242880 /dev/urandom > ${blob}; stty raw -echo; printf '%s%s' '<<<BLOB' '-START>>>'; cat ${blob}; printf '%s%s' '<<<BLOB' '-END>>>'; stty sane`;
       const ran = await sh(`baton invoke-command --id ${id} --in-disconnected-session --script-block "${script}"`);
       expect(ran.code, ran.stderr).toBe(0);
       await until(async () => (await db.session.findUniqueOrThrow({ where: { id } })).runningCommand === null || null, { what: "command finished", timeoutMs: 60_000 });

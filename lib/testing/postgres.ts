@@ -6,7 +6,12 @@ import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 
-export type TestPostgres = { url: (database?: string) => string; stop: () => void };
+export type TestPostgres = {
+  url: (database?: string) => string;
+  stop: () => void;
+  /** pg_ctl on this cluster's data directory (e.g. ["restart", "-m", "immediate"]); waits for it. */
+  ctl: (args: string[]) => void;
+};
 
 export function findPostgresBin(): string | null {
   const root = "/usr/lib/postgresql";
@@ -48,7 +53,9 @@ export async function startTestPostgres(): Promise<TestPostgres> {
   asPostgres("pg_ctl", ["-D", dataDir, "-l", path.join(dir, "log"), "-o", `-c listen_addresses=127.0.0.1 -p ${port} -k ${dir} -c fsync=off`, "-w", "start"]);
   const psql = path.join(bin, "psql");
   execFileSync(psql, ["-h", "127.0.0.1", "-p", String(port), "-U", "postgres", "-c", "CREATE ROLE baton LOGIN PASSWORD 'baton' CREATEDB"]);
+  const pgctlOptions = ["-o", `-c listen_addresses=127.0.0.1 -p ${port} -k ${dir} -c fsync=off`];
   return {
+    ctl: (args: string[]) => asPostgres("pg_ctl", ["-D", dataDir, "-l", path.join(dir, "log"), "-w", ...args, ...(args[0] === "stop" ? [] : pgctlOptions)]),
     url: (database = "baton") => `postgresql://baton:baton@127.0.0.1:${port}/${database}`,
     stop: () => {
       try {

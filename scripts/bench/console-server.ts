@@ -5,6 +5,7 @@
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import net from "node:net";
+import os from "node:os";
 import path from "node:path";
 
 export type TConsole = {
@@ -80,7 +81,15 @@ export function ensureBuild(root: string): { built: boolean; buildTime: Date } {
   return { built, buildTime: fs.statSync(idFile).mtime };
 }
 
-export async function startConsole({ root, env, timeoutMs = 120_000 }: { root: string; env: Record<string, string>; timeoutMs?: number }): Promise<TConsole> {
+export async function startConsole({ root, env: given, timeoutMs = 120_000 }: { root: string; env: Record<string, string>; timeoutMs?: number }): Promise<TConsole> {
+  // Demo agents outlive their console on purpose (a restart adopts them): a benchmark's fleet is
+  // kept in its own directory, never the developer's data/demo-fleet, and stopped with it.
+  const fleetDir = given.BATON_DEMO_FLEET_DIR ?? fs.mkdtempSync(path.join(os.tmpdir(), "baton-bench-fleet-"));
+  const env: Record<string, string> = { BATON_DEMO_FLEET_RESET: "1", ...given, BATON_DEMO_FLEET_DIR: fleetDir };
+  const stopAgents = async () => {
+    const { stopDemoAgents } = await import("../../lib/fleet/demo-fleet-state");
+    await stopDemoAgents(fleetDir).catch(() => []);
+  };
   const child: ChildProcess = spawn(path.join(root, "node_modules/.bin/tsx"), ["server.ts"], {
     cwd: root,
     env: { ...process.env, ...env },
@@ -109,6 +118,7 @@ export async function startConsole({ root, env, timeoutMs = 120_000 }: { root: s
     // The group may outlive its leader (agents); make sure nothing of it is left.
     signal("SIGKILL");
     if (!done) await exited;
+    await stopAgents();
   };
 
   const baseUrl = `http://127.0.0.1:${env.PORT}`;
