@@ -94,7 +94,7 @@ export async function attachTerminal(config: TCliConfig, session: { id: string; 
     const resize = () => socket.emit("terminal.resize", { sessionId, cols: clamp(stdout.columns, 10, 1000, 80), rows: clamp(stdout.rows, 2, 500, 24) });
 
     let finished = false;
-    const finish = (code: number, message: string) => {
+    const finish = async (code: number, message: string) => {
       if (finished) return;
       finished = true;
       clearTimeout(flushTimer);
@@ -105,7 +105,8 @@ export async function attachTerminal(config: TCliConfig, session: { id: string; 
       stdout.off("resize", resize);
       if (stdin.isTTY) stdin.setRawMode(false);
       stdin.pause();
-      if (socket.connected) socket.emit("terminal.detach", { sessionId });
+      // The console confirms once what this terminal showed is acked on the agent (bounded wait).
+      if (socket.connected) await socket.timeout(5_000).emitWithAck("terminal.detach", { sessionId }).catch(() => undefined);
       socket.close();
       process.stderr.write(`\r\n${message}\n`);
       resolve(code);

@@ -570,11 +570,14 @@ export function attachTerminalRelay(socket: Socket, user: TSessionUser): void {
     }
   };
 
-  socket.on("terminal.detach", (raw: unknown) => {
+  // A client that asks (an ack callback) is answered once the last ack reached the agent, so a
+  // Receive right after leaving does not return what the terminal already showed.
+  socket.on("terminal.detach", (raw: unknown, ack: unknown) => {
     const p = ZDetach.safeParse(raw);
-    if (!p.success) return;
+    if (!p.success) return fail(ack, "Malformed terminal request.");
     const sub = subs.get(p.data.sessionId);
     if (sub) dropSub(p.data.sessionId, sub, "closed the terminal");
+    if (typeof ack === "function") void (sub?.chain ?? Promise.resolve()).then(() => (ack as (r: { ok: true }) => void)({ ok: true }));
   });
 
   socket.on("disconnect", () => {
