@@ -1,7 +1,7 @@
 import { StringDecoder } from "node:string_decoder";
 import { io, type Socket } from "socket.io-client";
 import { CliError, EXIT, type TCliConfig } from "@/lib/cli/client";
-import type { TTerminalNotice, TTerminalOutput } from "@/lib/realtime/terminal-protocol";
+import { noticeLine, unwrittenPart, type TTerminalNotice, type TTerminalOutput } from "@/lib/realtime/terminal-protocol";
 
 // connect-session --attach: the session's terminal in the local one, as `tsh ssh` or
 // `tmux attach` give it. It speaks the browser terminal's socket.io protocol
@@ -58,22 +58,16 @@ export async function attachTerminal(config: TCliConfig, session: { id: string; 
 
   socket.on("terminal.output", (m: TTerminalOutput) => {
     if (m.sessionId !== sessionId) return;
-    let bytes = Buffer.from(m.data);
-    let offset = m.offset;
-    // Each byte once: a replay may overlap live output this terminal already wrote.
-    if (cursor !== null && offset < cursor) {
-      bytes = bytes.subarray(Math.min(bytes.length, cursor - offset));
-      offset = cursor;
-    }
-    if (bytes.length === 0) return;
-    const end = offset + bytes.length;
+    const part = unwrittenPart(cursor, m.offset, Buffer.from(m.data));
+    if (!part) return;
+    const { end } = part;
     cursor = end;
-    stdout.write(bytes, () => {
+    stdout.write(part.data, () => {
       ackTo = Math.max(ackTo, end);
       ackTimer ??= setTimeout(sendAck, ACK_INTERVAL_MS);
     });
   });
-  socket.on("terminal.notice", (m: TTerminalNotice) => m.sessionId === sessionId && stdout.write(`\r\n\x1b[2;3m── ${m.text} ──\x1b[0m\r\n`));
+  socket.on("terminal.notice", (m: TTerminalNotice) => m.sessionId === sessionId && stdout.write(noticeLine(m.text)));
 
   const r = (await socket.timeout(30_000).emitWithAck("terminal.attach", { sessionId, from: null }).catch(() => ({ ok: false, error: "The console did not answer the attach request within 30 s." }))) as TAttachAck;
   if (!r.ok) {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { describeGap, lastLines, startAtLine } from "./terminal-protocol";
+import { describeGap, lastLines, startAtLine, unwrittenPart } from "./terminal-protocol";
 
 const b = (s: string) => Buffer.from(s);
 
@@ -23,5 +23,17 @@ describe("terminal replay helpers", () => {
     expect(describeGap({ from: 0, offset: 1500, droppedBytes: 1000, fresh: false })).toBe(
       "1,000 bytes dropped while disconnected (OutputBufferingMode Drop); 500 bytes older than the retained window: not shown",
     );
+  });
+});
+
+describe("unwrittenPart", () => {
+  const data = new Uint8Array([1, 2, 3, 4]);
+  it("keeps only the bytes past the terminal's cursor, each byte once", () => {
+    expect(unwrittenPart(null, 10, data)).toEqual({ offset: 10, data, end: 14 });
+    expect(unwrittenPart(10, 10, data)).toEqual({ offset: 10, data, end: 14 });
+    const part = unwrittenPart(12, 10, data)!;
+    expect([part.offset, [...part.data], part.end]).toEqual([12, [3, 4], 14]);
+    expect(unwrittenPart(14, 10, data)).toBeNull();
+    expect(unwrittenPart(20, 10, data)).toBeNull();
   });
 });

@@ -68,3 +68,18 @@ export function startAtLine<T extends Uint8Array>(offset: number, data: T): { of
   if (nl < 0) return { offset, data };
   return { offset: offset + nl + 1, data: data.subarray(nl + 1) as T };
 }
+
+/**
+ * Each byte once: the part of `data` (at `offset`) a terminal whose cursor is `cursor` has not
+ * written yet (a replay may overlap live output it already wrote). Null when nothing is new.
+ */
+export function unwrittenPart<T extends Uint8Array>(cursor: number | null, offset: number, data: T): { offset: number; data: T; end: number } | null {
+  if (cursor !== null && offset < cursor) {
+    data = data.subarray(Math.min(data.length, cursor - offset)) as T;
+    offset = cursor;
+  }
+  return data.length === 0 ? null : { offset, data, end: offset + data.length };
+}
+
+/** How a terminal shows a notice (where output is missing): a dimmed line of its own. */
+export const noticeLine = (text: string) => `\r\n\x1b[2;3m── ${text} ──\x1b[0m\r\n`;

@@ -5,7 +5,7 @@ import { Presence } from "@/app/(console)/sessions/[id]/_components/presence";
 import type { TActionFailure } from "@/components/sessions/action-error";
 import { ReasonDialog } from "@/components/sessions/reason-dialog";
 import { acquireSocket, releaseSocket } from "@/lib/realtime/socket-client";
-import { TERMINAL_SCROLLBACK_LINES, type TPresence, type TTerminalNotice, type TTerminalPresence, type TTerminalRefused, type TTerminalWaiting } from "@/lib/realtime/terminal-protocol";
+import { noticeLine, TERMINAL_SCROLLBACK_LINES, unwrittenPart, type TPresence, type TTerminalNotice, type TTerminalPresence, type TTerminalRefused, type TTerminalWaiting } from "@/lib/realtime/terminal-protocol";
 import { ZJoinReason } from "@/lib/sessions/reason";
 import { cn } from "@/lib/utils/cn";
 
@@ -177,17 +177,11 @@ export function TerminalView({
       };
       const onOutput = (m: TOutput) => {
         if (m.sessionId !== sessionId) return;
-        let bytes = m.data instanceof Uint8Array ? m.data : new Uint8Array(m.data);
-        let offset = m.offset;
-        // Each byte once: skip what this terminal already drew (a replay overlapping live output).
-        if (cursor !== null && offset < cursor) {
-          bytes = bytes.subarray(Math.min(bytes.length, cursor - offset));
-          offset = cursor;
-        }
-        if (bytes.length === 0) return;
-        const end = offset + bytes.length;
+        const part = unwrittenPart(cursor, m.offset, m.data instanceof Uint8Array ? m.data : new Uint8Array(m.data));
+        if (!part) return;
+        const { end } = part;
         cursor = end;
-        term.write(bytes, () => {
+        term.write(part.data, () => {
           if (watching) return;
           ackTo = Math.max(ackTo, end);
           noteDrawn(ackTo);
@@ -196,7 +190,7 @@ export function TerminalView({
       };
       const onNotice = (m: TTerminalNotice) => {
         if (m.sessionId !== sessionId) return;
-        term.write(`\r\n\x1b[2;3m── ${m.text} ──\x1b[0m\r\n`);
+        term.write(noticeLine(m.text));
       };
       const onClosed = (m: { sessionId: string; reason: string }) => {
         if (m.sessionId !== sessionId) return;
