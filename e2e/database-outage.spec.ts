@@ -21,6 +21,7 @@ let postgres: TestPostgres;
 let relay: TcpRelay;
 let consoleProc: ChildProcess;
 let logs = "";
+let fleetDir = "";
 
 test.describe.configure({ mode: "serial" });
 
@@ -34,6 +35,9 @@ test.beforeAll(async () => {
   await admin.end();
   relay = await TcpRelay.to(postgres.url());
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "baton-e2e-outage-"));
+  // Its own demo fleet directory: its agents outlive it by design, and must not land in (or
+  // adopt) the developer's data/demo-fleet; afterAll stops them.
+  fleetDir = path.join(dir, "demo-fleet");
   consoleProc = spawn(path.join(ROOT, "node_modules/.bin/tsx"), ["server.ts"], {
     cwd: ROOT,
     env: {
@@ -44,6 +48,7 @@ test.beforeAll(async () => {
       NODE_ENV: "production",
       BATON_DEMO: "1",
       BATON_DEMO_AGENT_PORT: String(PORT + 2004),
+      BATON_DEMO_FLEET_DIR: fleetDir,
       NEXT_TELEMETRY_DISABLED: "1",
       BATON_SECRET: "e2e-outage-secret-not-for-production-0123456789",
       BATON_AUDIT_KEY_FILE: path.join(dir, "audit-keys.json"),
@@ -68,6 +73,11 @@ test.afterAll(async () => {
     const exited = new Promise((r) => consoleProc.once("exit", r));
     consoleProc.kill("SIGTERM");
     await exited;
+  }
+  if (fleetDir) {
+    await new Promise((resolve) =>
+      spawn(path.join(ROOT, "node_modules/.bin/tsx"), ["scripts/demo-stop.ts"], { cwd: ROOT, env: { ...process.env, BATON_DEMO_FLEET_DIR: fleetDir }, stdio: "ignore" }).once("exit", resolve),
+    );
   }
   await relay?.cut();
   postgres?.stop();
