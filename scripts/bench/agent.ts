@@ -6,6 +6,9 @@
  *     relay with the agent's coalescing (scripts/bench/agent-relay.ts, the architecture's floor)
  *     and through the agent's stream, in interleaved rounds (goal: agent >= 0.9 x raw), with
  *     CPU per MB of each process;
+ *  1b. the holder's throughput while a help-desk watcher's stream has stopped reading (its socket
+ *     paused), against the holder alone, interleaved (goal: within 10 %, >= 0.9; issue 10: a slow
+ *     watcher never slows the shell or the holder);
  *  2. reconnect + receive latency for 1 MB of buffered output (goal p95 <= 100 ms);
  *  3. session creation until bash is ready, back to back and spaced 0.3 s apart as users make
  *     them (goal p50 <= 10 ms, p95 <= 20 ms);
@@ -129,9 +132,20 @@ async function relayTrial(relay: { pid: number; port: number }, bytes: number, c
   return { mbps: bytes / 1024 / 1024 / (elapsed / 1000), cpuPerMb: { server: perMb(server, bytes), client: perMb(client, bytes) } };
 }
 
-/** Through the agent: a session attached to this client's stream runs the producer. */
-async function agentTrial(client: AgentClient, stream: AgentStream, agentPid: number, bytes: number, cmd: string): Promise<Trial> {
+/**
+ * Through the agent: a session attached to this client's stream runs the producer. `beforeRun`
+ * (the watcher trial) acts on the new session before the producer starts and returns its undo.
+ */
+async function agentTrial(
+  client: AgentClient,
+  stream: AgentStream,
+  agentPid: number,
+  bytes: number,
+  cmd: string,
+  beforeRun?: (session: { id: number }) => Promise<() => Promise<void>>,
+): Promise<Trial> {
   const s = await client.newSession(user, { name: "Throughput" }, { streamId: stream.id });
+  const undo = beforeRun ? await beforeRun(s) : null;
   let got = 0;
   let on: ((f: { instanceId: string; data: Buffer }) => void) | undefined;
   const a0 = processCpuMs(agentPid);
@@ -153,8 +167,25 @@ async function agentTrial(client: AgentClient, stream: AgentStream, agentPid: nu
     return { mbps: bytes / 1024 / 1024 / (elapsed / 1000), cpuPerMb: { server: perMb(agentCpu, bytes), client: perMb(clientCpu, bytes) } };
   } finally {
     if (on) stream.off("output", on);
+    await undo?.().catch(() => {});
     await client.remove(user, s.id).catch(() => {});
   }
+}
+
+const watcher = { id: "u-bench-helpdesk", name: "Bench Helpdesk", roles: ["helpdesk"] };
+
+/** A help-desk watcher whose stream stops reading (as a frozen browser tab's would). */
+function pausedWatcher(client: AgentClient) {
+  return async (session: { id: number }) => {
+    const watchStream = await client.openStream();
+    await client.watch(watcher, session.id, { streamId: watchStream.id });
+    const socket = (watchStream.ws as unknown as { _socket: import("node:net").Socket })._socket;
+    socket.pause();
+    return async () => {
+      socket.resume();
+      watchStream.terminate();
+    };
+  };
 }
 
 async function startRelay(): Promise<{ proc: ChildProcess; pid: number; port: number }> {
@@ -221,6 +252,7 @@ async function main() {
     console.log(`  throughput trials stopped: ${(err as Error).message}`);
   }
   relay.proc.kill("SIGTERM");
+
   fs.rmSync(input.dir, { recursive: true, force: true });
   const cpuText = (p: Path) => {
     const server = median(trials[p].map((t) => t.cpuPerMb.server));
@@ -246,6 +278,37 @@ async function main() {
   } else {
     results.push({ name: "agent stream throughput / raw PTY", value: "no complete round", goal: `>= ${THROUGHPUT_GOAL}`, met: false });
   }
+
+  // --- 1b. the holder's pace with a paused watcher, against the holder alone ---
+  const watched = { alone: [] as number[], paused: [] as number[], ratios: [] as number[] };
+  try {
+    for (let round = 0; round < ROUNDS; round++) {
+      const pair = {} as { alone: number; paused: number };
+      for (const which of round % 2 === 0 ? (["alone", "paused"] as const) : (["paused", "alone"] as const)) {
+        const what = `holder throughput trial, ${which === "alone" ? "no watcher" : "a paused watcher"} (${mb(THROUGHPUT_BYTES)})`;
+        const t = await bounded(agentTrial(client, stream, agent.proc.pid!, THROUGHPUT_BYTES, cmd, which === "paused" ? pausedWatcher(client) : undefined), what);
+        pair[which] = t.mbps;
+        watched[which].push(t.mbps);
+      }
+      watched.ratios.push(pair.paused / pair.alone);
+      console.log(`  watcher round ${round + 1}: holder alone ${pair.alone.toFixed(1)} MB/s, with a paused watcher ${pair.paused.toFixed(1)} MB/s (${watched.ratios.at(-1)!.toFixed(2)}); load ${load()}`);
+    }
+  } catch (err) {
+    console.log(`  watcher trials stopped: ${(err as Error).message}`);
+  }
+  if (watched.ratios.length > 0) {
+    const ratio = median(watched.ratios);
+    results.push({
+      name: "holder throughput with a paused watcher / holder alone (median of round ratios)",
+      value: `${ratio.toFixed(2)} (${median(watched.paused).toFixed(1)} MB/s)`,
+      goal: ">= 0.9",
+      reference: `holder alone ${median(watched.alone).toFixed(1)} MB/s`,
+      met: ratio >= 0.9,
+    });
+  } else {
+    results.push({ name: "holder throughput with a paused watcher", value: "no complete round", goal: ">= 0.9", met: false });
+  }
+  fs.rmSync(input.dir, { recursive: true, force: true });
 
   // --- 2. reconnect + receive of 1 MB ---
   const ONE_MB = 1_000_000;
