@@ -1,3 +1,6 @@
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
 import { expect, test } from "./fixtures";
 import { blipLiveChannel, expectTerminalAttached, numberedLines, openSessionsList, runCommand, terminal, terminalLines } from "./support/session-page";
 import { disconnectFromRow, newSession, removeSession, rowOf, unique } from "./support/sessions";
@@ -8,6 +11,14 @@ import { disconnectFromRow, newSession, removeSession, rowOf, unique } from "./s
 // Each test lets output run for some seconds while the holder is away: more than the default
 // minute on a shared 2-core machine running the suite with two workers.
 test.describe.configure({ timeout: 120_000 });
+
+// The e2e fleet's agents run on this machine: a command marks its end with a file the test
+// awaits, instead of the test guessing how long the command takes on a busy machine.
+const doneFile = (name: string) => path.join(os.tmpdir(), `baton-e2e-${name}.done`);
+async function commandDone(file: string) {
+  await expect.poll(() => fs.existsSync(file), { timeout: 30_000, message: `the command finished (${file})` }).toBe(true);
+  fs.rmSync(file, { force: true });
+}
 
 const range = (n: number) => Array.from({ length: n }, (_, i) => i + 1);
 
@@ -30,11 +41,12 @@ test("Connect from another browser shows all of what ran while disconnected, onc
   try {
     await first.goto(`/sessions/${id}`);
     await expectTerminalAttached(first);
-    await runCommand(first, "for i in $(seq 1 40); do echo tick $i; sleep 0.1; done");
+    const done = doneFile(name);
+    await runCommand(first, `for i in $(seq 1 40); do echo tick $i; sleep 0.1; done; touch ${done}`);
     await openSessionsList(first);
     await disconnectFromRow(first, rowOf(first, id), label);
     // The loop finishes while nobody is attached.
-    await first.waitForTimeout(4500);
+    await commandDone(done);
 
     const second = await pageAs("technician");
     await openSessionsList(second);
@@ -59,10 +71,11 @@ test("output printed while the holder is on another page is there when they come
   try {
     await tech.goto(`/sessions/${id}`);
     await expectTerminalAttached(tech);
-    await runCommand(tech, "echo before; sleep 1; for i in $(seq 1 20); do echo w $i; sleep 0.2; done");
+    const done = doneFile(name);
+    await runCommand(tech, `echo before; sleep 1; for i in $(seq 1 20); do echo w $i; sleep 0.2; done; touch ${done}`);
     await expect.poll(() => terminalLines(tech), { timeout: 20_000 }).toContain("before");
     await openSessionsList(tech);
-    await tech.waitForTimeout(5500);
+    await commandDone(done);
     await tech.goto(`/sessions/${id}`);
     await expectTerminalAttached(tech);
     await expect.poll(() => numberedLines(tech, "w"), { timeout: 20_000 }).toEqual(range(20));
@@ -84,10 +97,15 @@ test("lines printed between leaving the terminal and disconnecting from the list
     await expectTerminalAttached(tech);
     await runCommand(tech, "echo seen-line");
     await expect.poll(() => terminalLines(tech), { timeout: 20_000 }).toContain("seen-line");
-    // The next lines come after the holder has left the terminal for the list.
-    await runCommand(tech, "sleep 2; for i in $(seq 1 5); do echo later $i; done");
+    // The next lines come after the holder has left the terminal for the list: the command
+    // waits for a file this test creates once the list is open (the e2e fleet's agents run on
+    // this machine), and marks with another file that it printed them; no guessing at timings.
+    const gate = path.join(os.tmpdir(), `baton-e2e-${name}`);
+    await runCommand(tech, `while [ ! -e ${gate}.go ]; do sleep 0.1; done; for i in $(seq 1 5); do echo later $i; done; touch ${gate}.done`);
     await openSessionsList(tech);
-    await tech.waitForTimeout(3500);
+    fs.writeFileSync(`${gate}.go`, "");
+    await commandDone(`${gate}.done`);
+    fs.rmSync(`${gate}.go`, { force: true });
     await disconnectFromRow(tech, rowOf(tech, id), label);
     await rowOf(tech, id).getByRole("button", { name: `Receive ${label}` }).click();
     const dialog = tech.getByRole("dialog", { name: `Output received from ${label}` });

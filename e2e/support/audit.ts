@@ -27,14 +27,16 @@ export async function filterAudit(page: Page, filters: TAuditFilterInput) {
   ] as const;
   for (const [key, label] of texts) if (filters[key]) await form.getByLabel(label, { exact: true }).fill(filters[key]!);
   await form.getByRole("button", { name: "Apply" }).click();
-  for (const [key] of texts) if (filters[key]) await expect(page).toHaveURL(inUrl(key, filters[key]!));
+  // A navigation: on a busy machine (two workers, agents and the console on two cores) it can take
+  // longer than the default 10 s.
+  for (const [key] of texts) if (filters[key]) await expect(page).toHaveURL(inUrl(key, filters[key]!), { timeout: 30_000 });
   for (const [key, label] of [
     ["action", "Action"],
     ["outcome", "Outcome"],
   ] as const) {
     if (!filters[key]) continue;
     await form.getByLabel(label, { exact: true }).selectOption(filters[key]!);
-    await expect(page).toHaveURL(inUrl(key, filters[key]!));
+    await expect(page).toHaveURL(inUrl(key, filters[key]!), { timeout: 30_000 });
   }
   for (const [key, value] of Object.entries(filters)) if (value) await expect(page).toHaveURL(inUrl(key, value));
   // Not the previous filters' rows kept on screen while the new ones load.
