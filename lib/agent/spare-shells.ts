@@ -166,6 +166,7 @@ export class SpareShells {
   }
 
   private discard(held: Held): void {
+    for (const sub of held.subs) sub.dispose();
     try {
       held.proc.kill("SIGKILL");
     } catch {
