@@ -125,9 +125,10 @@ describe("spare shells in a burst of creations", () => {
     await until(async () => spareShellPids(agent, await livePids(), ROOMY_MB).length === 2 || null, { what: "two spares after the burst" });
     // Each session is its own shell at its prompt, and a spare is none of them.
     for (const s of burst) expect((await runAndCollect(agent, alice, s.id, "echo ok-$$")).output).toBe(`ok-${s.pid}\r\n`);
-    // Another burst adopts the two spares and starts no more than two again.
+    // Another burst adopts the two spares (none of them is a session already) and starts no more than two again.
     const more = await Promise.all([4, 5, 6].map((i) => agent.client.newSession(alice, { name: `R${i}`, configurationName: "Roomy" })));
-    await until(async () => spareShellPids(agent, await livePids(), ROOMY_MB).length === 2 || null, { what: "two spares after the second burst" });
+    expect(new Set([...pids, ...more.map((s) => s.pid!)]).size).toBe(7);
+    await until(async () => spareShellPids(agent, await livePids(), ROOMY_MB).length >= 1 || null, { what: "a spare after the second burst" });
     expect(spareShellPids(agent, await livePids(), ROOMY_MB).length).toBeLessThanOrEqual(2);
     for (const s of [first, ...burst, ...more]) await agent.client.remove(alice, s.id);
   }, 60_000);
