@@ -595,11 +595,17 @@ export class SessionManager {
     t.unref();
   }
 
-  /** The next session of this configuration gets a spare shell, started once this request is answered. */
+  /**
+   * The next session of this configuration gets a spare shell, started once this request is
+   * answered; a second one (in a burst, spare-shells.ts) on a later turn of the event loop, so
+   * a request that came in meanwhile is served between the two forks.
+   */
   private refillSpare(configName: string): void {
     setImmediate(() => {
       const config = this.configs.get(configName.toLowerCase());
-      if (config && !this.shuttingDown) this.spares.refill(config);
+      if (!config || this.shuttingDown) return;
+      const live = [...this.sessions.values()].filter((s) => s.live && s.configurationName === config.name).length;
+      if (this.spares.refill(config, config.maxShells - live)) this.refillSpare(configName);
     });
   }
 

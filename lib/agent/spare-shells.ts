@@ -58,42 +58,75 @@ export type TSpareShell = {
   early: Buffer[];
 };
 
-type Held = TSpareShell & { limits: string; exited: boolean; subs: pty.IDisposable[] };
+type Held = TSpareShell & { limits: string; exited: boolean; ready: boolean; subs: pty.IDisposable[] };
+
+/** Spares kept per configuration while its sessions come faster than a shell starts. */
+export const MAX_SPARES_PER_CONFIGURATION = 2;
 
 /**
- * One spare shell per configuration that has been used. Moving a process into a cgroup takes
- * the kernel's cgroup threadgroup lock for writing, which after an idle moment waits for an RCU
+ * Spare shells per configuration that has been used. Moving a process into a cgroup takes the
+ * kernel's cgroup threadgroup lock for writing, which after an idle moment waits for an RCU
  * grace period (11-16 ms here, longer than the rest of a session's start). A spare's launcher
  * pays that while nobody waits; the next session of that configuration adopts it and starts in
  * a few milliseconds. Isolation is unchanged: the spare ran the same launcher (descriptors closed,
  * cgroups joined, RLIMIT_AS set) under the same limits, checked again when it is adopted.
+ *
+ * One spare per configuration while sessions come spaced out. When a session finds no spare at
+ * its prompt (creations back to back: the one started after the previous session is still
+ * starting), the configuration keeps two, so the next session adopts a shell started two
+ * creations ago, at its prompt by then; it goes back to one once a session finds a spare to
+ * spare. A session takes a spare at its prompt first, else the oldest still starting: waiting for
+ * a shell already part way through its start beats starting one (measured, docs/benchmarks.md).
+ * Spares are nobody's sessions: quotas count sessions only, and a spare is ended, never adopted,
+ * when its configuration's limits have changed since it started.
  */
 export class SpareShells {
-  private readonly spares = new Map<string, Held>();
+  /** Per configuration, oldest first. */
+  private readonly spares = new Map<string, Held[]>();
+  /** Configurations whose sessions came faster than a spare starts: they keep two. */
+  private readonly bursting = new Set<string>();
   private seq = 0;
   private closed = false;
 
   constructor(private readonly opts: { log: Logger; limits: LimitsController; rcPath: string; computerName: string }) {}
 
-  /** The configuration's spare, if one is ready under its current limits; the caller owns it from now on. */
+  /** A spare of the configuration under its current limits (at its prompt if one is); the caller owns it from now on. */
   take(config: TSessionConfiguration): TSpareShell | null {
     const key = config.name.toLowerCase();
-    const held = this.spares.get(key);
-    if (!held) return null;
-    this.spares.delete(key);
-    for (const sub of held.subs) sub.dispose();
-    if (held.exited || held.limits !== limitsKey(config)) {
-      this.discard(held);
-      return null;
+    const list = this.spares.get(key);
+    // No session of this configuration yet: its first starts its own shell.
+    if (!list) return null;
+    for (const stale of list.filter((h) => h.exited || h.limits !== limitsKey(config))) {
+      list.splice(list.indexOf(stale), 1);
+      this.discard(stale);
     }
+    const held = list.find((h) => h.ready) ?? list[0];
+    // None at its prompt (or none left): sessions come faster than a shell starts.
+    if (!held?.ready) this.bursting.add(key);
+    else if (list.some((h) => h !== held && h.ready)) this.bursting.delete(key);
+    if (!held) return null;
+    list.splice(list.indexOf(held), 1);
+    for (const sub of held.subs) sub.dispose();
     const { proc, cgroups, nonce, instanceId, early } = held;
     return { proc, cgroups, nonce, instanceId, early };
   }
 
-  /** Starts a spare for the configuration unless it has one (called once its session is up, off the critical path). */
-  refill(config: TSessionConfiguration): void {
+  /** How many spares the configuration keeps now: one, two in a burst when it has room for two more sessions. */
+  private target(config: TSessionConfiguration, room: number): number {
+    return this.bursting.has(config.name.toLowerCase()) ? Math.max(1, Math.min(MAX_SPARES_PER_CONFIGURATION, room)) : 1;
+  }
+
+  /**
+   * Starts one spare for the configuration if it holds fewer than `target` (called once its
+   * session is up, off the critical path). True when it wants another (start it on a later turn
+   * of the event loop: starting a shell forks the agent, which holds the loop).
+   */
+  refill(config: TSessionConfiguration, room: number): boolean {
     const key = config.name.toLowerCase();
-    if (this.closed || this.spares.has(key)) return;
+    const list = this.spares.get(key) ?? [];
+    this.spares.set(key, list);
+    const target = this.target(config, room);
+    if (this.closed || list.length >= target) return false;
     const nonce = crypto.randomBytes(12).toString("hex");
     const instanceId = crypto.randomUUID();
     // `s0<n>`: a session id never starts with 0, so a spare's cgroups never take a session's name
@@ -103,29 +136,37 @@ export class SpareShells {
       started = spawnShell({ ...this.opts, cgroupKey: `0${++this.seq}`, config, nonce, instanceId, cols: 120, rows: 30 });
     } catch (err) {
       this.opts.log.warn({ err, configuration: config.name }, "could not start a spare shell");
-      return;
+      return false;
     }
-    const held: Held = { ...started, nonce, instanceId, early: [], limits: limitsKey(config), exited: false, subs: [] };
+    const held: Held = { ...started, nonce, instanceId, early: [], limits: limitsKey(config), exited: false, ready: false, subs: [] };
+    // At its prompt once its first end marker (PROMPT_COMMAND's) is out; it may straddle reads.
+    const firstMarker = Buffer.from(`\x1b]777;${nonce};E;`);
     held.subs.push(
-      started.proc.onData((d) => held.early.push(d as unknown as Buffer)),
+      started.proc.onData((d) => {
+        held.early.push(d as unknown as Buffer);
+        if (!held.ready && Buffer.concat(held.early).includes(firstMarker)) held.ready = true;
+      }),
       started.proc.onExit(() => {
         held.exited = true;
-        if (this.spares.get(key) === held) this.spares.delete(key);
+        const at = list.indexOf(held);
+        if (at !== -1) list.splice(at, 1);
         for (const sub of held.subs) sub.dispose();
         this.opts.limits.removeForSession(held.cgroups);
       }),
     );
-    this.spares.set(key, held);
+    list.push(held);
+    return list.length < target;
   }
 
   /** Ends every spare (agent shutdown) and starts no more. */
   close(): void {
     this.closed = true;
-    for (const held of this.spares.values()) this.discard(held);
+    for (const list of this.spares.values()) for (const held of list) this.discard(held);
     this.spares.clear();
   }
 
   private discard(held: Held): void {
+    for (const sub of held.subs) sub.dispose();
     try {
       held.proc.kill("SIGKILL");
     } catch {
