@@ -73,11 +73,14 @@ export async function auditRows(page: Page): Promise<TAuditRowText[]> {
   );
 }
 
-/** The verify badge's verdict on the whole chain. */
+/** The verify badge's routine check (since the newest checkpoint), then its full verify of the whole chain. */
 export async function expectChainIntact(page: Page) {
   const badge = page.getByTestId("verify-badge");
   await expect(badge).toHaveAttribute("data-state", "intact", { timeout: 60_000 });
-  await expect(badge).toContainText(/Chain intact: [\d,]+ events/);
+  await expect(badge).toContainText(/Chain intact since checkpoint \d+: [\d,]+ events? from #[\d,]+ on/);
+  await badge.getByRole("button", { name: "Full verify" }).click();
+  await expect(badge).toContainText(/Chain intact: [\d,]+ events/, { timeout: 60_000 });
+  await expect(badge).toHaveAttribute("data-state", "intact");
 }
 
 export const timeline = (page: Page) => page.getByRole("list", { name: "Session timeline" });

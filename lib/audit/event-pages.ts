@@ -33,7 +33,12 @@ function storedDate(v: unknown): Date {
 }
 
 type TRaw = Omit<TChainRow, "at" | "seq"> & { seq: number | bigint; at: unknown };
-const toRow = (r: TRaw): TChainRow => ({ ...r, seq: Number(r.seq), at: storedDate(r.at) });
+/** In place: one object per row matters at a million rows (the collector was a third of the time). */
+function toRow(r: TRaw): TChainRow {
+  r.seq = Number(r.seq);
+  r.at = storedDate(r.at);
+  return r as TChainRow;
+}
 
 export async function openEventPages(url = env().DATABASE_URL): Promise<TEventPages> {
   if (isPostgresUrl(url)) {
