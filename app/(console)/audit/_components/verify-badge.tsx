@@ -49,7 +49,7 @@ export function VerifyBadge() {
         <p className="text-xs text-slate-600">
           {data && verdict
             ? [
-                `${data.since ? `Checkpoint signatures and links checked, then checkpoint ${data.since.checkpoint}'s event and every later one re-hashed with its MAC and links` : "Every event re-hashed, its MAC and links checked against the signed checkpoints"}, ${utc(data.checkedAt)} UTC, in ${(data.durationMs / 1000).toFixed(1)} s.`,
+                `${data.since ? `Checkpoint signatures and links checked, then checkpoint ${data.since.checkpoint}'s event and every later one re-hashed with its MAC and links` : "Every event re-hashed, its MAC and links checked against the signed checkpoints"}, ${utc(data.checkedAt)} UTC, in ${data.durationMs < 1000 ? `${data.durationMs} ms` : `${(data.durationMs / 1000).toFixed(1)} s`}.`,
                 ...verdict.details,
                 ...(since ? [`${count(since)} event${since === 1 ? "" : "s"} appended since.`] : []),
               ].join(" ")
