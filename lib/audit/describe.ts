@@ -9,11 +9,19 @@ const when = (iso: string) => `${iso.replace("T", " ").slice(0, 19)} UTC`;
 
 export function describeVerification(r: TVerifyResult): { headline: string; details: string[] } {
   const headline = r.ok
-    ? `Chain intact: ${plural(r.count, "event")}`
+    ? r.since
+      ? `Chain intact since checkpoint ${r.since.checkpoint}: ${plural(r.count, "event")} from #${n(r.since.seq)} on`
+      : `Chain intact: ${plural(r.count, "event")}`
     : r.brokenAt !== null
       ? `Chain broken at #${r.brokenAt}: ${r.reason}`
       : `Checkpoints broken: ${r.reason}`;
   const details: string[] = [];
+  // A routine check must never read as a full one.
+  if (r.since) {
+    details.push(
+      `Routine check since checkpoint ${r.since.checkpoint}, not a full verify: events before #${n(r.since.seq)} were not re-read; they are covered by the signed checkpoints and the last full verify.`,
+    );
+  }
   if (!r.ok) details.push(`${plural(r.count, "event")} verified before the problem.`);
   details.push(
     r.lastCheckpoint

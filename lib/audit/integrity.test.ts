@@ -303,9 +303,110 @@ describe("npm run audit:verify", { timeout: 120_000 }, () => {
     }
   });
 
+  it("runs the routine check with --since-checkpoint and says it is one; --help explains both", () => {
+    const quick = runVerifyScript(["--since-checkpoint"]);
+    expect(quick.code).toBe(0);
+    expect(quick.out).toMatch(/^audit trail intact since checkpoint 2: 1 event from #10 on verified in [\d.]+ s; head [0-9a-f]{16}…$/m);
+    expect(quick.out).toContain("Routine check since checkpoint 2, not a full verify");
+    const help = runVerifyScript(["--help"]);
+    expect(help.code).toBe(0);
+    expect(help.out).toContain("--since-checkpoint   the routine check");
+    expect(help.out).toContain("Default: the full walk from the first event.");
+  });
+
   it("exits 2 with a clear message for an unreadable public key", () => {
     const r = runVerifyScript(["--public-key", "/nonexistent.pem"]);
     expect(r.code).toBe(2);
     expect(r.out).toContain("audit verify failed: public key /nonexistent.pem cannot be read");
+  });
+});
+
+// The routine check: the checkpoints among themselves, the newest checkpoint's own event, then
+// only the events after it. The beforeEach trail has checkpoint 2 over #10.
+describe("audit integrity: verify since the last checkpoint", () => {
+  const quick = (o: Parameters<typeof verifyAuditChain>[0] = {}) => verifyAuditChain({ ...o, mode: "since-checkpoint" });
+
+  it("walks only the newest checkpoint's event and those after it, and says it is not a full verify", async () => {
+    await append(3, 11);
+    const r = await quick();
+    expect(r).toMatchObject({ ok: true, mode: "since-checkpoint", since: { checkpoint: 2, seq: 10 }, count: 4, checkpoints: 2, unanchored: 3, macsChecked: true });
+    const { headline, details } = describeVerification(r);
+    expect(headline).toBe("Chain intact since checkpoint 2: 4 events from #10 on");
+    expect(details[0]).toBe("Routine check since checkpoint 2, not a full verify: events before #10 were not re-read; they are covered by the signed checkpoints and the last full verify.");
+    expect(await verifyAuditChain()).toMatchObject({ ok: true, mode: "full", since: null, count: 13 });
+    expect(await quick(auditorOptions().options)).toMatchObject({ ok: true, count: 4, macsChecked: false });
+  });
+
+  it("catches an edit after the checkpoint (the MAC with the key; without it, the checkpoint's event re-hashed)", async () => {
+    await append(2, 11);
+    const d = raw();
+    d.prepare(`UPDATE "AuditEvent" SET outcome = 'refused' WHERE seq = 12`).run();
+    d.close();
+    expect(await quick()).toMatchObject({ ok: false, brokenAt: 12, reason: "event #12 was modified (its content no longer matches its hash)" });
+    const d2 = raw();
+    rehashFrom(d2, 12);
+    d2.close();
+    expect(await quick()).toMatchObject({ ok: false, brokenAt: 12, reason: expect.stringContaining("MAC does not match") });
+    // Re-hashing from before the checkpoint changes the checkpoint's own event: caught without the key.
+    const d3 = raw();
+    d3.prepare(`UPDATE "AuditEvent" SET outcome = 'refused' WHERE seq = 9`).run();
+    rehashFrom(d3, 9);
+    d3.close();
+    expect(await quick(auditorOptions().options)).toMatchObject({ ok: false, brokenAt: 10, checkpoint: 2, reason: expect.stringContaining("the chain was re-hashed: event #10 does not match checkpoint 2") });
+  });
+
+  it("by design does not re-read an edit before the checkpoint that leaves the hashes alone; the full verify names it", async () => {
+    const d = raw();
+    d.prepare(`UPDATE "AuditEvent" SET outcome = 'refused' WHERE seq = 7`).run();
+    d.close();
+    expect(await quick()).toMatchObject({ ok: true, since: { checkpoint: 2, seq: 10 }, count: 1 });
+    expect(await verifyAuditChain()).toMatchObject({ ok: false, brokenAt: 7, reason: "event #7 was modified (its content no longer matches its hash)" });
+  });
+
+  it("names a tail cut off before the newest checkpoint", async () => {
+    const d = raw();
+    d.prepare(`DELETE FROM "AuditEvent" WHERE seq > 7`).run();
+    d.close();
+    expect(await quick()).toMatchObject({
+      ok: false,
+      brokenAt: 8,
+      checkpoint: 2,
+      reason: expect.stringMatching(/^the newest 3 events are missing since checkpoint 2: it covers the trail up to #10 \(signed .+\), which now ends at #7$/),
+    });
+  });
+
+  it("names the newest checkpoint's own event deleted from under later events", async () => {
+    await append(2, 11);
+    const d = raw();
+    d.prepare(`DELETE FROM "AuditEvent" WHERE seq = 10`).run();
+    d.close();
+    expect(await quick()).toMatchObject({ ok: false, brokenAt: 10, checkpoint: 2, reason: expect.stringMatching(/^event #10 is missing: checkpoint 2 \(signed .+\) covers the trail up to it$/) });
+  });
+
+  it("refuses a forged or unsigned newest checkpoint before reading any event", async () => {
+    await append(2, 11);
+    const d = raw();
+    d.prepare(`UPDATE "AuditEvent" SET outcome = 'refused' WHERE seq = 11`).run();
+    rehashFrom(d, 11);
+    const head = d.prepare(`SELECT hash FROM "AuditEvent" WHERE seq = 12`).get() as { hash: string };
+    d.close();
+    const { privateKey, publicKey } = generateKeyPairSync("ed25519");
+    const forged = signCheckpoint({ ...readCp(2), index: 3, seq: 12, headHash: head.hash, keyId: auditKeyId(publicKey), signature: undefined } as never, privateKey);
+    fs.writeFileSync(path.join(checkpointDir, checkpointFileName(3)), JSON.stringify(forged));
+    expect(await quick(auditorOptions().options)).toMatchObject({
+      ok: false,
+      brokenAt: null,
+      checkpoint: 3,
+      count: 0,
+      reason: `checkpoint 3 is signed by key ${auditKeyId(publicKey)}, which is not among the trusted public keys`,
+    });
+    const { signature: _, ...unsigned } = forged;
+    fs.writeFileSync(path.join(checkpointDir, checkpointFileName(3)), JSON.stringify(unsigned));
+    expect(await quick()).toMatchObject({ ok: false, brokenAt: null, checkpoint: 3, reason: "checkpoint 3 (checkpoint-0000000003.json) is not a readable checkpoint file" });
+  });
+
+  it("walks from genesis when there is no checkpoint yet", async () => {
+    fs.rmSync(checkpointDir, { recursive: true, force: true });
+    expect(await quick()).toMatchObject({ ok: true, mode: "since-checkpoint", since: null, count: 10, checkpoints: 0 });
   });
 });

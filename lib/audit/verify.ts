@@ -1,11 +1,22 @@
 import type { KeyObject } from "node:crypto";
 import { db } from "@/lib/db/client";
+import { openEventPages } from "@/lib/audit/event-pages";
 import { auditPaths, env } from "@/lib/env";
 import { eventHash, GENESIS_HASH, macMatches } from "@/lib/audit/chain";
 import { checkCheckpoints, readCheckpoints, type TCheckpoint } from "@/lib/audit/checkpoint-file";
 import { readAuditKeyring } from "@/lib/audit/keys";
 
+export type TVerifyMode = "full" | "since-checkpoint";
+
 export type TVerifySummary = {
+  /**
+   * "full": every event from genesis. "since-checkpoint": the checkpoints among themselves, then
+   * only the newest checkpoint's own event and the events after it; what lies before is vouched
+   * for by the signed checkpoints and by the last full verify, not by this run.
+   */
+  mode: TVerifyMode;
+  /** The newest checkpoint a since-checkpoint run started from; null when the walk began at genesis. */
+  since: { checkpoint: number; seq: number } | null;
   /** Events checked before the verdict. */
   count: number;
   headHash: string;
@@ -23,6 +34,8 @@ export type TVerifyResult =
   | ({ ok: false; brokenAt: number | null; checkpoint: number | null; reason: string } & TVerifySummary);
 
 export type TVerifyOptions = {
+  /** Default "full". "since-checkpoint" is the routine check; with no checkpoint yet it walks from genesis. */
+  mode?: TVerifyMode;
   pageSize?: number;
   /** HMAC keys by id; null verifies without secrets (an auditor's run). Default: the console's keyring. */
   hmacKeys?: Map<string, Buffer> | null;
@@ -50,7 +63,8 @@ export async function verifyRange(o: {
   checkpointsBySeq?: Map<number, TCheckpoint[]>;
   pageSize?: number;
 }): Promise<TRangeResult> {
-  const pageSize = o.pageSize ?? 5000;
+  // Small pages: rows that die young are cheap to collect (5,000-row pages cost a third more CPU).
+  const pageSize = o.pageSize ?? 1000;
   let prevHash = o.from.hash;
   let expectedSeq = o.from.seq + 1;
   let count = 0;
@@ -60,59 +74,71 @@ export async function verifyRange(o: {
   let anchoredThrough = o.from.seq;
   let lastAt: Date | null = null;
   const done = (failure: TFailure | null): TRangeResult => ({ failure, count, headSeq: expectedSeq - 1, headHash: prevHash, legacy, lastLegacy, lastAt });
-  for (;;) {
-    const rows = await db.auditEvent.findMany({
-      where: { seq: o.through === undefined ? { gte: expectedSeq } : { gte: expectedSeq, lte: o.through } },
-      orderBy: { seq: "asc" },
-      take: pageSize,
-    });
-    if (rows.length === 0) return done(null);
-    for (const row of rows) {
-      const at = (reason: string, checkpoint: number | null = null) => done({ brokenAt: row.seq, checkpoint, reason });
-      if (row.seq !== expectedSeq) {
-        return done({ brokenAt: expectedSeq, checkpoint: null, reason: `event #${expectedSeq} is missing (next present is #${row.seq})` });
-      }
-      if (row.prevHash !== prevHash) return at(`event #${row.seq} does not follow event #${row.seq - 1} (prevHash differs)`);
-      if (eventHash(prevHash, row) !== row.hash) return at(`event #${row.seq} was modified (its content no longer matches its hash)`);
-      if (row.keyId === null || row.mac === null) {
-        if (row.keyId !== null || row.mac !== null) return at(`event #${row.seq} was modified (it has a key id or a MAC, not both)`);
-        if (firstKeyed !== null) return at(`event #${row.seq} carries no MAC although event #${firstKeyed} before it does: its MAC was stripped`);
-        if (o.legacyThrough !== null && row.seq > o.legacyThrough) {
-          return at(`event #${row.seq} carries no MAC, but the signed checkpoints say every event after #${o.legacyThrough} has one: its MAC was stripped`);
+  const pages = await openEventPages();
+  try {
+    // The next page is asked for before this one is hashed, so PostgreSQL reads while we hash.
+    let next = pages.read({ from: expectedSeq, through: o.through, limit: pageSize });
+    for (;;) {
+      const rows = await next;
+      if (rows.length === 0) return done(null);
+      next = pages.read({ from: rows[rows.length - 1].seq + 1, through: o.through, limit: pageSize });
+      // A verdict before the prefetched page is read leaves its promise unawaited.
+      next.catch(() => undefined);
+      for (const row of rows) {
+        const at = (reason: string, checkpoint: number | null = null) => done({ brokenAt: row.seq, checkpoint, reason });
+        if (row.seq !== expectedSeq) {
+          return done({ brokenAt: expectedSeq, checkpoint: null, reason: `event #${expectedSeq} is missing (next present is #${row.seq})` });
         }
-        legacy++;
-        lastLegacy = row.seq;
-      } else {
-        firstKeyed ??= row.seq;
-        if (o.hmacKeys) {
-          const key = o.hmacKeys.get(row.keyId);
-          if (!key) return at(`event #${row.seq} names audit key ${row.keyId}, which is not in the keyring`);
-          if (!macMatches(key, row.keyId, row.hash, row.mac)) {
-            return at(`event #${row.seq}'s MAC does not match: it was changed and re-hashed by someone without the audit key`);
+        if (row.prevHash !== prevHash) return at(`event #${row.seq} does not follow event #${row.seq - 1} (prevHash differs)`);
+        if (eventHash(prevHash, row) !== row.hash) return at(`event #${row.seq} was modified (its content no longer matches its hash)`);
+        if (row.keyId === null || row.mac === null) {
+          if (row.keyId !== null || row.mac !== null) return at(`event #${row.seq} was modified (it has a key id or a MAC, not both)`);
+          if (firstKeyed !== null) return at(`event #${row.seq} carries no MAC although event #${firstKeyed} before it does: its MAC was stripped`);
+          if (o.legacyThrough !== null && row.seq > o.legacyThrough) {
+            return at(`event #${row.seq} carries no MAC, but the signed checkpoints say every event after #${o.legacyThrough} has one: its MAC was stripped`);
+          }
+          legacy++;
+          lastLegacy = row.seq;
+        } else {
+          firstKeyed ??= row.seq;
+          if (o.hmacKeys) {
+            const key = o.hmacKeys.get(row.keyId);
+            if (!key) return at(`event #${row.seq} names audit key ${row.keyId}, which is not in the keyring`);
+            if (!macMatches(key, row.keyId, row.hash, row.mac)) {
+              return at(`event #${row.seq}'s MAC does not match: it was changed and re-hashed by someone without the audit key`);
+            }
           }
         }
-      }
-      for (const c of o.checkpointsBySeq?.get(row.seq) ?? []) {
-        if (c.headHash !== row.hash) {
-          const span = anchoredThrough + 1 === row.seq ? `event #${row.seq}` : `events #${anchoredThrough + 1}–#${row.seq}`;
-          return at(`the chain was re-hashed: event #${row.seq} does not match checkpoint ${c.index} (signed ${c.at}); the change lies in ${span}`, c.index);
+        for (const c of o.checkpointsBySeq?.get(row.seq) ?? []) {
+          if (c.headHash !== row.hash) {
+            const span = anchoredThrough + 1 === row.seq ? `event #${row.seq}` : `events #${anchoredThrough + 1}–#${row.seq}`;
+            return at(`the chain was re-hashed: event #${row.seq} does not match checkpoint ${c.index} (signed ${c.at}); the change lies in ${span}`, c.index);
+          }
+          anchoredThrough = row.seq;
         }
-        anchoredThrough = row.seq;
+        prevHash = row.hash;
+        lastAt = row.at;
+        expectedSeq++;
+        count++;
       }
-      prevHash = row.hash;
-      lastAt = row.at;
-      expectedSeq++;
-      count++;
     }
+  } finally {
+    await pages.close();
   }
 }
 
 /**
- * Verifies the whole trail: first the checkpoints among themselves (signatures, numbering,
- * links), then every event against its predecessor, its MAC and the checkpoints, and finally
- * that the trail still reaches the newest checkpoint (nothing cut off its end).
+ * Verifies the trail: first the checkpoints among themselves (signatures, numbering, links),
+ * then the events against their predecessors, their MACs and the checkpoints, and finally that
+ * the trail still reaches the newest checkpoint (nothing cut off its end).
+ *
+ * mode "full" (the default) walks every event from genesis. mode "since-checkpoint" starts at
+ * the newest checkpoint: the event it covers must still carry the signed head hash (and its own
+ * content, MAC and link), and every later event must follow it; an edit before that checkpoint
+ * is left to the full verify, which is what the signed checkpoints and MACs are there for.
  */
 export async function verifyAuditChain(options: TVerifyOptions = {}): Promise<TVerifyResult> {
+  const mode = options.mode ?? "full";
   const needsKeyring = options.hmacKeys === undefined || options.trusted === undefined;
   const keyring = needsKeyring ? readAuditKeyring(auditPaths(env()).keyFile) : null;
   const hmacKeys = options.hmacKeys !== undefined ? options.hmacKeys : keyring ? new Map([...keyring.keys].map(([id, k]) => [id, k.hmac])) : null;
@@ -121,6 +147,8 @@ export async function verifyAuditChain(options: TVerifyOptions = {}): Promise<TV
 
   const last = read.checkpoints.at(-1) ?? null;
   const summary: TVerifySummary = {
+    mode,
+    since: mode === "since-checkpoint" && last ? { checkpoint: last.index, seq: last.seq } : null,
     count: 0,
     headHash: GENESIS_HASH,
     macsChecked: hmacKeys !== null,
@@ -132,26 +160,35 @@ export async function verifyAuditChain(options: TVerifyOptions = {}): Promise<TV
   const fileProblem = read.problem ?? checkCheckpoints(read.checkpoints, trusted);
   if (fileProblem) return { ok: false, ...summary, brokenAt: null, checkpoint: fileProblem.index, reason: fileProblem.reason };
 
+  const legacyThrough = read.checkpoints[0]?.legacyThrough ?? null;
+  let from = { seq: 0, hash: GENESIS_HASH };
   const bySeq = new Map<number, TCheckpoint[]>();
-  for (const c of read.checkpoints) bySeq.set(c.seq, [...(bySeq.get(c.seq) ?? []), c]);
-  const r = await verifyRange({
-    from: { seq: 0, hash: GENESIS_HASH },
-    hmacKeys,
-    legacyThrough: read.checkpoints[0]?.legacyThrough ?? null,
-    checkpointsBySeq: bySeq,
-    pageSize: options.pageSize,
-  });
+  if (summary.since && last && last.seq > 0) {
+    // One row: the newest checkpoint's own event. The walk re-checks it (content, MAC, the signed
+    // head hash) from its stored predecessor link, then follows the chain to the end.
+    const anchor = await db.auditEvent.findUnique({ where: { seq: last.seq }, select: { prevHash: true } });
+    if (!anchor) {
+      const head = (await db.auditEvent.findFirst({ orderBy: { seq: "desc" }, select: { seq: true } }))?.seq ?? 0;
+      if (head < last.seq) return { ok: false, ...summary, ...cutSince(last, head) };
+      return { ok: false, ...summary, brokenAt: last.seq, checkpoint: last.index, reason: `event #${last.seq} is missing: checkpoint ${last.index} (signed ${last.at}) covers the trail up to it` };
+    }
+    from = { seq: last.seq - 1, hash: anchor.prevHash };
+    bySeq.set(last.seq, [last]);
+  } else {
+    for (const c of read.checkpoints) bySeq.set(c.seq, [...(bySeq.get(c.seq) ?? []), c]);
+  }
+  const r = await verifyRange({ from, hmacKeys, legacyThrough, checkpointsBySeq: bySeq, pageSize: options.pageSize });
   const result = { ...summary, count: r.count, headHash: r.headHash, legacy: r.legacy, unanchored: Math.max(0, r.headSeq - (last?.seq ?? 0)) };
   if (r.failure) return { ok: false, ...result, ...r.failure };
-  if (last && r.headSeq < last.seq) {
-    const missing = last.seq - r.headSeq;
-    return {
-      ok: false,
-      ...result,
-      brokenAt: r.headSeq + 1,
-      checkpoint: last.index,
-      reason: `the newest ${missing} event${missing === 1 ? " is" : "s are"} missing since checkpoint ${last.index}: it covers the trail up to #${last.seq} (signed ${last.at}), which now ends at #${r.headSeq}`,
-    };
-  }
+  if (last && r.headSeq < last.seq) return { ok: false, ...result, ...cutSince(last, r.headSeq) };
   return { ok: true, ...result };
+}
+
+function cutSince(last: TCheckpoint, headSeq: number): TFailure {
+  const missing = last.seq - headSeq;
+  return {
+    brokenAt: headSeq + 1,
+    checkpoint: last.index,
+    reason: `the newest ${missing} event${missing === 1 ? " is" : "s are"} missing since checkpoint ${last.index}: it covers the trail up to #${last.seq} (signed ${last.at}), which now ends at #${headSeq}`,
+  };
 }

@@ -105,6 +105,7 @@ describe("on PostgreSQL", () => {
     const { seq: head } = await m.appendAuditEvent({ actor, action: "pg.after", outcome: "ok" });
     await m.writeAuditCheckpoint();
     expect(await m.verifyAuditChain()).toMatchObject({ ok: true, checkpoints: 2, unanchored: 0 });
+    expect(await m.verifyAuditChain({ mode: "since-checkpoint" })).toMatchObject({ ok: true, since: { checkpoint: 2, seq: head }, count: 1 });
     const auditor = { hmacKeys: null, trusted: new Map([...m.auditKeyring().keys].map(([id, k]) => [id, k.publicKey])) };
 
     const owner = new pg.Client({ connectionString: url });
@@ -122,6 +123,8 @@ describe("on PostgreSQL", () => {
     }
     expect(await m.verifyAuditChain(auditor)).toMatchObject({ ok: false, brokenAt: 25, checkpoint: 1, reason: expect.stringContaining("the chain was re-hashed: event #25 does not match checkpoint 1") });
     expect(await m.verifyAuditChain()).toMatchObject({ ok: false, brokenAt: 5, reason: expect.stringContaining("MAC does not match") });
+    // The routine check reads the newest checkpoint's event (re-hashed) and what follows only.
+    expect(await m.verifyAuditChain({ ...auditor, mode: "since-checkpoint" })).toMatchObject({ ok: false, brokenAt: head, checkpoint: 2, count: 0, reason: expect.stringContaining(`the chain was re-hashed: event #${head} does not match checkpoint 2`) });
 
     // Cutting the re-hashed tail off instead leaves the newest events missing since checkpoint 2.
     await owner.query(`DELETE FROM "AuditEvent" WHERE "seq" >= 5`);

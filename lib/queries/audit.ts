@@ -3,6 +3,7 @@ import type { TAuditPage } from "@/lib/data/audit/list-audit-events";
 import type { TCommandSearchPage } from "@/lib/data/audit/search-commands";
 import type { TSessionTimeline } from "@/lib/data/audit/get-session-timeline";
 import type { TTranscriptPage } from "@/lib/data/audit/get-session-transcript";
+import type { TVerifyMode } from "@/lib/audit/verify";
 import type { TAuditVerification } from "@/lib/data/audit/verify-audit-trail";
 import { auditQueryToParams, commandSearchToParams, type TAuditQuery, type TCommandSearch } from "@/lib/data/audit/schemas";
 import { fetchJson } from "@/lib/queries/fetch-json";
@@ -30,10 +31,11 @@ export const auditListQuery = (query: TAuditQuery, initial?: { query: TAuditQuer
     placeholderData: keepPreviousData,
   });
 
-export const auditVerifyQuery = () =>
+/** `run` numbers the requests, so asking again always verifies again rather than showing a cached verdict. */
+export const auditVerifyQuery = (mode: TVerifyMode, run: number) =>
   queryOptions({
-    queryKey: auditKeys.verify,
-    queryFn: () => fetchJson<TAuditVerification>("/api/audit/verify"),
+    queryKey: [...auditKeys.verify, mode, run] as const,
+    queryFn: () => fetchJson<TAuditVerification>(`/api/audit/verify?mode=${mode}`),
     staleTime: Infinity,
     retry: false,
   });

@@ -11,7 +11,9 @@
  *  3. filtered, keyset-paged queries through the page's own data function listAuditEvents
  *     (actor + time range, action + outcome, each walking 5 pages; goal p95 <= 100 ms), plus
  *     other filters for information;
- *  4. a full verifyAuditChain over everything, MACs and checkpoints included (goal <= 30 s).
+ *  4. a full verifyAuditChain over everything, MACs and checkpoints included (goal <= 15 s at 1M),
+ *     and the routine check since the newest checkpoint (mode "since-checkpoint", goal < 1 s)
+ *     with the full verify as its reference.
  * Env: BENCH_EVENTS (1000000), BENCH_INGEST (20000), BENCH_INGEST_FSYNC (1000, for the fsync-bound
  *   settings), BENCH_SAMPLES (100 per query kind),
  * BENCH_KEEP_DB=1 to keep the database file (its path is printed).
@@ -29,7 +31,9 @@ const INGEST_SHIPPED = Number(process.env.BENCH_INGEST_FSYNC ?? 1000);
 const SAMPLES = Number(process.env.BENCH_SAMPLES ?? 100);
 const PAGES = 5;
 const QUERY_GOAL_MS = 100;
-const VERIFY_GOAL_S = 30;
+const VERIFY_GOAL_S = 15;
+const QUICK_VERIFY_GOAL_MS = 1000;
+const QUICK_RUNS = 5;
 const INGEST_GOAL = 2000;
 const INGEST_ROUNDS = 3;
 const DAYS = 90;
@@ -439,6 +443,28 @@ results.push({
   // Every event the bench wrote is in the count (seeded, ingested, the rounds): at least `total`.
   met: verdict.ok && verdict.count >= total && verifyMs <= VERIFY_GOAL_S * 1000,
 });
+
+// The routine check: the checkpoints among themselves, then the newest checkpoint's event and
+// the events after it (the running console wrote a checkpoint every
+// BATON_AUDIT_CHECKPOINT_EVERY events during the ingest above). Median of a few runs.
+{
+  const times: number[] = [];
+  let quick: Awaited<ReturnType<typeof verifyAuditChain>> | null = null;
+  for (let i = 0; i < QUICK_RUNS; i++) {
+    const t = performance.now();
+    quick = await verifyAuditChain({ mode: "since-checkpoint" });
+    times.push(performance.now() - t);
+  }
+  const median = pct(times, 50);
+  log(`verify since the last checkpoint: ${JSON.stringify(quick)}; median ${ms(median)} of ${QUICK_RUNS}`);
+  const covered = quick?.since ? `${fmt(quick.count)} events from #${fmt(quick.since.seq)}, checkpoint ${quick.since.checkpoint} of ${fmt(quick.checkpoints)}` : "no checkpoint";
+  results.push({
+    measure: `verify since the last checkpoint (routine check), median of ${QUICK_RUNS}; reference: the full verify above, ${secs(verifyMs)}`,
+    value: quick?.ok ? `${ms(median)} (${covered}; max ${ms(Math.max(...times))})` : `BROKEN: ${quick && !quick.ok ? quick.reason : "?"}`,
+    goal: `< ${fmt(QUICK_VERIFY_GOAL_MS)} ms`,
+    met: !!quick?.ok && quick.since !== null && median < QUICK_VERIFY_GOAL_MS,
+  });
+}
 
 // ---------- report ----------
 
