@@ -159,11 +159,30 @@ async function createRow(w: TWriter, computerId: string, snapshot: TSessionSnaps
   }
 }
 
+/** Per session, the "created" line being written in this process (its check and INSERT go one at a time). */
+const creating = new Map<string, Promise<void>>();
+
+/**
+ * A session is created once: the stream's event, its retry and a reconcile that saw it first
+ * write one line between them. Writers in this process take turns (the console that holds a
+ * computer's ingest lease is its only writer of these), so two never both find none and insert.
+ */
+function writeCreatedLineOnce(event: TEventRow): Promise<void> {
+  const turn = (creating.get(event.sessionId) ?? Promise.resolve()).then(async () => {
+    if ((await db.sessionEvent.count({ where: { sessionId: event.sessionId, change: "created" } })) === 0) await db.sessionEvent.create({ data: event });
+  });
+  const settled = turn.catch(() => undefined);
+  creating.set(event.sessionId, settled);
+  void settled.then(() => {
+    if (creating.get(event.sessionId) === settled) creating.delete(event.sessionId);
+  });
+  return turn;
+}
+
 export async function ingestSession(item: TIngest): Promise<string> {
   const { row, event } = await writeRow(db, item);
-  // A session is created once: the stream's event and a reconcile that saw it first write one line between them.
-  const repeated = event?.change === "created" && (await db.sessionEvent.count({ where: { sessionId: row.id, change: "created" } })) > 0;
-  if (event && !repeated) await db.sessionEvent.create({ data: event });
+  if (event?.change === "created") await writeCreatedLineOnce(event);
+  else if (event) await db.sessionEvent.create({ data: event });
   publish({ type: "session.updated", id: row.id, state: row.state }, audienceFor(row));
   return row.id;
 }
