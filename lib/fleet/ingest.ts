@@ -83,32 +83,62 @@ type TEventRow = { sessionId: string; at: Date; change: string; state: TSessionS
 
 const ROW_SELECT = { id: true, state: true, ownerId: true, holderId: true } as const;
 
+/** The row wasn't there, or holds a newer snapshot (Prisma's "record to update not found"). */
+const isNotFound = (err: unknown) => (err as { code?: string } | null)?.code === "P2025";
+
+type TRow = { id: string; state: TSessionSnapshot["state"]; ownerId: string; holderId: string | null };
+
+/**
+ * Overwrites the row with the snapshot unless the stored one is newer (a higher agent
+ * `version`), in one statement that also returns the row; null when it is not there or newer.
+ */
+async function updateRow(w: TWriter, snapshot: TSessionSnapshot, data: ReturnType<typeof sessionData>): Promise<TRow | null> {
+  const v = snapshot.version;
+  const newer = v === undefined ? {} : { OR: [{ version: null }, { version: { lte: v } }] };
+  try {
+    return await w.session.update({ where: { instanceId: snapshot.instanceId, ...newer }, data, select: ROW_SELECT });
+  } catch (err) {
+    if (isNotFound(err)) return null;
+    throw err;
+  }
+}
+
+function historyLine(sessionId: string, { snapshot, change, reason, at }: TIngest): TEventRow | null {
+  // Fill updates, resizes and control keys (audited as input events) refresh the row but are not state history.
+  return change && change !== "resized" && change !== "buffered" && change !== "input.control"
+    ? { sessionId, at: at ?? new Date(), change, state: snapshot.state, reason: reason ?? snapshot.reason ?? null }
+    : null;
+}
+
 /**
  * Writes one session's row; returns the row and the history line it needs, if any (written by
  * the caller). Any number of writers (an action's answer, the stream's event, a reconcile) may
  * apply snapshots of the same session in any order: the first creates the row, a writer that
  * lost that race updates it instead, and a snapshot older than the stored one (a lower agent
  * `version`) leaves the row as it is. Its history line is still kept: the change did happen.
+ * The usual case, a row that is there and older, is one statement.
  */
-export async function writeRow(w: TWriter, { computerId, snapshot, change, reason, at }: TIngest) {
+export async function writeRow(w: TWriter, item: TIngest): Promise<{ row: TRow; event: TEventRow | null }> {
+  const { computerId, snapshot, at } = item;
   const data = sessionData(snapshot);
   const where = { instanceId: snapshot.instanceId };
-  const found = await w.session.findUnique({ where, select: ROW_SELECT });
-  let row = found ?? (await createRow(w, computerId, snapshot, data));
-  let current = true;
-  if (found || !("created" in row && row.created)) {
-    const v = snapshot.version;
-    const newer = v === undefined ? {} : { OR: [{ version: null }, { version: { lte: v } }] };
-    current = (await w.session.updateMany({ where: { ...where, ...newer }, data })).count > 0;
-    row = await w.session.findUniqueOrThrow({ where, select: ROW_SELECT });
+  let row = await updateRow(w, snapshot, data);
+  let current = row !== null;
+  if (!row) {
+    const found = await w.session.findUnique({ where, select: ROW_SELECT });
+    const made = found ? null : await createRow(w, computerId, snapshot, data);
+    if (made?.created) {
+      row = made;
+      current = true;
+    } else if (made) {
+      // Another writer created it meanwhile: this snapshot updates it, unless that one is newer.
+      row = await updateRow(w, snapshot, data);
+      current = row !== null;
+    }
+    row ??= found ?? (await w.session.findUniqueOrThrow({ where, select: ROW_SELECT }));
   }
   if (current && ended(snapshot.state)) await endOpenCommands(row.id, at ?? new Date(), w);
-  // Fill updates, resizes and control keys (audited as input events) refresh the row but are not state history.
-  const event: TEventRow | null =
-    change && change !== "resized" && change !== "buffered" && change !== "input.control"
-      ? { sessionId: row.id, at: at ?? new Date(), change, state: snapshot.state, reason: reason ?? snapshot.reason ?? null }
-      : null;
-  return { row: { id: row.id, state: row.state, ownerId: row.ownerId, holderId: row.holderId }, event };
+  return { row: { id: row.id, state: row.state, ownerId: row.ownerId, holderId: row.holderId }, event: historyLine(row.id, item) };
 }
 
 /** Creates the row; `created: false` when another writer created it meanwhile (then the caller updates it). */
@@ -129,11 +159,30 @@ async function createRow(w: TWriter, computerId: string, snapshot: TSessionSnaps
   }
 }
 
+/** Per session, the "created" line being written in this process (its check and INSERT go one at a time). */
+const creating = new Map<string, Promise<void>>();
+
+/**
+ * A session is created once: the stream's event, its retry and a reconcile that saw it first
+ * write one line between them. Writers in this process take turns (the console that holds a
+ * computer's ingest lease is its only writer of these), so two never both find none and insert.
+ */
+function writeCreatedLineOnce(event: TEventRow): Promise<void> {
+  const turn = (creating.get(event.sessionId) ?? Promise.resolve()).then(async () => {
+    if ((await db.sessionEvent.count({ where: { sessionId: event.sessionId, change: "created" } })) === 0) await db.sessionEvent.create({ data: event });
+  });
+  const settled = turn.catch(() => undefined);
+  creating.set(event.sessionId, settled);
+  void settled.then(() => {
+    if (creating.get(event.sessionId) === settled) creating.delete(event.sessionId);
+  });
+  return turn;
+}
+
 export async function ingestSession(item: TIngest): Promise<string> {
   const { row, event } = await writeRow(db, item);
-  // A session is created once: the stream's event and a reconcile that saw it first write one line between them.
-  const repeated = event?.change === "created" && (await db.sessionEvent.count({ where: { sessionId: row.id, change: "created" } })) > 0;
-  if (event && !repeated) await db.sessionEvent.create({ data: event });
+  if (event?.change === "created") await writeCreatedLineOnce(event);
+  else if (event) await db.sessionEvent.create({ data: event });
   publish({ type: "session.updated", id: row.id, state: row.state }, audienceFor(row));
   return row.id;
 }
@@ -141,25 +190,34 @@ export async function ingestSession(item: TIngest): Promise<string> {
 /**
  * Several sessions' changes (a burst of agent events, as a bulk job causes) in one transaction:
  * one commit for the lot instead of one per change, in order, their history lines in one INSERT.
- * A session another writer created meanwhile aborts the transaction; it is run again, and
- * then updates that row.
+ * A session with several changes in the burst has its row written once, from its newest
+ * snapshot; each change still keeps its history line. A session another writer created
+ * meanwhile aborts the transaction; it is run again, and then updates that row.
  */
 export async function ingestSessions(items: readonly TIngest[]): Promise<string[]> {
   if (items.length <= 1) return Promise.all(items.map(ingestSession));
+  // Per session, the item whose snapshot the row is written from: the newest (the later of equals).
+  const newest = new Map<string, number>();
+  for (const [i, { snapshot }] of items.entries()) {
+    const j = newest.get(snapshot.instanceId);
+    if (j === undefined || (items[j].snapshot.version ?? -1) <= (snapshot.version ?? -1)) newest.set(snapshot.instanceId, i);
+  }
   const write = () =>
     db.$transaction(async (tx) => {
-      const written = [];
-      for (const item of items) written.push(await writeRow(tx, item));
-      const events = written.flatMap((w) => (w.event ? [w.event] : []));
+      const rows = new Map<string, TRow>();
+      for (const [i, item] of items.entries()) {
+        if (newest.get(item.snapshot.instanceId) === i) rows.set(item.snapshot.instanceId, (await writeRow(tx, item)).row);
+      }
+      const events = items.flatMap((item) => historyLine(rows.get(item.snapshot.instanceId)!.id, item) ?? []);
       if (events.length) await tx.sessionEvent.createMany({ data: events });
-      return written.map((w) => w.row);
+      return rows;
     });
   const rows = await write().catch((err) => {
     if (isUniqueViolation(err)) return write();
     throw err;
   });
-  for (const row of rows) publish({ type: "session.updated", id: row.id, state: row.state }, audienceFor(row));
-  return rows.map((r) => r.id);
+  for (const row of rows.values()) publish({ type: "session.updated", id: row.id, state: row.state }, audienceFor(row));
+  return items.map((item) => rows.get(item.snapshot.instanceId)!.id);
 }
 
 /**

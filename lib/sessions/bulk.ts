@@ -81,7 +81,7 @@ const MAX_KEPT_JOBS = 50;
 const RECEIVE_KEEP_BYTES = 32 * 1024 * 1024;
 const RECEIVE_KEEP_PER_TARGET = 1024 * 1024;
 const MAX_WRITE_BATCH = 256;
-const WRITE_GATHER_MS = 50;
+const WRITE_GATHER_MS = 200;
 
 type TBulkJob = {
   id: string;
@@ -290,19 +290,35 @@ export function startBulkJob(actor: TSessionUser, op: TBulkOperation, records: T
     progress.done += batch.length;
     push();
   };
+  // Outcomes settle in bursts; a wait (shorter than progress's interval) gathers them into one
+  // commit: each commit of a batch costs the console a query plan compiled anew (Prisma caches
+  // none for a multi-row INSERT), so a few big commits cost far less than many small ones. The
+  // wait ends early when the batch is full or the last target has settled.
+  let settledCount = 0;
+  let gathered: (() => void) | null = null;
+  const gather = () =>
+    new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        gathered = null;
+        resolve();
+      };
+      const timer = setTimeout(done, WRITE_GATHER_MS);
+      gathered = done;
+    });
   const drain = (): Promise<void> =>
     (writing ??= (async () => {
-      // Outcomes settle in bursts; a short wait gathers a burst into one commit.
-      if (pending.length < MAX_WRITE_BATCH) await new Promise((r) => setTimeout(r, WRITE_GATHER_MS));
       while (pending.length) {
-        const batch = pending.splice(0, MAX_WRITE_BATCH);
-        await writeBatch(batch);
+        if (pending.length < MAX_WRITE_BATCH && settledCount < records.length) await gather();
+        await writeBatch(pending.splice(0, MAX_WRITE_BATCH));
       }
     })().finally(() => {
       writing = null;
     }));
   const settle = (s: TSettled) => {
     pending.push(s);
+    settledCount++;
+    if (gathered && (pending.length >= MAX_WRITE_BATCH || settledCount === records.length)) gathered();
     if (!writing) void drain();
   };
 
