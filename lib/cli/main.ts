@@ -67,7 +67,7 @@ async function listSessions(config: TCliConfig, opts: TSelectOpts): Promise<TSes
       if (opts.state) q.set("state", opts.state);
       const data = await api<TSessionPage>(config, "GET", `/api/v1/sessions?${q}`);
       out.push(...data.rows);
-      // A capped total ("10,000+") is a lower bound: keep paging until a page comes back short.
+      // A capped total ("1,000+") is a lower bound: keep paging until a page comes back short.
       if ((!data.totalCapped && page * data.pageSize >= data.total) || data.rows.length < data.pageSize) break;
     }
   }

@@ -80,7 +80,7 @@ export type TSessionFilters = z.infer<typeof ZSessionFilters>;
 /** The filters that select sessions (no paging or order): what a bulk selection carries. */
 export type TSessionSelectionFilters = Omit<TSessionFilters, "page" | "pageSize" | "sort" | "dir">;
 
-/** `totalCapped`: more sessions match than were counted, `total` is a lower bound (shown "10,000+"). */
+/** `totalCapped`: more sessions match than were counted, `total` is a lower bound (shown "1,000+"). */
 export type TSessionPage = { rows: TSessionRow[]; total: number; totalCapped: boolean; page: number; pageSize: number };
 
 export type TSessionCommandRow = {

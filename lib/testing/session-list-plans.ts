@@ -95,7 +95,8 @@ export async function seedSessions(url: string, db: Db, { sessions, computers }:
 /** The recorded statements on the Session table that page (ORDER BY … LIMIT) and that count. */
 export function sessionListStatements(recorded: SqlQuery[]): { page: SqlQuery; count: SqlQuery } {
   const onSession = recorded.filter((q) => /FROM\s+[`"](main|public)[`"]\.[`"]Session[`"]/i.test(q.sql) && !/"SessionConfiguration"/.test(q.sql));
-  const page = onSession.find((q) => /ORDER BY/i.test(q.sql) && /LIMIT/i.test(q.sql) && !/COUNT\(/i.test(q.sql));
+  // The last one: a technician's list first reads their sessions' ids (ordered, limited reads too).
+  const page = onSession.findLast((q) => /ORDER BY/i.test(q.sql) && /LIMIT/i.test(q.sql) && !/COUNT\(/i.test(q.sql));
   const count = onSession.find((q) => /COUNT\(/i.test(q.sql));
   if (!page || !count) throw new Error(`no page or count statement among:\n${recorded.map((q) => q.sql).join("\n")}`);
   return { page, count };

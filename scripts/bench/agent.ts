@@ -253,7 +253,6 @@ async function main() {
   }
   relay.proc.kill("SIGTERM");
 
-  fs.rmSync(input.dir, { recursive: true, force: true });
   const cpuText = (p: Path) => {
     const server = median(trials[p].map((t) => t.cpuPerMb.server));
     const clientCpu = median(trials[p].map((t) => t.cpuPerMb.client));

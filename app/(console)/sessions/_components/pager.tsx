@@ -3,7 +3,7 @@ import { Label, Select } from "@/components/ui/input";
 
 const SIZES = [25, 50, 100, 200];
 
-/** `totalCapped`: the count stopped at `total` and more match ("10,000+"): Next stays open past it. */
+/** `totalCapped`: the count stopped at `total` and more match ("1,000+"): Next stays open past it. */
 export function Pager({ page, pageSize, total, totalCapped = false, onPage, onPageSize }: { page: number; pageSize: number; total: number; totalCapped?: boolean; onPage: (p: number) => void; onPageSize: (n: number) => void }) {
   const pages = Math.max(1, Math.ceil(total / pageSize));
   const plus = totalCapped ? "+" : "";
