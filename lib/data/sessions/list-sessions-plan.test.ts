@@ -85,15 +85,11 @@ describe("sessions list query plans, SQLite, 24,000 sessions", () => {
     expect(broken.page).not.toMatch(/TEMP B-TREE/);
     expect(broken.result.rows.every((r) => r.state === "Broken")).toBe(true);
 
-    // A technician sees what they own, hold or were handed: read by id through those three
-    // indexes first, then the page looks those ids up and sorts only them (the OR, with a handoff
-    // subquery no index serves as a whole, walked every session in page order).
+    // A technician sees what they own, hold or were handed (an OR with a handoff subquery that
+    // no index serves as a whole: walked in page order, see docs/benchmarks.md).
     const tech: TSessionUser = { id: "plan-user-6", username: "user6", displayName: "Tech", role: "technician", team: null };
     const mine = await planOf({}, tech);
-    expect(mine.statements.filter((sql) => /[`"](ownerId|holderId|toUserId)[`"] = \?/.test(sql))).toHaveLength(3);
-    expect(mine.page).toMatch(/SEARCH main\.Session USING INDEX sqlite_autoindex_Session_1 \(id=\?\)/);
-    expect(mine.page).not.toMatch(/Session_computerName_agentSessionId_idx/);
-    expect(mine.count).toMatch(/\(id=\?\)/);
+    expect(mine.page).not.toMatch(/TEMP B-TREE/);
     expect(mine.result.rows.length).toBeGreaterThan(0);
     expect(mine.result.rows.every((r) => r.ownerName === "user6")).toBe(true);
   });

@@ -105,12 +105,8 @@ function countOrder(filters: TSessionFilters): Prisma.SessionOrderByWithRelation
   return ORDER[filters.sort](filters.dir);
 }
 
-/**
- * `scope`: the viewer's visible sessions in another form than visibleSessionsWhere (the same
- * set), as listSessions passes a technician's own sessions by id.
- */
-export function sessionsWhere(actor: TSessionUser, filters: TSessionSelectionFilters, scope: Prisma.SessionWhereInput = visibleSessionsWhere(actor)): Prisma.SessionWhereInput {
-  const and: Prisma.SessionWhereInput[] = [scope, ...viewWhere(filters, actor.id)];
+export function sessionsWhere(actor: TSessionUser, filters: TSessionSelectionFilters): Prisma.SessionWhereInput {
+  const and: Prisma.SessionWhereInput[] = [visibleSessionsWhere(actor), ...viewWhere(filters, actor.id)];
   if (filters.computer) and.push({ computerName: filters.computer });
   if (filters.name) and.push(nameWhere(filters.name));
   if (filters.owner) and.push({ ownerName: filters.owner });
@@ -128,35 +124,12 @@ export async function maxIdleByConfiguration(rows: { computerId: string; configu
   return new Map(configs.map((c) => [`${c.computerId}/${c.name}`, c.maxIdleTimeoutMs]));
 }
 
-/** Past this many, a technician's sessions are scoped by the OR itself rather than by id. */
-const SCOPE_IDS_MAX = 2_000;
-
-/**
- * A technician's visible sessions (owned, held, or handed to them) as an id list, read through
- * the three indexes that serve each part. The OR that says the same (visibleSessionsWhere) has
- * a handoff subquery no index serves as a whole, so its page walked the sessions in page order
- * testing each one: at 50,000 sessions that was 140 ms for a technician's first page. A few
- * hundred ids are looked up and sorted instead. Null (use the OR) when there are too many.
- */
-async function technicianScope(viewerId: string): Promise<Prisma.SessionWhereInput | null> {
-  const take = SCOPE_IDS_MAX + 1;
-  const [owned, held, handed] = await Promise.all([
-    db.session.findMany({ where: { ownerId: viewerId }, select: { id: true }, take }),
-    db.session.findMany({ where: { holderId: viewerId }, select: { id: true }, take }),
-    db.handoff.findMany({ where: { toUserId: viewerId, endedAt: null }, select: { sessionId: true }, take }),
-  ]);
-  const ids = new Set([...owned.map((r) => r.id), ...held.map((r) => r.id), ...handed.map((h) => h.sessionId)]);
-  return ids.size > SCOPE_IDS_MAX ? null : { id: { in: [...ids] } };
-}
-
 export async function listSessions({ actor, filters }: { actor: TSessionUser; filters: TSessionFilters }): Promise<TSessionPage> {
-  const scope = actor.role === "technician" ? await technicianScope(actor.id) : null;
-  const where = scope ? sessionsWhere(actor, filters, scope) : sessionsWhere(actor, filters);
+  const where = sessionsWhere(actor, filters);
   const cap = Math.max(COUNT_CAP, filters.page * filters.pageSize);
   const orderBy = ORDER[filters.sort](filters.dir);
   const [counted, records] = await Promise.all([
-    // Scoped by id, the count walks those ids (in id order), not the page's index.
-    db.session.count({ where, orderBy: scope ? [{ id: "asc" }] : countOrder(filters), take: cap + 1 }),
+    db.session.count({ where, orderBy: countOrder(filters), take: cap + 1 }),
     db.session.findMany({
       where,
       select: sessionRowSelect,
