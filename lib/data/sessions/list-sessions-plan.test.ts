@@ -57,10 +57,20 @@ describe("sessions list query plans, SQLite, 24,000 sessions", () => {
     expect(few.result.total).toBe(few.result.rows.length);
     expect(few.result.rows.every((r) => r.name.startsWith("ITTask") && r.computerName === "BLD-007")).toBe(true);
     expect(result.rows.every((r) => r.name.startsWith("ITTask"))).toBe(true);
-    // The page reads the matches from the name range and orders only those (never the table).
-    expect(page).toMatch(/Session_nameKey_id_idx \(nameKey>\? AND nameKey<\?\)/);
+    // The count reads the matches from the name range (never the table) and stops at the cap.
     expect(count).toMatch(/Session_nameKey_id_idx \(nameKey>\? AND nameKey<\?\)/);
     expect(count).not.toMatch(/TEMP B-TREE|^SCAN main\.Session$/m);
+    // Matches are common (the count reached its cap): the page walks its own order's index and
+    // stops after a page, instead of sorting thousands of matches.
+    expect(page).toMatch(/Session_computerName_agentSessionId_idx/);
+    expect(page).not.toMatch(/TEMP B-TREE/);
+    // A rare prefix: the page reads its few matches from the name range and sorts only those.
+    const rare = await planOf({ name: "ITTask12*" });
+    expect(rare.result.totalCapped).toBe(false);
+    expect(rare.result.total).toBeGreaterThan(0);
+    expect(rare.result.rows.every((r) => r.name.toLowerCase().startsWith("ittask12"))).toBe(true);
+    expect(rare.page).toMatch(/Session_nameKey_id_idx \(nameKey>\? AND nameKey<\?\)/);
+    expect(rare.count).toMatch(/Session_nameKey_id_idx \(nameKey>\? AND nameKey<\?\)/);
     // A prefix with a character other than a letter or digit keeps the LIKE alone.
     const odd = await planOf({ name: "Back-*" });
     expect(odd.page).not.toMatch(/nameKey>\?/);

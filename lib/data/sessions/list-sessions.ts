@@ -30,8 +30,11 @@ function prefixRange(prefix: string): Prisma.SessionWhereInput | null {
   return { nameKey: { gte: prefix, lt: prefix.slice(0, -1) + String.fromCharCode(last + 1) } };
 }
 
-/** `IT*`, `*Task`, `*pat*`, `a*b`: case-insensitive wildcards over the lower-cased name key. */
-export function nameWhere(pattern: string): Prisma.SessionWhereInput {
+/**
+ * `IT*`, `*Task`, `*pat*`, `a*b`: case-insensitive wildcards over the lower-cased name key.
+ * `range: false` leaves out the prefix's key range (the LIKE alone decides, as it does anyway).
+ */
+export function nameWhere(pattern: string, { range: withRange = true } = {}): Prisma.SessionWhereInput {
   const p = pattern.toLowerCase();
   if (!p.includes("*") && !p.includes("?")) return { nameKey: p };
   const parts = p.split(/[*?]+/);
@@ -40,7 +43,7 @@ export function nameWhere(pattern: string): Prisma.SessionWhereInput {
   const last = parts[parts.length - 1];
   if (first) {
     and.push({ nameKey: { startsWith: first } });
-    const range = prefixRange(first);
+    const range = withRange ? prefixRange(first) : null;
     if (range) and.push(range);
   }
   if (last && parts.length > 1) and.push({ nameKey: { endsWith: last } });
@@ -105,10 +108,10 @@ function countOrder(filters: TSessionFilters): Prisma.SessionOrderByWithRelation
   return ORDER[filters.sort](filters.dir);
 }
 
-export function sessionsWhere(actor: TSessionUser, filters: TSessionSelectionFilters): Prisma.SessionWhereInput {
+export function sessionsWhere(actor: TSessionUser, filters: TSessionSelectionFilters, { nameRange = true } = {}): Prisma.SessionWhereInput {
   const and: Prisma.SessionWhereInput[] = [visibleSessionsWhere(actor), ...viewWhere(filters, actor.id)];
   if (filters.computer) and.push({ computerName: filters.computer });
-  if (filters.name) and.push(nameWhere(filters.name));
+  if (filters.name) and.push(nameWhere(filters.name, { range: nameRange }));
   if (filters.owner) and.push({ ownerName: filters.owner });
   if (filters.handed === "me") and.push({ handoffs: { some: { toUserId: actor.id, endedAt: null } } });
   return { AND: and };
@@ -128,16 +131,22 @@ export async function listSessions({ actor, filters }: { actor: TSessionUser; fi
   const where = sessionsWhere(actor, filters);
   const cap = Math.max(COUNT_CAP, filters.page * filters.pageSize);
   const orderBy = ORDER[filters.sort](filters.dir);
-  const [counted, records] = await Promise.all([
-    db.session.count({ where, orderBy: countOrder(filters), take: cap + 1 }),
+  const pageOf = (pageWhere: Prisma.SessionWhereInput) =>
     db.session.findMany({
-      where,
+      where: pageWhere,
       select: sessionRowSelect,
       orderBy,
       skip: (filters.page - 1) * filters.pageSize,
       take: filters.pageSize,
-    }),
-  ]);
+    });
+  // A name prefix (IT*) read through its key range makes the page sort every match: cheap for a
+  // few, not for a fifth of 50,000. So the count goes first (bounded, through the range): when
+  // it reaches the cap, matches are common and the page walks its order's index without the
+  // range, stopping after a page; otherwise it reads the few matches through the range.
+  const ranged = filters.name !== undefined && /[*?]/.test(filters.name) && prefixRange(filters.name.toLowerCase().split(/[*?]/)[0]) !== null;
+  const [counted, records] = ranged
+    ? await db.session.count({ where, orderBy: countOrder(filters), take: cap + 1 }).then(async (n) => [n, await pageOf(n > cap ? sessionsWhere(actor, filters, { nameRange: false }) : where)] as const)
+    : await Promise.all([db.session.count({ where, orderBy: countOrder(filters), take: cap + 1 }), pageOf(where)]);
   const maxIdle = await maxIdleByConfiguration(records);
   const rows = (records as TSessionRecord[]).map((r) => toSessionRow(r, actor, maxIdle.get(`${r.computerId}/${r.configurationName}`) ?? null));
   const totalCapped = counted > cap;
