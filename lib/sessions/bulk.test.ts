@@ -211,7 +211,7 @@ describe("bulk jobs", () => {
     const outcomes = await bulk.bulkJobOf(manager, jobId)!.done;
     const a = outcomes.filter((o) => o.computerName === "BulkA");
     const c = outcomes.filter((o) => o.computerName === "BulkC");
-    expect(a.map((o) => o.ok)).toEqual([true, true, true, true]);
+    expect(a.map((o) => o.ok), JSON.stringify(a)).toEqual([true, true, true, true]);
     expect(c).toHaveLength(12);
     for (const o of c) {
       expect(o.ok).toBe(false);

@@ -50,8 +50,9 @@ export async function startAgent(opts: {
   const port = await new Promise<number>((resolve, reject) => {
     const timer = setTimeout(() => {
       proc.kill("SIGKILL");
-      reject(new Error(`agent did not start:\n${out}`));
-    }, 20_000);
+      reject(new Error(`agent did not start within 60 s:\n${out}`));
+      // Through tsx, several agents starting at once on a loaded 2-core CI machine can take tens of seconds.
+    }, 60_000);
     const check = () => {
       const m = out.match(/"port":(\d+)[^\n]*"msg":"agent listening"/);
       if (m) {

@@ -81,7 +81,15 @@ export function TerminalView({
         scrollback: TERMINAL_SCROLLBACK_LINES,
         theme: { background: "#020617", foreground: "#e2e8f0", cursor: "#38bdf8", selectionBackground: "#334155" },
       });
-      const fit = new FitAddon();
+
+      // The terminal takes the focus when it attaches (or a join is accepted), unless the user
+      // is typing in another field meanwhile (the Run box, a dialog): their keystrokes must
+      // never land in the shell because the terminal finished attaching under them.
+      const focusTerminal = () => {
+        const active = document.activeElement;
+        const elsewhere = active instanceof HTMLElement && active !== document.body && !host.current?.contains(active) && active.matches("input, textarea, select, [contenteditable=true]");
+        if (!elsewhere) term.focus();
+      };      const fit = new FitAddon();
       term.loadAddon(fit);
       term.open(host.current);
       const refit = () => {
@@ -169,7 +177,7 @@ export function TerminalView({
             // Acks that came due while attaching go out now.
             ackTimer ??= setTimeout(sendAck, ACK_DEBOUNCE_MS);
             sendResize();
-            term.focus();
+            focusTerminal();
           } else {
             setStatus({ kind: "failed", error: ack?.error ?? "The terminal could not attach." });
           }
@@ -203,7 +211,7 @@ export function TerminalView({
         mayType = true;
         term.options.disableStdin = false;
         setJoined(true);
-        term.focus();
+        focusTerminal();
       };
       const onRefused = (m: TTerminalRefused) => m.sessionId === sessionId && setRefused(m.text);
       // The holder chose "no watching without asking": this watch waits for their answer.
