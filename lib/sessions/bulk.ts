@@ -2,6 +2,7 @@ import "server-only";
 import { randomUUID } from "node:crypto";
 import { assertAccessTokenActive } from "@/lib/auth/access-tokens";
 import type { TSessionUser } from "@/lib/auth/session-store";
+import type { Prisma } from "@/lib/generated/prisma-sqlite/client";
 import { appendAuditEvents, auditActorOf, type TAuditInput } from "@/lib/audit/append";
 import { db } from "@/lib/db/client";
 import { sessionsWhere } from "@/lib/data/sessions/list-sessions";
@@ -22,14 +23,31 @@ export const DEFAULT_THROTTLE_LIMIT = 32;
 
 export type TBulkSelection = { sessionIds?: string[]; filters?: TSessionSelectionFilters };
 
+/**
+ * Ids per statement when reading a selection's records. Prisma loads the relations of
+ * sessionRowSelect with one `IN` over the parent rows' ids, and refuses a statement with more
+ * than 999 bound values on SQLite (P2029): a filter matching 1,000 sessions failed. So the
+ * matching ids are read first (in the job's order), then their records a chunk at a time.
+ */
+const ID_CHUNK = 500;
+const TARGET_ORDER = [{ computerName: "asc" }, { agentSessionId: "asc" }] as const;
+
 export async function resolveTargets(actor: TSessionUser, selection: TBulkSelection): Promise<TSessionRecord[]> {
   if (!selection.sessionIds?.length && !selection.filters) throw new AppError("INVALID_INPUT", "Select sessions, or a filter, to act on.");
-  const where = selection.sessionIds?.length
-    ? { AND: [visibleSessionsWhere(actor), { id: { in: selection.sessionIds } }] }
-    : sessionsWhere(actor, selection.filters!);
-  const records = (await db.session.findMany({ where, select: sessionRowSelect, orderBy: [{ computerName: "asc" }, { agentSessionId: "asc" }], take: MAX_BULK_TARGETS + 1 })) as TSessionRecord[];
-  if (records.length > MAX_BULK_TARGETS) throw new AppError("INVALID_INPUT", `That selection has more than ${MAX_BULK_TARGETS} sessions; narrow the filter.`);
-  return records;
+  const chunks = <T>(list: readonly T[]) => Array.from({ length: Math.ceil(list.length / ID_CHUNK) }, (_, i) => list.slice(i * ID_CHUNK, (i + 1) * ID_CHUNK));
+  const idsOf = (where: Prisma.SessionWhereInput, take?: number) => db.session.findMany({ where, select: { id: true, computerName: true, agentSessionId: true }, orderBy: [...TARGET_ORDER], take });
+  const found = selection.sessionIds?.length
+    ? (await Promise.all(chunks([...new Set(selection.sessionIds)]).map((chunk) => idsOf({ AND: [visibleSessionsWhere(actor), { id: { in: chunk } }] })))).flat()
+    : await idsOf(sessionsWhere(actor, selection.filters!), MAX_BULK_TARGETS + 1);
+  if (found.length > MAX_BULK_TARGETS) throw new AppError("INVALID_INPUT", `That selection has more than ${MAX_BULK_TARGETS} sessions; narrow the filter.`);
+  // The job's order: by computer, then the agent's session id (chunks of explicit ids merged).
+  found.sort((a, b) => (a.computerName < b.computerName ? -1 : a.computerName > b.computerName ? 1 : a.agentSessionId - b.agentSessionId));
+  const byId = new Map<string, TSessionRecord>();
+  for (const chunk of chunks(found.map((f) => f.id))) {
+    for (const r of (await db.session.findMany({ where: { id: { in: chunk } }, select: sessionRowSelect })) as TSessionRecord[]) byId.set(r.id, r);
+  }
+  // A session removed between the two reads is simply not a target.
+  return found.flatMap((f) => byId.get(f.id) ?? []);
 }
 
 /** What each operation would do to a session, from the store's view (the agent still decides). */

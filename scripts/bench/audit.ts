@@ -21,7 +21,7 @@
 import { execFileSync } from "node:child_process";
 import Database from "better-sqlite3";
 import fs from "node:fs";
-import { register } from "node:module";
+import "./server-only";
 import os from "node:os";
 import path from "node:path";
 
@@ -47,13 +47,6 @@ process.env.LOG_LEVEL = "silent";
 process.env.BATON_AUDIT_KEY_FILE = path.join(tmp, "audit-keys.json");
 process.env.BATON_AUDIT_CHECKPOINT_DIR = path.join(tmp, "audit-checkpoints");
 
-// The data functions start with `import "server-only"`, which throws outside React's server
-// bundle; this process is a server, so it resolves to the package's empty module instead.
-register(
-  `data:text/javascript,${encodeURIComponent(
-    `export async function resolve(s, c, next) { return s === "server-only" ? { url: ${JSON.stringify(`file://${path.join(root, "node_modules/server-only/empty.js")}`)}, shortCircuit: true } : next(s, c); }`,
-  )}`,
-);
 
 execFileSync(process.execPath, ["scripts/prisma/migrate.mjs", "deploy"], { cwd: root, env: process.env, stdio: "pipe" });
 

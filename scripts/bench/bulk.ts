@@ -14,6 +14,7 @@
  * Env: BENCH_DATABASE (sqlite | postgres: a throwaway cluster), BENCH_TARGETS (1000),
  * BENCH_AGENTS (5), BENCH_DELAY_MS (50), BENCH_ROUNDS (2).
  */
+import "./server-only";
 import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";

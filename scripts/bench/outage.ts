@@ -17,7 +17,7 @@
 import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import fs from "node:fs";
-import { register } from "node:module";
+import "./server-only";
 import os from "node:os";
 import path from "node:path";
 import pg from "pg";
@@ -30,13 +30,6 @@ const OUTAGE_MS = Number(process.env.BENCH_OUTAGE_S ?? 12) * 1000;
 const REQUEST_TIMEOUT_MS = 20_000;
 const COMPUTERS = ["Server01", "Server12", "Srv1", "Srv2", "Srv30"];
 const root = path.resolve(import.meta.dirname, "../..");
-// The data functions start with `import "server-only"`; this process is a server, so it resolves
-// to the package's empty module (as bench:audit does).
-register(
-  `data:text/javascript,${encodeURIComponent(
-    `export async function resolve(s, c, next) { return s === "server-only" ? { url: ${JSON.stringify(`file://${path.join(root, "node_modules/server-only/empty.js")}`)}, shortCircuit: true } : next(s, c); }`,
-  )}`,
-);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 type TOp = "new" | "disconnect" | "connect" | "remove";

@@ -104,6 +104,20 @@ describe("sessions list query plans, SQLite, 24,000 sessions", () => {
     expect(mine.result.rows.every((r) => r.ownerName === "user6")).toBe(true);
   });
 
+  it("a bulk selection resolves more sessions than one statement may bind (999 on SQLite), by filter and by ids, in job order", async () => {
+    const { resolveTargets } = await import("@/lib/sessions/bulk");
+    const byFilter = await resolveTargets(manager, { filters: ZSessionFilters.parse({ name: "IT*" }) });
+    expect(byFilter.length).toBeGreaterThan(1000);
+    expect(byFilter.every((r) => r.name.startsWith("ITTask"))).toBe(true);
+    const order = (rs: typeof byFilter) =>
+      rs.every((r, i) => i === 0 || rs[i - 1].computer.name < r.computer.name || (rs[i - 1].computer.name === r.computer.name && rs[i - 1].agentSessionId < r.agentSessionId));
+    expect(order(byFilter)).toBe(true);
+    const ids = byFilter.slice(0, 1200).map((r) => r.id).reverse();
+    const byIds = await resolveTargets(manager, { sessionIds: ids });
+    expect(byIds.map((r) => r.id).sort()).toEqual([...ids].sort());
+    expect(order(byIds)).toBe(true);
+  });
+
   it("pages past the cap: the count follows the page asked for", async () => {
     const { result } = await planOf({ page: "210", pageSize: "50" });
     expect(result.rows).toHaveLength(50);
