@@ -173,8 +173,10 @@ async function main() {
     const cpu = process.cpuUsage(cpu0);
     const { combined } = await proxies!.stats();
     const want = op === "disconnect" ? "Disconnected" : "Opened";
-    // The store follows the agents' events; the next job selects by the stored state.
-    await until(`the store shows ${TARGETS} ${want}`, async () => (await db.session.count({ where: { nameKey: { startsWith: "target" }, state: want } })) === TARGETS, 120_000);
+    const failed = outcomes.filter((o) => !o.ok).length;
+    for (const o of outcomes.filter((x) => !x.ok).slice(0, 3)) console.log(`  failed: ${o.computerName}/${o.name}: ${o.error}`);
+    // The store follows the agents' events (a failed target may or may not have changed).
+    await until(`the store shows at least ${TARGETS - failed} ${want}`, async () => (await db.session.count({ where: { nameKey: { startsWith: "target" }, state: want } })) >= TARGETS - failed, 120_000);
     return {
       op,
       limit,
@@ -182,7 +184,7 @@ async function main() {
       idealMs: Math.ceil(total / limit) * singleMs[op],
       peak: combined.peak,
       requests: combined.total,
-      failed: outcomes.filter((o) => !o.ok).length,
+      failed,
       cpuMsPerTarget: (cpu.user + cpu.system) / 1000 / total,
       loadAtEnd: load(),
     };
