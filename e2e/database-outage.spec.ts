@@ -2,7 +2,6 @@ import { spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import pg from "pg";
 import { expect, test } from "./fixtures";
 import { demoUser } from "./support/users";
 import { unique } from "./support/sessions";
@@ -28,11 +27,7 @@ test.describe.configure({ mode: "serial" });
 test.beforeAll(async () => {
   test.setTimeout(180_000);
   postgres = await startTestPostgres();
-  // The app role has CREATEDB: the database it creates is its own.
-  const admin = new pg.Client({ connectionString: postgres.url("postgres") });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE "baton" OWNER baton`);
-  await admin.end();
+  await postgres.createDatabase();
   relay = await TcpRelay.to(postgres.url());
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "baton-e2e-outage-"));
   // Its own demo fleet directory: its agents outlive it by design, and must not land in (or

@@ -13,7 +13,6 @@ import { randomBytes } from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import pg from "pg";
 import { findPostgresBin, startTestPostgres } from "../lib/testing/postgres";
 import { findRedisServer, startTestRedis } from "../lib/testing/redis";
 
@@ -60,11 +59,7 @@ async function main() {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "baton-demo-cluster-"));
   cleanups.push(() => fs.rmSync(tmp, { recursive: true, force: true }));
   // The app role may create databases (it needs that for migrations' shadow database).
-  const admin = new pg.Client({ connectionString: postgres.url("postgres") });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE baton`);
-  await admin.end();
-  const databaseUrl = postgres.url("baton");
+  const databaseUrl = await postgres.createDatabase();
   console.log(`PostgreSQL: ${databaseUrl.replace(/:[^:@/]+@/, ":***@")}\nRedis: ${redis.url}`);
 
   // What every instance of one deployment shares: database, Redis, secret, audit keyring and checkpoints.

@@ -36,12 +36,15 @@ export async function resolveTargets(actor: TSessionUser, selection: TBulkSelect
   if (!selection.sessionIds?.length && !selection.filters) throw new AppError("INVALID_INPUT", "Select sessions, or a filter, to act on.");
   const chunks = <T>(list: readonly T[]) => Array.from({ length: Math.ceil(list.length / ID_CHUNK) }, (_, i) => list.slice(i * ID_CHUNK, (i + 1) * ID_CHUNK));
   const idsOf = (where: Prisma.SessionWhereInput, take?: number) => db.session.findMany({ where, select: { id: true, computerName: true, agentSessionId: true }, orderBy: [...TARGET_ORDER], take });
-  const found = selection.sessionIds?.length
-    ? (await Promise.all(chunks([...new Set(selection.sessionIds)]).map((chunk) => idsOf({ AND: [visibleSessionsWhere(actor), { id: { in: chunk } }] })))).flat()
-    : await idsOf(sessionsWhere(actor, selection.filters!), MAX_BULK_TARGETS + 1);
+  let found: Awaited<ReturnType<typeof idsOf>>;
+  if (selection.sessionIds?.length) {
+    found = (await Promise.all(chunks([...new Set(selection.sessionIds)]).map((chunk) => idsOf({ AND: [visibleSessionsWhere(actor), { id: { in: chunk } }] })))).flat();
+    // Each chunk came in the job's order (by computer, then the agent's session id); merged, they are put in it again.
+    found.sort((a, b) => (a.computerName < b.computerName ? -1 : a.computerName > b.computerName ? 1 : a.agentSessionId - b.agentSessionId));
+  } else {
+    found = await idsOf(sessionsWhere(actor, selection.filters!), MAX_BULK_TARGETS + 1);
+  }
   if (found.length > MAX_BULK_TARGETS) throw new AppError("INVALID_INPUT", `That selection has more than ${MAX_BULK_TARGETS} sessions; narrow the filter.`);
-  // The job's order: by computer, then the agent's session id (chunks of explicit ids merged).
-  found.sort((a, b) => (a.computerName < b.computerName ? -1 : a.computerName > b.computerName ? 1 : a.agentSessionId - b.agentSessionId));
   const byId = new Map<string, TSessionRecord>();
   for (const chunk of chunks(found.map((f) => f.id))) {
     for (const r of (await db.session.findMany({ where: { id: { in: chunk } }, select: sessionRowSelect })) as TSessionRecord[]) byId.set(r.id, r);

@@ -5,12 +5,15 @@ import fs from "node:fs";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
+import pg from "pg";
 
 export type TestPostgres = {
   url: (database?: string) => string;
   stop: () => void;
   /** pg_ctl on this cluster's data directory (e.g. ["restart", "-m", "immediate"]); waits for it. */
   ctl: (args: string[]) => void;
+  /** Creates a database owned by the app role `baton` (default name "baton"); returns its URL. */
+  createDatabase: (name?: string) => Promise<string>;
 };
 
 export function findPostgresBin(): string | null {
@@ -57,6 +60,17 @@ export async function startTestPostgres(): Promise<TestPostgres> {
   return {
     ctl: (args: string[]) => asPostgres("pg_ctl", ["-D", dataDir, "-l", path.join(dir, "log"), "-w", ...args, ...(args[0] === "stop" ? [] : pgctlOptions)]),
     url: (database = "baton") => `postgresql://baton:baton@127.0.0.1:${port}/${database}`,
+    createDatabase: async (name = "baton") => {
+      // The app role has CREATEDB: connected as it, the database it creates is its own.
+      const admin = new pg.Client({ connectionString: `postgresql://baton:baton@127.0.0.1:${port}/postgres` });
+      await admin.connect();
+      try {
+        await admin.query(`CREATE DATABASE "${name}"`);
+      } finally {
+        await admin.end();
+      }
+      return `postgresql://baton:baton@127.0.0.1:${port}/${name}`;
+    },
     stop: () => {
       try {
         asPostgres("pg_ctl", ["-D", dataDir, "-m", "fast", "-w", "stop"]);

@@ -28,6 +28,7 @@ import WebSocket from "ws";
 import type { AgentClient, AgentStream } from "../../lib/fleet/agent-client";
 import { startAgent, until, waitForCommand } from "../../lib/agent/test/helpers";
 import { OUTPUT_FRAME_HEADER_BYTES } from "../../lib/protocol";
+import { bounded } from "./bounded";
 
 const user = { id: "u-bench", name: "Bench", roles: ["admin"] };
 const QUICK = process.argv.includes("--quick") || process.env.BENCH_QUICK === "1";
@@ -40,16 +41,6 @@ const SPACING_MS = num("BENCH_SPACING_MS", 300, 300);
 const THROUGHPUT_GOAL = 0.9;
 const produce = (bytes: number, ch: string) => `head -c ${bytes} /dev/zero | tr '\\0' '${ch}'`;
 
-/** Every trial is bounded: a hung trial fails the bench with its name instead of running on. */
-async function bounded<T>(work: Promise<T>, what: string, ms = 120_000): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what}: no result within ${ms / 1000} s`)), ms)));
-  try {
-    return await Promise.race([work, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 type Result = { name: string; value: string; goal: string; reference?: string; met: boolean | null };
 const results: Result[] = [];

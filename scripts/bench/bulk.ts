@@ -20,11 +20,11 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import Database from "better-sqlite3";
-import pg from "pg";
 import type { TSessionUser } from "../../lib/auth/session-store";
 import type { RunningAgent } from "../../lib/agent/test/helpers";
 import type { ProxyProcess } from "../../lib/testing/proxy-process";
 import { startTestPostgres, type TestPostgres } from "../../lib/testing/postgres";
+import { bounded } from "./bounded";
 
 const DATABASE = process.env.BENCH_DATABASE ?? "sqlite";
 const TARGETS = Number(process.env.BENCH_TARGETS ?? 1000);
@@ -36,24 +36,6 @@ const root = path.resolve(import.meta.dirname, "../..");
 const load = () => os.loadavg().map((x) => x.toFixed(2)).join(" / ");
 const manager: TSessionUser = { id: "u-bench-bulk", username: "bulkbench", displayName: "Bulk Bench", role: "manager", team: null };
 const as = { id: manager.id, name: manager.username, roles: ["manager"] };
-
-async function bounded<T>(work: Promise<T>, what: string, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what}: no result within ${ms / 1000} s`)), ms)));
-  try {
-    return await Promise.race([work, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-async function until(what: string, fn: () => Promise<boolean> | boolean, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await fn())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
 const median = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)];
 
@@ -72,11 +54,7 @@ async function main() {
   let url = `file:${path.join(tmp, "bench.db")}`;
   if (DATABASE === "postgres") {
     postgres = await startTestPostgres();
-    const admin = new pg.Client({ connectionString: postgres.url("postgres") });
-    await admin.connect();
-    await admin.query("CREATE DATABASE baton");
-    await admin.end();
-    url = postgres.url("baton");
+    url = await postgres.createDatabase();
   }
   Object.assign(process.env, {
     DATABASE_URL: url,
@@ -95,7 +73,7 @@ async function main() {
   const { AgentClient } = await import("../../lib/fleet/agent-client");
   const bulk = await import("../../lib/sessions/bulk");
   const { ZSessionFilters } = await import("../../lib/dto/sessions");
-  const { startAgent } = await import("../../lib/agent/test/helpers");
+  const { startAgent, until } = await import("../../lib/agent/test/helpers");
   const { startProxyProcess } = await import("../../lib/testing/proxy-process");
   (await import("../../lib/audit/keys")).auditKeyring();
 
@@ -130,7 +108,7 @@ async function main() {
   setFleet(fleet);
   await fleet.start();
   const f = fleet;
-  await until("the agents' links online", () => computers.every((c) => f.link(c.id).status === "online"), 60_000);
+  await until(() => computers.every((c) => f.link(c.id).status === "online"), { what: "the agents' links online", timeoutMs: 60_000, intervalMs: 200 });
 
   // --- N sessions, opened on the agents directly (ten at a time per agent); the console learns of them from the streams ---
   const t0 = performance.now();
@@ -143,7 +121,7 @@ async function main() {
       for (let k = 0; k < 5; k++) await c.agent.client.newSession(as, { name: `Probe${i}-${k}`, configurationName: "Microsoft.PowerShell" });
     }),
   );
-  await until(`${TARGETS} sessions stored`, async () => (await db.session.count({ where: { nameKey: { startsWith: "target" } } })) === TARGETS, 180_000);
+  await until(async () => (await db.session.count({ where: { nameKey: { startsWith: "target" } } })) === TARGETS, { what: `${TARGETS} sessions stored`, timeoutMs: 180_000, intervalMs: 200 });
   console.log(`opened ${TARGETS} sessions (plus ${5 * AGENTS} probes) in ${((performance.now() - t0) / 1000).toFixed(1)} s; load ${load()}`);
 
   // --- the reference: one request at a time through the same proxies ---
@@ -176,7 +154,11 @@ async function main() {
     const failed = outcomes.filter((o) => !o.ok).length;
     for (const o of outcomes.filter((x) => !x.ok).slice(0, 3)) console.log(`  failed: ${o.computerName}/${o.name}: ${o.error}`);
     // The store follows the agents' events (a failed target may or may not have changed).
-    await until(`the store shows at least ${TARGETS - failed} ${want}`, async () => (await db.session.count({ where: { nameKey: { startsWith: "target" }, state: want } })) >= TARGETS - failed, 120_000);
+    await until(async () => (await db.session.count({ where: { nameKey: { startsWith: "target" }, state: want } })) >= TARGETS - failed, {
+      what: `the store shows at least ${TARGETS - failed} ${want}`,
+      timeoutMs: 120_000,
+      intervalMs: 200,
+    });
     return {
       op,
       limit,

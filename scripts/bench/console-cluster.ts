@@ -12,7 +12,6 @@ import { randomBytes } from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import pg from "pg";
 import { findPostgresBin, startTestPostgres, type TestPostgres } from "../../lib/testing/postgres";
 import { findRedisServer, startTestRedis, type TestRedis } from "../../lib/testing/redis";
 import { callAction, findActions, openLiveSocket } from "./console-actions";
@@ -33,10 +32,7 @@ async function main(): Promise<TClusterRow[]> {
   ensureBuild(root);
   const [postgres, redis] = await Promise.all([startTestPostgres(), startTestRedis()]);
   services = { postgres, redis, tmp: fs.mkdtempSync(path.join(os.tmpdir(), "baton-bench-cluster-")) };
-  const admin = new pg.Client({ connectionString: postgres.url("postgres") });
-  await admin.connect();
-  await admin.query("CREATE DATABASE baton");
-  await admin.end();
+  await postgres.createDatabase();
   const shared = {
     DATABASE_URL: postgres.url("baton"),
     REDIS_URL: redis.url,

@@ -38,7 +38,6 @@ import { callAction, findActions, openLiveSocket, type TActionRef } from "./cons
 import { closeHttp, fmtBytes, fmtMs, pct, table, timedGet } from "./console-http";
 import { seedFleet } from "./console-seed";
 import { startTestPostgres, type TestPostgres } from "../../lib/testing/postgres";
-import pg from "pg";
 import { ensureBuild, freePort, freePortRange, startConsole, type TConsole } from "./console-server";
 
 const SESSIONS = Number(process.env.BENCH_SESSIONS ?? 10_000);
@@ -92,11 +91,7 @@ async function main() {
   let databaseUrl = `file:${path.join(tmp, "bench.db")}`;
   if (DATABASE === "postgres") {
     postgres = await startTestPostgres();
-    const admin = new pg.Client({ connectionString: postgres.url("postgres") });
-    await admin.connect();
-    await admin.query("CREATE DATABASE baton");
-    await admin.end();
-    databaseUrl = postgres.url("baton");
+    databaseUrl = await postgres.createDatabase();
   }
   console.log(`database: ${DATABASE === "postgres" ? "PostgreSQL (a throwaway cluster)" : "SQLite (embedded)"}`);
   const secret = randomBytes(32).toString("hex");

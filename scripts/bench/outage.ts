@@ -20,7 +20,6 @@ import fs from "node:fs";
 import "./server-only";
 import os from "node:os";
 import path from "node:path";
-import pg from "pg";
 import { findPostgresBin, startTestPostgres, type TestPostgres } from "../../lib/testing/postgres";
 import { ensureBuild, freePort, freePortRange, startConsole, type TConsole } from "./console-server";
 
@@ -43,10 +42,7 @@ async function main() {
   ensureBuild(root);
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "baton-bench-outage-"));
   postgres = await startTestPostgres();
-  const admin = new pg.Client({ connectionString: postgres.url("postgres") });
-  await admin.connect();
-  await admin.query("CREATE DATABASE baton");
-  await admin.end();
+  await postgres.createDatabase();
   const env = {
     DATABASE_URL: postgres.url("baton"),
     BATON_SECRET: randomBytes(32).toString("hex"),

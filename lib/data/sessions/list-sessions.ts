@@ -30,6 +30,9 @@ function prefixRange(prefix: string): Prisma.SessionWhereInput | null {
   return { nameKey: { gte: prefix, lt: prefix.slice(0, -1) + String.fromCharCode(last + 1) } };
 }
 
+/** The key range of a name pattern's literal prefix (`IT*` -> "it"), when it has one. */
+const patternPrefixRange = (pattern: string) => prefixRange(pattern.toLowerCase().split(/[*?]/)[0]);
+
 /**
  * `IT*`, `*Task`, `*pat*`, `a*b`: case-insensitive wildcards over the lower-cased name key.
  * `range: false` leaves out the prefix's key range (the LIKE alone decides, as it does anyway).
@@ -102,7 +105,7 @@ const ORDER: Record<TSessionFilters["sort"], (dir: Prisma.SortOrder) => Prisma.S
  * `take` by id otherwise, which walks the whole primary key.
  */
 function countOrder(filters: TSessionFilters): Prisma.SessionOrderByWithRelationInput[] {
-  if (filters.name && prefixRange(filters.name.toLowerCase().split(/[*?]/)[0])) return [{ nameKey: "asc" }, { id: "asc" }];
+  if (filters.name && patternPrefixRange(filters.name)) return [{ nameKey: "asc" }, { id: "asc" }];
   if (filters.computer) return [{ computerName: "asc" }, { agentSessionId: "asc" }];
   if (filters.owner) return [{ ownerName: "asc" }, { id: "asc" }];
   return ORDER[filters.sort](filters.dir);
@@ -143,10 +146,15 @@ export async function listSessions({ actor, filters }: { actor: TSessionUser; fi
   // few, not for a fifth of 50,000. So the count goes first (bounded, through the range): when
   // it reaches the cap, matches are common and the page walks its order's index without the
   // range, stopping after a page; otherwise it reads the few matches through the range.
-  const ranged = filters.name !== undefined && /[*?]/.test(filters.name) && prefixRange(filters.name.toLowerCase().split(/[*?]/)[0]) !== null;
-  const [counted, records] = ranged
-    ? await db.session.count({ where, orderBy: countOrder(filters), take: cap + 1 }).then(async (n) => [n, await pageOf(n > cap ? sessionsWhere(actor, filters, { nameRange: false }) : where)] as const)
-    : await Promise.all([db.session.count({ where, orderBy: countOrder(filters), take: cap + 1 }), pageOf(where)]);
+  const count = () => db.session.count({ where, orderBy: countOrder(filters), take: cap + 1 });
+  let counted: number;
+  let records: Awaited<ReturnType<typeof pageOf>>;
+  if (filters.name && /[*?]/.test(filters.name) && patternPrefixRange(filters.name)) {
+    counted = await count();
+    records = await pageOf(counted > cap ? sessionsWhere(actor, filters, { nameRange: false }) : where);
+  } else {
+    [counted, records] = await Promise.all([count(), pageOf(where)]);
+  }
   const maxIdle = await maxIdleByConfiguration(records);
   const rows = (records as TSessionRecord[]).map((r) => toSessionRow(r, actor, maxIdle.get(`${r.computerId}/${r.configurationName}`) ?? null));
   const totalCapped = counted > cap;
