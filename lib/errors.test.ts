@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { AppError, isDbUnavailable, mapPrismaError } from "@/lib/errors";
+import { isStoreFailure } from "@/lib/fleet/computer-link";
 
 describe("AppError", () => {
   it("is recognised across module copies (server.ts and Next's bundle each load lib/errors)", () => {
@@ -27,5 +28,16 @@ describe("AppError", () => {
     expect(isDbUnavailable(new Error("column \"x\" does not exist"))).toBe(false);
     expect(isDbUnavailable(new AppError("AGENT_UNAVAILABLE", "Srv1 is offline"))).toBe(false);
     expect(mapPrismaError(refused)).toMatchObject({ code: "DB_UNAVAILABLE", status: 503, message: "The console's database is unavailable; try again in a moment." });
+  });
+
+  it("reads a raw statement's failure (P2010) by the driver's error it carries in meta", () => {
+    // As Prisma 7 reports `$queryRawUnsafe` against a server that went away (the text varies).
+    const raw = (cause: object) => Object.assign(new Error("Invalid `prisma.$queryRawUnsafe()` invocation: Raw query failed."), { code: "P2010", meta: { driverAdapterError: { name: "DriverAdapterError", cause } } });
+    expect(isDbUnavailable(raw({ kind: "ConnectionClosed" }))).toBe(true);
+    expect(isDbUnavailable(raw({ kind: "postgres", code: "57P01", message: "terminating connection due to administrator command" }))).toBe(true);
+    expect(isDbUnavailable(raw({ kind: "postgres", code: "22P02", message: "invalid input value for enum \"SessionState\"" }))).toBe(false);
+    // The agent-event pump retries the first and skips the last (lib/fleet/computer-link.ts).
+    expect(isStoreFailure(raw({ kind: "ConnectionClosed" }))).toBe(true);
+    expect(isStoreFailure(raw({ kind: "postgres", code: "22P02", message: "invalid input value for enum" }))).toBe(false);
   });
 });

@@ -49,7 +49,9 @@ const UNAVAILABLE_TEXT =
 
 /** True when `err` says the database is unreachable (a retry later may succeed), not that a query is wrong. */
 export function isDbUnavailable(err: unknown): boolean {
-  for (let e = err, depth = 0; e && typeof e === "object" && depth < 8; e = (e as { cause?: unknown }).cause, depth++) {
+  // A raw query's error (P2010) names the driver's only inside meta.driverAdapterError.
+  const next = (e: object) => (e as { cause?: unknown }).cause ?? (e as { meta?: { driverAdapterError?: unknown } }).meta?.driverAdapterError;
+  for (let e = err, depth = 0; e && typeof e === "object" && depth < 8; e = next(e), depth++) {
     if (e instanceof AppError) return e.code === "DB_UNAVAILABLE";
     const { code, message, kind } = e as { code?: unknown; message?: unknown; kind?: unknown };
     if (typeof code === "string" && UNAVAILABLE_CODES.has(code)) return true;

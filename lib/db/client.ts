@@ -22,5 +22,8 @@ export function createDb(url: string): Db {
   return createSqlite(url);
 }
 
+/** Which SQL the one client speaks (the few raw statements differ in placeholders and casts). */
+export const dbIsPostgres = isPostgresUrl(env().DATABASE_URL);
+
 const g = globalThis as typeof globalThis & { __batonDb?: Db };
 export const db: Db = (g.__batonDb ??= createDb(env().DATABASE_URL));

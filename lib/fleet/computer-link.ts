@@ -2,7 +2,7 @@ import { EventEmitter } from "node:events";
 import { AgentClient, AgentRequestError, type ActAs, type AgentStream } from "@/lib/fleet/agent-client";
 import { ingestConfigurations, ingestSession, ingestSessions, markComputerBroken, reconcileComputer, SESSION_LOST_REASON, upsertConfiguration } from "@/lib/fleet/ingest";
 import { db } from "@/lib/db/client";
-import { AppError } from "@/lib/errors";
+import { AppError, isDbUnavailable } from "@/lib/errors";
 import { logger } from "@/lib/logger";
 import { publish } from "@/lib/realtime/publish";
 import { appendAuditEvent } from "@/lib/audit/append";
@@ -601,6 +601,8 @@ export function isStoreFailure(err: unknown): boolean {
   if (err instanceof TypeError || err instanceof RangeError || err instanceof ReferenceError || err instanceof SyntaxError) return false;
   const e = err as { name?: string; code?: unknown } | null;
   if (e?.name === "PrismaClientValidationError" || err instanceof AppError) return false;
+  // A raw statement's failure is P2010 whatever the cause: the driver's own error says whether the database was unreachable.
+  if (isDbUnavailable(err)) return true;
   // P2xxx: the query reached the database and was refused for its data, except running out of
   // time or connections (P2024 pool timeout, P2028 transaction timed out, P2034 write conflict).
   return !(typeof e?.code === "string" && /^P2\d{3}$/.test(e.code) && !RETRYABLE_PRISMA_CODES.has(e.code));

@@ -1,5 +1,5 @@
 import type { TConfigurationView, TSessionChange, TSessionSnapshot } from "@/lib/protocol";
-import { db, type Db } from "@/lib/db/client";
+import { db, dbIsPostgres, type Db } from "@/lib/db/client";
 import { publish } from "@/lib/realtime/publish";
 
 // Keeps the console's copy of agent state current. The agent is the source of truth: each
@@ -78,29 +78,56 @@ export type TIngest = {
   reason?: string;
   at?: Date;
 };
-export type TWriter = Pick<Db, "session" | "sessionEvent" | "sessionCommand" | "computer">;
+export type TWriter = Pick<Db, "session" | "sessionEvent" | "sessionCommand" | "computer" | "$queryRawUnsafe" | "$executeRawUnsafe">;
 type TEventRow = { sessionId: string; at: Date; change: string; state: TSessionSnapshot["state"]; reason: string | null };
 
 const ROW_SELECT = { id: true, state: true, ownerId: true, holderId: true } as const;
 
-/** The row wasn't there, or holds a newer snapshot (Prisma's "record to update not found"). */
-const isNotFound = (err: unknown) => (err as { code?: string } | null)?.code === "P2025";
-
 type TRow = { id: string; state: TSessionSnapshot["state"]; ownerId: string; holderId: string | null };
+
+// The two statements every agent-reported change runs (a bulk job runs them for each target)
+// go as SQL through the one client's raw queries, in its transactions: Prisma's model API
+// spends about three times the CPU on the same UPDATE (it builds and interprets a query plan
+// per call; a multi-row INSERT's plan is compiled anew every time), and the console's CPU per
+// target is what paces a bulk job at a high ThrottleLimit (docs/benchmarks.md, issue 14).
+// Dates, BigInts and booleans are bound as the driver adapters bind the model API's.
+
+/** A placeholder maker: SQLite binds `?` in order, PostgreSQL `$1`, `$2`… (with a cast where it cannot infer a type). */
+function placeholders() {
+  let n = 0;
+  return (cast?: string) => (dbIsPostgres ? `$${++n}${cast ? `::${cast}` : ""}` : "?");
+}
+
+type TSessionData = ReturnType<typeof sessionData>;
+/** The UPDATE's columns (sessionData's, always all of them) and its SQL, made once. */
+let update: { columns: (keyof TSessionData)[]; sql: string } | undefined;
+/** No agent version in the snapshot: the row is overwritten whatever it holds (the largest INTEGER). */
+const ANY_VERSION = 2_147_483_647;
+
+function sessionUpdate(data: TSessionData) {
+  if (update) return update;
+  const columns = Object.keys(data) as (keyof TSessionData)[];
+  const p = placeholders();
+  const sets = [...columns, "updatedAt"].map((c) => `"${c}" = ${p()}`).join(", ");
+  return (update = { columns, sql: `UPDATE "Session" SET ${sets} WHERE "instanceId" = ${p()} AND ("version" IS NULL OR "version" <= ${p()}) RETURNING "id", "state", "ownerId", "holderId"` });
+}
 
 /**
  * Overwrites the row with the snapshot unless the stored one is newer (a higher agent
  * `version`), in one statement that also returns the row; null when it is not there or newer.
  */
-async function updateRow(w: TWriter, snapshot: TSessionSnapshot, data: ReturnType<typeof sessionData>): Promise<TRow | null> {
-  const v = snapshot.version;
-  const newer = v === undefined ? {} : { OR: [{ version: null }, { version: { lte: v } }] };
-  try {
-    return await w.session.update({ where: { instanceId: snapshot.instanceId, ...newer }, data, select: ROW_SELECT });
-  } catch (err) {
-    if (isNotFound(err)) return null;
-    throw err;
-  }
+async function updateRow(w: TWriter, snapshot: TSessionSnapshot, data: TSessionData): Promise<TRow | null> {
+  const { columns, sql } = sessionUpdate(data);
+  const rows = await w.$queryRawUnsafe<TRow[]>(sql, ...columns.map((c) => data[c]), new Date(), snapshot.instanceId, snapshot.version ?? ANY_VERSION);
+  return rows[0] ?? null;
+}
+
+/** Writes history lines in one INSERT (PostgreSQL types a multi-row VALUES list by itself, hence the casts). */
+async function insertHistoryLines(w: TWriter, events: readonly TEventRow[]): Promise<void> {
+  if (events.length === 0) return;
+  const p = placeholders();
+  const values = events.map(() => `(${p()}, ${p("timestamp(3)")}, ${p()}, ${p('"SessionState"')}, ${p()})`).join(", ");
+  await w.$executeRawUnsafe(`INSERT INTO "SessionEvent" ("sessionId", "at", "change", "state", "reason") VALUES ${values}`, ...events.flatMap((e) => [e.sessionId, e.at, e.change, e.state, e.reason]));
 }
 
 function historyLine(sessionId: string, { snapshot, change, reason, at }: TIngest): TEventRow | null {
@@ -169,7 +196,7 @@ const creating = new Map<string, Promise<void>>();
  */
 function writeCreatedLineOnce(event: TEventRow): Promise<void> {
   const turn = (creating.get(event.sessionId) ?? Promise.resolve()).then(async () => {
-    if ((await db.sessionEvent.count({ where: { sessionId: event.sessionId, change: "created" } })) === 0) await db.sessionEvent.create({ data: event });
+    if ((await db.sessionEvent.count({ where: { sessionId: event.sessionId, change: "created" } })) === 0) await insertHistoryLines(db, [event]);
   });
   const settled = turn.catch(() => undefined);
   creating.set(event.sessionId, settled);
@@ -182,7 +209,7 @@ function writeCreatedLineOnce(event: TEventRow): Promise<void> {
 export async function ingestSession(item: TIngest): Promise<string> {
   const { row, event } = await writeRow(db, item);
   if (event?.change === "created") await writeCreatedLineOnce(event);
-  else if (event) await db.sessionEvent.create({ data: event });
+  else if (event) await insertHistoryLines(db, [event]);
   publish({ type: "session.updated", id: row.id, state: row.state }, audienceFor(row));
   return row.id;
 }
@@ -209,7 +236,7 @@ export async function ingestSessions(items: readonly TIngest[]): Promise<string[
         if (newest.get(item.snapshot.instanceId) === i) rows.set(item.snapshot.instanceId, (await writeRow(tx, item)).row);
       }
       const events = items.flatMap((item) => historyLine(rows.get(item.snapshot.instanceId)!.id, item) ?? []);
-      if (events.length) await tx.sessionEvent.createMany({ data: events });
+      await insertHistoryLines(tx, events);
       return rows;
     });
   const rows = await write().catch((err) => {

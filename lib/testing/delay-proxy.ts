@@ -58,11 +58,19 @@ export async function startDelayProxy(opts: {
           res.writeHead(answer.statusCode ?? 502, answer.headers);
           answer.pipe(res);
         });
-        up.on("error", () => req.socket.destroy());
+        up.on("error", (err) => {
+          // Said, so that a dropped request in a test or benchmark is told from one the console dropped.
+          process.stderr.write(`delay proxy: ${req.method} ${req.url} to ${opts.target} failed (${(err as NodeJS.ErrnoException).code ?? err.message}); dropping the connection\n`);
+          req.socket.destroy();
+        });
         up.end(Buffer.concat(chunks));
       }, delay.ms);
     });
   });
+  // The agent's answers carry its keep-alive hint (30 s), which clients honour; this server must
+  // not close an idle connection sooner (Node's default is 5 s), or a client reusing it as it
+  // closes gets "socket hang up" for a request no agent ever saw.
+  server.keepAliveTimeout = 60_000;
   server.on("connection", (s) => {
     sockets.add(s);
     s.once("close", () => sockets.delete(s));

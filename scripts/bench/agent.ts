@@ -67,7 +67,8 @@ const ownCpuMs = () => {
 };
 
 /** One trial: MB/s, and CPU ms per MB of the process(es) that carried the bytes. */
-type Trial = { mbps: number; cpuPerMb: { server: number; client: number } };
+/** `frames`: WebSocket frames the client got (0 for the raw reader): their mean size shows how well the sender coalesced. */
+type Trial = { mbps: number; cpuPerMb: { server: number; client: number }; frames: number };
 const perMb = (cpuMs: number, bytes: number) => cpuMs / (bytes / 1024 / 1024);
 
 /** The same output for every path: base64 of random bytes, 76 columns, read by one `head -c`. */
@@ -100,7 +101,7 @@ async function rawTrial(bytes: number, cmd: string): Promise<Trial> {
   });
   const cpuMs = ownCpuMs() - c0;
   p.kill();
-  return { mbps: bytes / 1024 / 1024 / (elapsed / 1000), cpuPerMb: { server: perMb(cpuMs, bytes), client: 0 } };
+  return { mbps: bytes / 1024 / 1024 / (elapsed / 1000), cpuPerMb: { server: perMb(cpuMs, bytes), client: 0 }, frames: 0 };
 }
 
 /** Minimal relay: a WebSocket client in this process counts the payload of its frames. */
@@ -110,8 +111,10 @@ async function relayTrial(relay: { pid: number; port: number }, bytes: number, c
   const started = performance.now();
   const ws = new WebSocket(`ws://127.0.0.1:${relay.port}/?cmd=${encodeURIComponent(cmd)}`, { perMessageDeflate: false });
   let got = 0;
+  let frames = 0;
   const elapsed = await new Promise<number>((resolve, reject) => {
     ws.on("message", (frame: Buffer) => {
+      frames++;
       got += frame.length - OUTPUT_FRAME_HEADER_BYTES;
       if (got >= bytes) resolve(performance.now() - started);
     });
@@ -120,7 +123,7 @@ async function relayTrial(relay: { pid: number; port: number }, bytes: number, c
   const client = ownCpuMs() - c0;
   const server = processCpuMs(relay.pid) - r0;
   ws.close();
-  return { mbps: bytes / 1024 / 1024 / (elapsed / 1000), cpuPerMb: { server: perMb(server, bytes), client: perMb(client, bytes) } };
+  return { mbps: bytes / 1024 / 1024 / (elapsed / 1000), cpuPerMb: { server: perMb(server, bytes), client: perMb(client, bytes) }, frames };
 }
 
 /**
@@ -138,6 +141,7 @@ async function agentTrial(
   const s = await client.newSession(user, { name: "Throughput" }, { streamId: stream.id });
   const undo = beforeRun ? await beforeRun(s) : null;
   let got = 0;
+  let frames = 0;
   let on: ((f: { instanceId: string; data: Buffer }) => void) | undefined;
   const a0 = processCpuMs(agentPid);
   const c0 = ownCpuMs();
@@ -145,6 +149,7 @@ async function agentTrial(
   const done = new Promise<number>((resolve) => {
     on = (f) => {
       if (f.instanceId !== s.instanceId) return;
+      frames++;
       got += f.data.length;
       if (got >= bytes) resolve(performance.now() - started);
     };
@@ -155,7 +160,7 @@ async function agentTrial(
     const elapsed = await done;
     const clientCpu = ownCpuMs() - c0;
     const agentCpu = processCpuMs(agentPid) - a0;
-    return { mbps: bytes / 1024 / 1024 / (elapsed / 1000), cpuPerMb: { server: perMb(agentCpu, bytes), client: perMb(clientCpu, bytes) } };
+    return { mbps: bytes / 1024 / 1024 / (elapsed / 1000), cpuPerMb: { server: perMb(agentCpu, bytes), client: perMb(clientCpu, bytes) }, frames };
   } finally {
     if (on) stream.off("output", on);
     await undo?.().catch(() => {});
@@ -247,7 +252,8 @@ async function main() {
   const cpuText = (p: Path) => {
     const server = median(trials[p].map((t) => t.cpuPerMb.server));
     const clientCpu = median(trials[p].map((t) => t.cpuPerMb.client));
-    return p === "raw" ? `${server.toFixed(2)} ms` : `${server.toFixed(2)} ms + client ${clientCpu.toFixed(2)} ms`;
+    const frameKb = median(trials[p].map((t) => THROUGHPUT_BYTES / 1024 / t.frames));
+    return p === "raw" ? `${server.toFixed(2)} ms` : `${server.toFixed(2)} ms + client ${clientCpu.toFixed(2)} ms (frames of ${frameKb.toFixed(1)} KB on average)`;
   };
   if (ratios.agent.length > 0) {
     const mbps = (p: Path) => `${median(trials[p].map((t) => t.mbps)).toFixed(1)} MB/s`;

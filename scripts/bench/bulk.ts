@@ -12,11 +12,13 @@
  * target. Not in this bench: a browser with the sessions page open during the job.
  * Every job is bounded by a timeout; the bench exits 0 whether or not a goal is met.
  * Env: BENCH_DATABASE (sqlite | postgres: a throwaway cluster), BENCH_TARGETS (1000),
- * BENCH_AGENTS (5), BENCH_DELAY_MS (50), BENCH_ROUNDS (2).
+ * BENCH_AGENTS (5), BENCH_DELAY_MS (50), BENCH_ROUNDS (2), BENCH_PROFILE (a directory: each job's CPU
+ * profile of this process, the console's side, is written there as <op>-T<limit>-<round>.cpuprofile).
  */
 import "./server-only";
 import { execFileSync } from "node:child_process";
 import fs from "node:fs";
+import inspector from "node:inspector/promises";
 import os from "node:os";
 import path from "node:path";
 import Database from "better-sqlite3";
@@ -32,6 +34,7 @@ const AGENTS = Number(process.env.BENCH_AGENTS ?? 5);
 const DELAY_MS = Number(process.env.BENCH_DELAY_MS ?? 50);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
 const GOAL = 1.5;
+const PROFILE_DIR = process.env.BENCH_PROFILE;
 const root = path.resolve(import.meta.dirname, "../..");
 const load = () => os.loadavg().map((x) => x.toFixed(2)).join(" / ");
 const manager: TSessionUser = { id: "u-bench-bulk", username: "bulkbench", displayName: "Bulk Bench", role: "manager", team: null };
@@ -139,16 +142,29 @@ async function main() {
   const singleMs = { disconnect: median(single.disconnect), connect: median(single.connect) };
   console.log(`one request alone through the proxy, median of ${single.disconnect.length}: disconnect ${singleMs.disconnect.toFixed(1)} ms, connect ${singleMs.connect.toFixed(1)} ms`);
 
+  let profiled = 0;
   const runJob = async (op: "disconnect" | "connect", limit: number): Promise<TJobResult> => {
     const records = await bulk.resolveTargets(manager, { filters: ZSessionFilters.parse({ name: "Target*" }) });
     if (records.length !== TARGETS) throw new Error(`expected ${TARGETS} targets, the selection resolved ${records.length}`);
     await proxies!.reset();
+    const profiler = PROFILE_DIR ? new inspector.Session() : null;
+    if (profiler) {
+      profiler.connect();
+      await profiler.post("Profiler.enable");
+      await profiler.post("Profiler.start");
+    }
     const cpu0 = process.cpuUsage();
     const start = performance.now();
     const { jobId, total } = bulk.startBulkJob(manager, op, records, { throttleLimit: limit });
     const outcomes = await bounded(bulk.bulkJobOf(manager, jobId)!.done, `${op} at ThrottleLimit ${limit}`, 600_000);
     const wallMs = performance.now() - start;
     const cpu = process.cpuUsage(cpu0);
+    if (profiler) {
+      const { profile } = await profiler.post("Profiler.stop");
+      fs.mkdirSync(PROFILE_DIR!, { recursive: true });
+      fs.writeFileSync(path.join(PROFILE_DIR!, `${op}-T${limit}-${++profiled}.cpuprofile`), JSON.stringify(profile));
+      profiler.disconnect();
+    }
     const { combined } = await proxies!.stats();
     const want = op === "disconnect" ? "Disconnected" : "Opened";
     const failed = outcomes.filter((o) => !o.ok).length;
