@@ -73,7 +73,7 @@ async function readTail(): Promise<TTail> {
  * Appends one event to the chain, with its MAC under the current audit key. Appends in this
  * process go through one queue against a cached tail; the appends waiting in it while a commit
  * runs share the next commit (group commit): one INSERT (one transaction when intents are
- * settled) for all of them, each event still its own link with its own MAC, each caller answered
+ * settled or it takes several) for all of them, each event still its own link with its own MAC, each caller answered
  * only once that commit is durable. seq and prevHash are unique, so a writer elsewhere (another
  * console instance, a script) that moved the tail makes the INSERT fail instead of forking the
  * chain: the tail is re-read and the group retried.
@@ -83,8 +83,8 @@ export async function appendAuditEvent(input: TAuditInput): Promise<{ seq: numbe
 }
 
 /**
- * Appends several events (a bulk job's outcomes) in order, in one statement: one commit for the
- * lot instead of one per event, each event still its own link with its own MAC.
+ * Appends several events (a bulk job's outcomes) in order, in one commit (one INSERT per 1,000
+ * events) instead of one per event, each event still its own link with its own MAC.
  */
 export function appendAuditEvents(inputs: readonly TAuditInput[]): Promise<{ seq: number; hash: string }[]> {
   if (inputs.length === 0) return Promise.resolve([]);
