@@ -23,8 +23,7 @@ describe("audit group commit", () => {
   });
 
   it("commits appends that wait together in one statement, chained in call order, each caller answered with its own link", async () => {
-    const many = vi.spyOn(db.auditEvent, "createMany");
-    const one = vi.spyOn(db.auditEvent, "create");
+    const inserts = vi.spyOn(db, "$executeRawUnsafe");
     // The first append commits alone; the 39 that queue behind it share the next commit.
     const results = await Promise.all([
       ...Array.from({ length: 30 }, (_, i) => appendAuditEvent({ actor, action: `group.one${i}`, outcome: "ok", params: { i } })),
@@ -40,7 +39,7 @@ describe("audit group commit", () => {
     const flat = results.flatMap((r) => (Array.isArray(r) ? r : [r]));
     expect(flat).toEqual(rows.map((r) => ({ seq: r.seq, hash: r.hash })));
     // Fewer commits than callers: the waiting ones were grouped.
-    const statements = many.mock.calls.length + one.mock.calls.length;
+    const statements = inserts.mock.calls.filter(([sql]) => sql.startsWith('INSERT INTO "AuditEvent"')).length;
     expect(statements).toBeGreaterThanOrEqual(2);
     expect(statements).toBeLessThan(10);
     expect(await verifyAuditChain()).toMatchObject({ ok: true, count: 42 });
@@ -83,5 +82,30 @@ describe("audit group commit", () => {
     const rows = await db.auditEvent.findMany({ orderBy: { seq: "asc" }, select: { action: true } });
     expect(rows.map((r) => r.action)).toEqual(["group.first", "group.x", "group.z"]);
     expect(await verifyAuditChain()).toMatchObject({ ok: true, count: 3 });
+  });
+
+  it("stores events as Prisma's model layer reads them, and rolls back a bulk spanning several INSERTs when a later one hits a moved tail", async () => {
+    const at = new Date("2026-03-04T05:06:07.089Z");
+    const first = await appendAuditEvent({ actor, action: "group.first", outcome: "ok", at });
+    // Another writer put #2050 in place while this process still caches #1 as the tail: the
+    // bulk's third INSERT (#2002-#2101) collides with it after the first two went in.
+    const d = new Database(url.replace(/^file:/, ""));
+    d.prepare(`INSERT INTO "AuditEvent" ("seq","at","actorName","actorRole","action","outcome","params","prevHash","hash") VALUES (2050, ?, 'other', 'admin', 'x', 'ok', '{}', ?, ?)`).run(at.toISOString(), "e".repeat(64), "f".repeat(64));
+    const stored = d.prepare('SELECT "at" FROM "AuditEvent" WHERE "seq" = ?').get(first.seq) as { at: string };
+    d.close();
+    // The same text Prisma's createMany stored, so every reader of the column sees the same time.
+    expect(stored.at).toBe("2026-03-04T05:06:07.089+00:00");
+    expect((await db.auditEvent.findUniqueOrThrow({ where: { seq: first.seq } })).at).toEqual(at);
+
+    const inserts = vi.spyOn(db, "$executeRawUnsafe");
+    const bulk = await appendAuditEvents(Array.from({ length: 2100 }, (_, i) => ({ actor, action: `group.bulk${i}`, outcome: "ok" as const })));
+    // Rolled back whole and written again after #2050: nothing of the first attempt remains.
+    expect(bulk.map((r) => r.seq)).toEqual(Array.from({ length: 2100 }, (_, i) => 2051 + i));
+    expect(await db.auditEvent.count({ where: { seq: { gt: first.seq, lt: 2050 } } })).toBe(0);
+    expect(await db.auditEvent.count()).toBe(2102);
+    const after = await db.auditEvent.findUniqueOrThrow({ where: { seq: 2051 } });
+    expect(after).toMatchObject({ prevHash: "f".repeat(64), action: "group.bulk0" });
+    // 1,000 + 1,000 + 100 rows per attempt: the first attempt's two INSERTs that went in were undone.
+    expect(inserts.mock.calls.filter(([sql]) => sql.startsWith('INSERT INTO "AuditEvent"')).map((c) => (c.length - 1) / 16)).toEqual([1000, 1000, 100, 1000, 1000, 100]);
   });
 });

@@ -9,8 +9,23 @@ import { env, isPostgresUrl } from "@/lib/env";
 // access tokens' hashes are only ever matched in a where clause.
 const omit = { user: { passwordHash: true }, computer: { tokenCiphertext: true }, accessToken: { tokenHash: true } } as const;
 
+/**
+ * better-sqlite3 is built with SQLITE_DEFAULT_WAL_SYNCHRONOUS=1: a connection opened on a
+ * database already in WAL mode (server.ts switches it before this client connects) runs
+ * synchronous=NORMAL, where a commit acknowledged just before a power loss or an OS crash can be
+ * lost. Every connection Prisma opens is set back to FULL, so an acknowledged action's audit
+ * event is on disk (the appender's group commit keeps that to one sync per group).
+ */
+class DurableSqlite extends PrismaBetterSqlite3 {
+  override async connect() {
+    const adapter = await super.connect();
+    await adapter.executeScript("PRAGMA synchronous = FULL");
+    return adapter;
+  }
+}
+
 function createSqlite(url: string) {
-  return new PrismaClient({ adapter: new PrismaBetterSqlite3({ url }), omit });
+  return new PrismaClient({ adapter: new DurableSqlite({ url }), omit });
 }
 export type Db = ReturnType<typeof createSqlite>;
 
