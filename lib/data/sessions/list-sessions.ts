@@ -168,10 +168,11 @@ const chunked = <T,>(items: T[], size: number): T[][] => Array.from({ length: Ma
 /**
  * A viewer who sees some sessions (a technician: owned, held, handed over). Each branch of the
  * scope is its own query, an index range walked in the page's order (the owner's and holder's
- * (id, computer, agent id) ranges; the few sessions of open handoffs, found through the Handoff
- * index, by id) and stopped at the page's end. The page lies within their union (a branch's
- * first rows hold all of its rows on the page and before it), which the database orders once.
- * The count is the union of each branch's ids, read up to cap + 1 each.
+ * ranges of (ownerId | holderId, computerName, agentSessionId); the few sessions of open
+ * handoffs, found through the Handoff index, by id) and stopped at the page's end. The page lies
+ * within their union (a branch's first rows hold all of its rows on the page and before it),
+ * which the database orders once, by id: every id came from a query holding its branch's
+ * condition on the viewer. The count is the union of each branch's ids, read up to cap + 1 each.
  */
 async function scopedPage(
   actor: TSessionUser,
