@@ -73,7 +73,7 @@ describe("a technician's sessions list", () => {
     const expected = await expectedIds();
     // 15 owned + 4 held + 3 handed over (the one of their own counted once).
     expect(expected.size).toBe(22);
-    for (const query of [{}, { dir: "desc" }, { sort: "name", dir: "desc" }, { sort: "updated" }]) {
+    for (const query of [{}, { dir: "desc" }, { sort: "name", dir: "desc" }, { sort: "updated" }] as Record<string, string>[]) {
       const { ids, totals } = await allPages(query);
       expect(new Set(ids).size, JSON.stringify(query)).toBe(ids.length);
       expect(new Set(ids)).toEqual(expected);
