@@ -86,7 +86,9 @@ describe("a technician's sessions list", () => {
     expect(disconnected.rows.every((r) => r.state === "Disconnected" && expected.has(r.id))).toBe(true);
     expect(disconnected.total).toBe((await orderedIds({ state: "Disconnected" })).length);
     const handedOnly = await listSessions({ actor: tech, filters: ZSessionFilters.parse({ handed: "me" }) });
+    const open = await db.handoff.findMany({ where: { toUserId: tech.id, endedAt: null }, select: { sessionId: true } });
     expect(handedOnly.total).toBe(4);
+    expect(new Set(handedOnly.rows.map((r) => r.id))).toEqual(new Set(open.map((h) => h.sessionId)));
   });
 
   it("caps the count above the cap, and deep pages (past one statement's bound values) keep the order", async () => {

@@ -181,7 +181,9 @@ async function scopedPage(
   cap: number,
 ): Promise<{ counted: number; records: TPageRecords }> {
   const handed = await db.handoff.findMany({ where: scope.handoffs, select: { sessionId: true } });
-  const branches = [...scope.sessions, ...chunked([...new Set(handed.map((h) => h.sessionId))], MAX_IDS).map((ids) => ({ id: { in: ids } }))];
+  const handedBranches = chunked([...new Set(handed.map((h) => h.sessionId))], MAX_IDS).map((ids) => ({ id: { in: ids } }));
+  // "Handed to me" selects within the handed-over branch alone.
+  const branches = filters.handed === "me" ? handedBranches : [...scope.sessions, ...handedBranches];
   // Each branch is one index range already: a name prefix's key range would only tempt the
   // planner away from the range that gives the page's order.
   const rest = filtersWhere(actor, filters, { nameRange: false });
