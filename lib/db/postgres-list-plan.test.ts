@@ -71,4 +71,47 @@ describe("sessions list query plans, PostgreSQL, 24,000 sessions", () => {
     expect(broken.page).not.toMatch(/Seq Scan|Sort/);
     expect(broken.result.rows.every((r) => r.state === "Broken")).toBe(true);
   });
+
+  it("reads a technician's list as one index range per branch of their scope, in the page's order, never the whole table", async () => {
+    // user6 owns 120 sessions; they also hold 3 of user7's and were handed 2 of user8's.
+    const tech: TSessionUser = { id: "plan-user-6", username: "user6", displayName: "Tech", role: "technician", team: null };
+    await plans.db.user.createMany({
+      data: ["plan-user-6", "plan-user-8"].map((id) => ({ id, username: id, displayName: id, role: "technician" as const, passwordHash: "x" })),
+    });
+    const held = await plans.db.session.findMany({ where: { ownerId: "plan-user-7", state: "Disconnected" }, select: { id: true }, take: 3 });
+    await plans.db.session.updateMany({ where: { id: { in: held.map((h) => h.id) } }, data: { state: "Opened", holderId: tech.id, holderName: "user6" } });
+    const handed = await plans.db.session.findMany({ where: { ownerId: "plan-user-8", state: "Disconnected" }, select: { id: true }, take: 2 });
+    await plans.db.handoff.createMany({ data: handed.map((h) => ({ sessionId: h.id, fromUserId: "plan-user-8", toUserId: tech.id, reason: "plan" })) });
+    await plans.db.$executeRawUnsafe('ANALYZE "Session"');
+    await plans.db.$executeRawUnsafe('ANALYZE "Handoff"');
+    for (const query of [{}, { dir: "desc" }, { state: "Broken" }, { computer: "BLD-006" }, { name: "Patch*" }]) {
+      plans.recorded.length = 0;
+      const result = await m.listSessions({ actor: tech, filters: m.ZSessionFilters.parse(query) });
+      const onSession = plans.recorded.filter((q) => /FROM "public"\."Session"/.test(q.sql) && !/SessionConfiguration/.test(q.sql));
+      const explained = await Promise.all(onSession.map(async (q) => ({ sql: q.sql, plan: await plans.explain(q) })));
+      if (process.env.PLAN_DEBUG) for (const e of explained) console.log(JSON.stringify(query), "\n" + e.sql + "\n" + e.plan);
+      for (const e of explained) expect(e.plan, e.sql).not.toMatch(/Seq Scan on "Session"/);
+      // The owner's and holder's first page read their own index range under a Limit. The
+      // planner sorts a range it expects to be small (user6 holds 43) and walks a larger one in
+      // order (the default order walks user6's 120 without a sort).
+      for (const column of ["ownerId", "holderId"]) {
+        const branch = explained.find((e) => e.sql.includes(`"Session"."${column}" = $1`) && /ORDER BY "public"\."Session"\."computerName"/.test(e.sql));
+        expect(branch, `${column} ${JSON.stringify(query)}`).toBeDefined();
+        expect(branch!.plan).toMatch(/^Limit/);
+        expect(branch!.plan).toMatch(new RegExp(`Index (Only )?Scan( Backward)? (using|on) "Session_${column}_computerName_agentSessionId_idx"`));
+        expect(branch!.plan).toMatch(new RegExp(`Index Cond: \\(+"${column}" = 'plan-user-6'::text\\)`));
+        if (column === "ownerId" && !("state" in query) && !("name" in query)) expect(branch!.plan).not.toMatch(/Sort/);
+      }
+      const handoffs = plans.recorded.filter((q) => /FROM "public"\."Handoff"/.test(q.sql) && /"toUserId" = \$1/.test(q.sql));
+      // One read of the open handoffs to user6 (two rows here: the planner reads the table's one
+      // page rather than the index), then their sessions by id.
+      expect(handoffs).toHaveLength(1);
+      expect(explained.some((e) => /Index Scan using "Session_pkey"/.test(e.plan))).toBe(true);
+      expect(result.rows.length).toBeGreaterThan(0);
+      expect(result.rows.every((r) => r.ownerName === "user6" || r.holderName === "user6" || handed.some((h) => h.id === r.id))).toBe(true);
+    }
+    const all = await m.listSessions({ actor: tech, filters: m.ZSessionFilters.parse({ pageSize: "200" }) });
+    expect(all.total).toBe(125);
+    expect(all.rows.map((r) => r.id)).toEqual(expect.arrayContaining([...held, ...handed].map((h) => h.id)));
+  });
 });

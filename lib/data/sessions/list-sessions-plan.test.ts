@@ -77,7 +77,7 @@ describe("sessions list query plans, SQLite, 24,000 sessions", () => {
     expect(odd.result.total).toBe(0);
   });
 
-  it("serves computer + state, owner and holder filters from indexes", async () => {
+  it("serves computer + state, owner and state filters from indexes", async () => {
     const byComputer = await planOf({ computer: "BLD-007", state: "Disconnected" });
     expect(byComputer.page).toMatch(/Session_computerName_agentSessionId_idx \(computerName=\?\)/);
     expect(byComputer.page).not.toMatch(/TEMP B-TREE/);
@@ -94,14 +94,45 @@ describe("sessions list query plans, SQLite, 24,000 sessions", () => {
     expect(broken.page).toMatch(/Session_state_computerName_agentSessionId_idx \(state=\?\)/);
     expect(broken.page).not.toMatch(/TEMP B-TREE/);
     expect(broken.result.rows.every((r) => r.state === "Broken")).toBe(true);
+  });
 
-    // A technician sees what they own, hold or were handed (an OR with a handoff subquery that
-    // no index serves as a whole: walked in page order, see docs/benchmarks.md).
+  it("reads a technician's list (owned, held, handed over) as one index range per branch in the page's order, never the whole table", async () => {
+    // user6 owns 120 sessions (none Closed; 40 Opened, held by themselves), holds 3 of user7's and was handed 2 of user8's.
     const tech: TSessionUser = { id: "plan-user-6", username: "user6", displayName: "Tech", role: "technician", team: null };
-    const mine = await planOf({}, tech);
-    expect(mine.page).not.toMatch(/TEMP B-TREE/);
-    expect(mine.result.rows.length).toBeGreaterThan(0);
-    expect(mine.result.rows.every((r) => r.ownerName === "user6")).toBe(true);
+    await plans.db.user.createMany({
+      data: ["plan-user-6", "plan-user-8"].map((id) => ({ id, username: id, displayName: id, role: "technician" as const, passwordHash: "x" })),
+    });
+    const held = await plans.db.session.findMany({ where: { ownerId: "plan-user-7", state: "Disconnected" }, select: { id: true }, take: 3 });
+    await plans.db.session.updateMany({ where: { id: { in: held.map((h) => h.id) } }, data: { state: "Opened", holderId: tech.id, holderName: "user6" } });
+    const handed = await plans.db.session.findMany({ where: { ownerId: "plan-user-8", state: "Disconnected" }, select: { id: true }, take: 2 });
+    await plans.db.handoff.createMany({ data: handed.map((h) => ({ sessionId: h.id, fromUserId: "plan-user-8", toUserId: tech.id, reason: "plan" })) });
+    for (const query of [{}, { dir: "desc" }, { state: "Disconnected" }, { state: "Broken" }, { computer: "BLD-006" }, { name: "Patch*" }, { sort: "name" }]) {
+      plans.recorded.length = 0;
+      const result = await listSessions({ actor: tech, filters: ZSessionFilters.parse(query) });
+      const onSession = plans.recorded.filter((q) => /FROM [`"]main[`"]\.[`"]Session[`"]/.test(q.sql) && !/SessionConfiguration/.test(q.sql));
+      const explained = await Promise.all(onSession.map(async (q) => ({ sql: q.sql, plan: await plans.explain(q) })));
+      if (process.env.PLAN_DEBUG) for (const e of explained) console.log(JSON.stringify(query), "\n" + e.sql + "\n" + e.plan);
+      const range = (column: string) => new RegExp(`SEARCH main\\.Session USING INDEX Session_${column}_computerName_agentSessionId_idx \\(${column}=\\?`);
+      // Every statement reads a range: an owner's or holder's entries, or sessions by id.
+      for (const e of explained) expect(e.plan, e.sql).not.toMatch(/SCAN main\.Session\b/);
+      const owned = explained.filter((e) => range("ownerId").test(e.plan));
+      const heldBy = explained.filter((e) => range("holderId").test(e.plan));
+      expect(owned.length, JSON.stringify(query)).toBeGreaterThan(0);
+      expect(heldBy.length, JSON.stringify(query)).toBeGreaterThan(0);
+      // The handed-over branch starts from the Handoff index, then reads those sessions by id.
+      const handoffs = plans.recorded.filter((q) => /FROM [`"]main[`"]\.[`"]Handoff[`"]/.test(q.sql) && /toUserId[`"] = \?/.test(q.sql));
+      expect(handoffs).toHaveLength(1);
+      expect(await plans.explain(handoffs[0])).toMatch(/SEARCH main\.Handoff USING INDEX Handoff_toUserId_endedAt_idx \(toUserId=\? AND endedAt=\?\)/);
+      expect(explained.some((e) => /SEARCH main\.Session USING INDEX sqlite_autoindex_Session_1 \(id=\?\)/.test(e.plan))).toBe(true);
+      // In the default order the owner's and holder's pages come out of their index without a sort.
+      if (!("sort" in query)) for (const e of [...owned, ...heldBy]) expect(e.plan).not.toMatch(/TEMP B-TREE/);
+      expect(result.rows.length).toBeGreaterThan(0);
+      expect(result.rows.every((r) => r.ownerName === "user6" || r.holderName === "user6" || handed.some((h) => h.id === r.id))).toBe(true);
+    }
+    const all = await listSessions({ actor: tech, filters: ZSessionFilters.parse({ pageSize: "200" }) });
+    // 120 owned (the 40 they hold once) + 3 held + 2 handed over.
+    expect(all.total).toBe(125);
+    expect(all.rows.map((r) => r.id)).toEqual(expect.arrayContaining([...held, ...handed].map((h) => h.id)));
   });
 
   it("a bulk selection resolves more sessions than one statement may bind (999 on SQLite), by filter and by ids, in job order", async () => {

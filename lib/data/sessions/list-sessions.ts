@@ -3,7 +3,7 @@ import type { Prisma } from "@/lib/generated/prisma-sqlite/client";
 import type { TSessionUser } from "@/lib/auth/session-store";
 import { db } from "@/lib/db/client";
 import type { TSessionFilters, TSessionPage, TSessionSelectionFilters } from "@/lib/dto/sessions";
-import { visibleSessionsWhere } from "@/lib/data/sessions/session-scope";
+import { sessionScope, visibleSessionsWhere } from "@/lib/data/sessions/session-scope";
 import { sessionRowSelect, toSessionRow, type TSessionRecord } from "@/lib/data/sessions/to-session-row";
 
 /** Closed sessions stay listed this long (the agent keeps them as long), unless asked for by state. */
@@ -111,13 +111,18 @@ function countOrder(filters: TSessionFilters): Prisma.SessionOrderByWithRelation
   return ORDER[filters.sort](filters.dir);
 }
 
-export function sessionsWhere(actor: TSessionUser, filters: TSessionSelectionFilters, { nameRange = true } = {}): Prisma.SessionWhereInput {
-  const and: Prisma.SessionWhereInput[] = [visibleSessionsWhere(actor), ...viewWhere(filters, actor.id)];
+/** What the filters select, without the viewer's scope. */
+function filtersWhere(actor: TSessionUser, filters: TSessionSelectionFilters, { nameRange = true } = {}): Prisma.SessionWhereInput[] {
+  const and: Prisma.SessionWhereInput[] = viewWhere(filters, actor.id);
   if (filters.computer) and.push({ computerName: filters.computer });
   if (filters.name) and.push(nameWhere(filters.name, { range: nameRange }));
   if (filters.owner) and.push({ ownerName: filters.owner });
   if (filters.handed === "me") and.push({ handoffs: { some: { toUserId: actor.id, endedAt: null } } });
-  return { AND: and };
+  return and;
+}
+
+export function sessionsWhere(actor: TSessionUser, filters: TSessionSelectionFilters, { nameRange = true } = {}): Prisma.SessionWhereInput {
+  return { AND: [visibleSessionsWhere(actor), ...filtersWhere(actor, filters, { nameRange })] };
 }
 
 /** Idle-timeout maxima of the configurations the given sessions use, keyed "computerId/name". */
@@ -130,31 +135,78 @@ export async function maxIdleByConfiguration(rows: { computerId: string; configu
   return new Map(configs.map((c) => [`${c.computerId}/${c.name}`, c.maxIdleTimeoutMs]));
 }
 
-export async function listSessions({ actor, filters }: { actor: TSessionUser; filters: TSessionFilters }): Promise<TSessionPage> {
+type TPageRecords = Awaited<ReturnType<typeof readPage>>;
+
+function readPage(where: Prisma.SessionWhereInput, filters: TSessionFilters, orderBy = ORDER[filters.sort](filters.dir)) {
+  return db.session.findMany({ where, select: sessionRowSelect, orderBy, skip: (filters.page - 1) * filters.pageSize, take: filters.pageSize });
+}
+
+/** A viewer who sees every session: one query for the page, one bounded count. */
+async function everyonePage(actor: TSessionUser, filters: TSessionFilters, cap: number): Promise<{ counted: number; records: TPageRecords }> {
   const where = sessionsWhere(actor, filters);
-  const cap = Math.max(COUNT_CAP, filters.page * filters.pageSize);
-  const orderBy = ORDER[filters.sort](filters.dir);
-  const pageOf = (pageWhere: Prisma.SessionWhereInput) =>
-    db.session.findMany({
-      where: pageWhere,
-      select: sessionRowSelect,
-      orderBy,
-      skip: (filters.page - 1) * filters.pageSize,
-      take: filters.pageSize,
-    });
   // A name prefix (IT*) read through its key range makes the page sort every match: cheap for a
   // few, not for a fifth of 50,000. So the count goes first (bounded, through the range): when
   // it reaches the cap, matches are common and the page walks its order's index without the
   // range, stopping after a page; otherwise it reads the few matches through the range.
   const count = () => db.session.count({ where, orderBy: countOrder(filters), take: cap + 1 });
-  let counted: number;
-  let records: Awaited<ReturnType<typeof pageOf>>;
   if (filters.name && /[*?]/.test(filters.name) && patternPrefixRange(filters.name)) {
-    counted = await count();
-    records = await pageOf(counted > cap ? sessionsWhere(actor, filters, { nameRange: false }) : where);
-  } else {
-    [counted, records] = await Promise.all([count(), pageOf(where)]);
+    const counted = await count();
+    return { counted, records: await readPage(counted > cap ? sessionsWhere(actor, filters, { nameRange: false }) : where, filters) };
   }
+  const [counted, records] = await Promise.all([count(), readPage(where, filters)]);
+  return { counted, records };
+}
+
+/**
+ * Bound values one statement may carry (SQLite: 999, Prisma refuses more with P2029), less room
+ * for the filters' own.
+ */
+const MAX_IDS = 900;
+
+const chunked = <T,>(items: T[], size: number): T[][] => Array.from({ length: Math.ceil(items.length / size) }, (_, i) => items.slice(i * size, (i + 1) * size));
+
+/**
+ * A viewer who sees some sessions (a technician: owned, held, handed over). Each branch of the
+ * scope is its own query, an index range walked in the page's order (the owner's and holder's
+ * ranges of (ownerId | holderId, computerName, agentSessionId); the few sessions of open
+ * handoffs, found through the Handoff index, by id) and stopped at the page's end. The page lies
+ * within their union (a branch's first rows hold all of its rows on the page and before it),
+ * which the database orders once, by id: every id came from a query holding its branch's
+ * condition on the viewer. The count is the union of each branch's ids, read up to cap + 1 each.
+ */
+async function scopedPage(
+  actor: TSessionUser,
+  filters: TSessionFilters,
+  scope: NonNullable<ReturnType<typeof sessionScope>>,
+  cap: number,
+): Promise<{ counted: number; records: TPageRecords }> {
+  const handed = await db.handoff.findMany({ where: scope.handoffs, select: { sessionId: true } });
+  const handedBranches = chunked([...new Set(handed.map((h) => h.sessionId))], MAX_IDS).map((ids) => ({ id: { in: ids } }));
+  // "Handed to me" selects within the handed-over branch alone.
+  const branches = filters.handed === "me" ? handedBranches : [...scope.sessions, ...handedBranches];
+  // Each branch is one index range already: a name prefix's key range would only tempt the
+  // planner away from the range that gives the page's order.
+  const rest = filtersWhere(actor, filters, { nameRange: false });
+  const orderBy = ORDER[filters.sort](filters.dir);
+  const reach = filters.page * filters.pageSize;
+  const idsOf = (branch: Prisma.SessionWhereInput, take: number, order: Prisma.SessionOrderByWithRelationInput[]) =>
+    db.session.findMany({ where: { AND: [branch, ...rest] }, select: { id: true }, orderBy: order, take }).then((rows) => rows.map((r) => r.id));
+  const pageIds = await Promise.all(branches.map((b) => idsOf(b, reach, orderBy)));
+  // A branch that ended before the page's end has been read whole; the others are counted in
+  // the order of the owner's and holder's indexes (else Prisma orders by id, a sort).
+  const countIds = await Promise.all(branches.map((b, i) => (pageIds[i].length < reach ? pageIds[i] : idsOf(b, cap + 1, ORDER.computer("asc")))));
+  const counted = new Set(countIds.flat()).size;
+  const union = [...new Set(pageIds.flat())];
+  if (union.length === 0) return { counted, records: [] };
+  // Deep pages (their union past one statement's bound values) read the whole scope in one query.
+  const records = await readPage(union.length > MAX_IDS ? sessionsWhere(actor, filters) : { id: { in: union } }, filters, orderBy);
+  return { counted, records };
+}
+
+export async function listSessions({ actor, filters }: { actor: TSessionUser; filters: TSessionFilters }): Promise<TSessionPage> {
+  const cap = Math.max(COUNT_CAP, filters.page * filters.pageSize);
+  const scope = sessionScope(actor);
+  const { counted, records } = scope ? await scopedPage(actor, filters, scope, cap) : await everyonePage(actor, filters, cap);
   const maxIdle = await maxIdleByConfiguration(records);
   const rows = (records as TSessionRecord[]).map((r) => toSessionRow(r, actor, maxIdle.get(`${r.computerId}/${r.configurationName}`) ?? null));
   const totalCapped = counted > cap;
