@@ -1,7 +1,10 @@
 "use client";
-import { useQueryClient } from "@tanstack/react-query";
+import { useQueryClient, type QueryClient } from "@tanstack/react-query";
 import { useEffect, useRef, useState } from "react";
+import type { TSessionDetail, TSessionFilters, TSessionPage, TSessionRow } from "@/lib/dto/sessions";
 import { queryKeys } from "@/lib/queries/keys";
+import { patchSessionPages, splitChanged, type TCachedPage } from "@/lib/queries/patch-session-rows";
+import { fetchSessionRows } from "@/lib/queries/sessions";
 import { LIVE_EVENT, ZLiveEvent, type TLiveEvent } from "@/lib/realtime/events";
 import { acquireSocket, releaseSocket } from "@/lib/realtime/socket-client";
 
@@ -18,8 +21,11 @@ export function keysFor(event: TLiveEvent): readonly (readonly string[])[] {
     case "computer.updated":
       return [queryKeys.computers.all];
     case "session.updated":
+      // The session's own view and the computers' usage counts ("*": every session). Its row in
+      // the lists is patched (rowPatcher below), which refetches the lists only when it must.
+      if (event.id === "*") return [queryKeys.sessions.all, queryKeys.computers.all];
+      return [queryKeys.sessions.detail(event.id), queryKeys.computers.all];
     case "session.removed":
-      // The session's own view, its lists, and the computers' usage counts ("*": every session).
       if (event.id === "*") return [queryKeys.sessions.all, queryKeys.computers.all];
       return [queryKeys.sessions.detail(event.id), SESSION_LISTS, queryKeys.computers.all];
     case "handoff.received":
@@ -66,14 +72,67 @@ function throttledInvalidation(run: (key: readonly string[]) => void) {
   return { push, stop };
 }
 
+const ROWS_WINDOW_MS = 250;
+
+/**
+ * The sessions that `session.updated` events name within ROWS_WINDOW_MS are read in one request
+ * (POST /api/sessions/rows) and patched into the cached list pages and session pages, so a bulk
+ * job over the rows on screen refetches no list. A session on no cached page (a new one, or one
+ * on a page not read), one gone or no longer visible, or one that leaves a page's filters or
+ * moves in its order refetches the lists instead (lib/queries/patch-session-rows.ts decides).
+ */
+function rowPatcher(queryClient: QueryClient, refetchLists: () => void) {
+  const pending = new Set<string>();
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let stopped = false;
+  // One read at a time, so an older answer never lands after a newer one.
+  let chain = Promise.resolve();
+  const cachedPages = (): TCachedPage[] =>
+    queryClient
+      .getQueriesData<TSessionPage>({ queryKey: SESSION_LISTS })
+      .flatMap(([key, page]) => (page ? [{ key, filters: key[2] as TSessionFilters, page }] : []));
+  const flush = async () => {
+    const split = splitChanged(pending, cachedPages());
+    pending.clear();
+    // The lists refetch anyway, and bring the other changed rows with them.
+    if (split.fallback.length) return refetchLists();
+    if (split.onPages.length === 0) return;
+    let rows: TSessionRow[];
+    try {
+      rows = await fetchSessionRows(split.onPages);
+    } catch {
+      return refetchLists();
+    }
+    if (stopped) return;
+    const { patched, fallback } = patchSessionPages({ pages: cachedPages(), requested: split.onPages, rows, now: Date.now() });
+    for (const p of patched) queryClient.setQueryData(p.key, p.page);
+    for (const row of rows) queryClient.setQueryData<TSessionDetail>(queryKeys.sessions.detail(row.id), (d) => (d ? { ...d, session: row } : d));
+    if (fallback.length) refetchLists();
+  };
+  const push = (id: string) => {
+    pending.add(id);
+    timer ??= setTimeout(() => {
+      timer = undefined;
+      chain = chain.then(flush, flush);
+    }, ROWS_WINDOW_MS);
+  };
+  const stop = () => {
+    stopped = true;
+    clearTimeout(timer);
+    pending.clear();
+  };
+  return { push, stop };
+}
+
 // The tab's shared socket (lib/realtime/socket-client.ts); pushed events invalidate the
-// matching queries so they refetch. Mount once per tab (the console layout's LiveStatus does).
+// matching queries so they refetch, or patch the session rows they name. Mount once per tab (the console layout's LiveStatus does).
 export function useLiveEvents(onEvent?: (e: TLiveEvent) => void): TLiveStatus {
   const queryClient = useQueryClient();
   const [status, setStatus] = useState<TLiveStatus>("connecting");
   useEffect(() => {
     const socket = acquireSocket();
     const invalidate = throttledInvalidation((key) => void queryClient.invalidateQueries({ queryKey: key }));
+    const rows = rowPatcher(queryClient, () => invalidate.push(SESSION_LISTS));
     if (socket.connected) setStatus("live");
     const onConnect = () => setStatus("live");
     const onDown = () => setStatus("offline");
@@ -81,6 +140,7 @@ export function useLiveEvents(onEvent?: (e: TLiveEvent) => void): TLiveStatus {
       const parsed = ZLiveEvent.safeParse(raw);
       if (!parsed.success) return;
       for (const key of keysFor(parsed.data)) invalidate.push(key);
+      if (parsed.data.type === "session.updated" && parsed.data.id !== "*") rows.push(parsed.data.id);
       onEvent?.(parsed.data);
     };
     socket.on("connect", onConnect);
@@ -93,6 +153,7 @@ export function useLiveEvents(onEvent?: (e: TLiveEvent) => void): TLiveStatus {
       socket.off("connect_error", onDown);
       socket.off(LIVE_EVENT, onLive);
       invalidate.stop();
+      rows.stop();
       releaseSocket();
     };
   }, [queryClient, onEvent]);
