@@ -1,0 +1,164 @@
+import { describe, expect, it } from "vitest";
+import { ZSessionFilters, type TSessionFilters, type TSessionRow } from "@/lib/dto/sessions";
+import { matchesView, patchSessionPages, splitChanged, type TCachedPage } from "@/lib/queries/patch-session-rows";
+
+// The rules the sessions page follows when live events name sessions that changed: which rows it
+// patches in place, and which make it refetch its lists.
+const NOW = Date.parse("2026-12-01T12:00:00Z");
+const ME = "u-me";
+
+function row(id: string, over: Partial<TSessionRow> = {}): TSessionRow {
+  return {
+    id,
+    computerId: "c1",
+    computerName: "Server01",
+    agentSessionId: Number(id.replace(/\D/g, "")) || 1,
+    instanceId: `i-${id}`,
+    name: `Task-${id}`,
+    configurationName: "Microsoft.PowerShell",
+    ownerId: ME,
+    ownerName: "me",
+    holderId: ME,
+    holderName: "me",
+    state: "Opened",
+    agentState: "Opened",
+    availability: "Available",
+    reason: null,
+    idleTimeoutSec: 7200,
+    outputBufferingMode: "Block",
+    disconnectedOn: null,
+    expiresOn: null,
+    bufferedBytes: 0,
+    bufferSizeBytes: 1024,
+    outputBlocked: false,
+    droppedBytes: 0,
+    totalDroppedBytes: 0,
+    runningCommand: null,
+    commandStartedOn: null,
+    updatedAt: new Date(NOW - 60_000).toISOString(),
+    askBeforeWatching: false,
+    handedTo: null,
+    maxIdleTimeoutSec: 43_200,
+    idleTimeoutExceedsMax: false,
+    can: { disconnect: true, connect: false, receive: true, remove: true, run: true, handoff: true, takeOver: false, chooseWatching: true },
+    ...over,
+  };
+}
+
+/** The same session after a Disconnect, as the rows read returns it. */
+const disconnected = (r: TSessionRow): TSessionRow => ({
+  ...r,
+  state: "Disconnected",
+  agentState: "Disconnected",
+  availability: "None",
+  holderId: null,
+  holderName: null,
+  updatedAt: new Date(NOW).toISOString(),
+  disconnectedOn: new Date(NOW).toISOString(),
+  expiresOn: new Date(NOW + 7_200_000).toISOString(),
+});
+
+function page(filters: Partial<TSessionFilters>, rows: TSessionRow[]): TCachedPage {
+  const parsed = ZSessionFilters.parse(filters);
+  return { key: ["sessions", "list", parsed], filters: parsed, page: { rows, total: rows.length, totalCapped: false, page: 1, pageSize: 50 } };
+}
+
+describe("splitChanged", () => {
+  it("reads the rows of ids on some cached page and falls back for the others (new sessions, pages not read)", () => {
+    const pages = [page({}, [row("s1"), row("s2")]), page({ state: "Opened" }, [row("s3")])];
+    expect(splitChanged(["s1", "s3", "s9", "s1"], pages)).toEqual({ onPages: ["s1", "s3"], fallback: [{ id: "s9", reason: "not-cached" }] });
+    expect(splitChanged(["s9"], [])).toEqual({ onPages: [], fallback: [{ id: "s9", reason: "not-cached" }] });
+  });
+});
+
+describe("patchSessionPages", () => {
+  it("patches a row that changed and still matches in place, on every page that lists it, with no fallback", () => {
+    const [a, b, c] = [row("s1"), row("s2"), row("s3")];
+    const unfiltered = page({}, [a, b, c]);
+    const byComputer = page({ computer: "Server01" }, [b]);
+    const elsewhere = page({ computer: "Server02" }, [row("s7", { computerName: "Server02" })]);
+    const result = patchSessionPages({ pages: [unfiltered, byComputer, elsewhere], requested: ["s2"], rows: [disconnected(b)], now: NOW });
+    expect(result.fallback).toEqual([]);
+    // Only the pages holding s2 come back; the other rows, the total and the order are kept.
+    expect(result.patched.map((p) => p.key)).toEqual([unfiltered.key, byComputer.key]);
+    expect(result.patched[0].page.rows.map((r) => [r.id, r.state])).toEqual([
+      ["s1", "Opened"],
+      ["s2", "Disconnected"],
+      ["s3", "Opened"],
+    ]);
+    expect(result.patched[0].page.rows[0]).toBe(a);
+    expect(result.patched[0].page.total).toBe(3);
+    expect(result.patched[1].page.rows[0].state).toBe("Disconnected");
+  });
+
+  it("falls back for a session the read did not return (removed, or no longer the viewer's), and leaves its page unpatched", () => {
+    const [a, b] = [row("s1"), row("s2")];
+    const result = patchSessionPages({ pages: [page({}, [a, b])], requested: ["s1", "s2"], rows: [disconnected(a)], now: NOW });
+    expect(result.fallback).toEqual([{ id: "s2", reason: "gone" }]);
+    expect(result.patched).toEqual([]);
+  });
+
+  it("falls back when the row leaves a page's state or availability filter, and patches the pages it still fits", () => {
+    const a = row("s1");
+    const result = patchSessionPages({
+      pages: [page({ state: "Opened" }, [a]), page({ availability: "Available" }, [a]), page({}, [a])],
+      requested: ["s1"],
+      rows: [disconnected(a)],
+      now: NOW,
+    });
+    expect(result.fallback).toEqual([{ id: "s1", reason: "filters" }]);
+    expect(result.patched).toHaveLength(1);
+    expect(result.patched[0].filters.state).toBeUndefined();
+    expect(result.patched[0].page.rows[0].state).toBe("Disconnected");
+  });
+
+  it("falls back when a filtered field changed (owner, handoff) even if the state filter still fits", () => {
+    const a = row("s1");
+    const handed = { ...a, handedTo: { id: "u-other", name: "other", by: "me", reason: "night shift", at: new Date(NOW).toISOString() } };
+    expect(patchSessionPages({ pages: [page({ handed: "me" }, [a])], requested: ["s1"], rows: [handed], now: NOW }).fallback).toEqual([{ id: "s1", reason: "filters" }]);
+    expect(patchSessionPages({ pages: [page({ owner: "me" }, [a])], requested: ["s1"], rows: [{ ...a, ownerName: "you" }], now: NOW }).fallback).toEqual([
+      { id: "s1", reason: "filters" },
+    ]);
+    // The same change on a page that does not filter by it patches.
+    expect(patchSessionPages({ pages: [page({}, [a])], requested: ["s1"], rows: [handed], now: NOW }).fallback).toEqual([]);
+  });
+
+  it("falls back when the row's place in the page's sort order moved, patches when the order key is unchanged", () => {
+    const a = row("s1");
+    const moved = (sort: TSessionFilters["sort"]) => patchSessionPages({ pages: [page({ sort }, [a])], requested: ["s1"], rows: [disconnected(a)], now: NOW }).fallback;
+    expect(moved("state")).toEqual([{ id: "s1", reason: "order" }]);
+    expect(moved("updated")).toEqual([{ id: "s1", reason: "order" }]);
+    expect(moved("expires")).toEqual([{ id: "s1", reason: "order" }]);
+    expect(moved("computer")).toEqual([]);
+    expect(moved("name")).toEqual([]);
+    expect(moved("id")).toEqual([]);
+  });
+
+  it("ignores cached pages that hold none of the requested sessions", () => {
+    expect(patchSessionPages({ pages: [page({}, [row("s1")])], requested: ["s2"], rows: [row("s2")], now: NOW })).toEqual({ patched: [], fallback: [] });
+  });
+});
+
+describe("matchesView", () => {
+  const other = (r: TSessionRow): TSessionRow => ({ ...r, holderId: "u-other", holderName: "other", state: "Disconnected", availability: "Busy" });
+  it("reads state and availability as the viewer sees them", () => {
+    const mine = row("s1");
+    expect(matchesView(mine, { state: "Opened" }, NOW)).toBe(true);
+    expect(matchesView(mine, { availability: "Available" }, NOW)).toBe(true);
+    expect(matchesView({ ...mine, runningCommand: "sleep 9", availability: "Busy" }, { availability: "Busy" }, NOW)).toBe(true);
+    // Attached to someone else: Disconnected and Busy to this viewer, never Opened.
+    expect(matchesView(other(mine), { state: "Disconnected" }, NOW)).toBe(true);
+    expect(matchesView(other(mine), { availability: "Busy" }, NOW)).toBe(true);
+    expect(matchesView(other(mine), { state: "Opened" }, NOW)).toBe(false);
+    expect(matchesView(other(mine), { availability: "None" }, NOW)).toBe(false);
+    expect(matchesView(disconnected(mine), { availability: "None", state: "Disconnected" }, NOW)).toBe(true);
+    expect(matchesView({ ...mine, state: "Broken", agentState: "Broken", availability: "None" }, { state: "Broken" }, NOW)).toBe(true);
+  });
+
+  it("keeps a Closed session in the unfiltered list for 15 minutes after it closed", () => {
+    const closed = (agoMs: number) => row("s1", { state: "Closed", agentState: "Closed", availability: "None", holderId: null, updatedAt: new Date(NOW - agoMs).toISOString() });
+    expect(matchesView(closed(60_000), {}, NOW)).toBe(true);
+    expect(matchesView(closed(16 * 60_000), {}, NOW)).toBe(false);
+    expect(matchesView(closed(16 * 60_000), { state: "Closed" }, NOW)).toBe(true);
+  });
+});
