@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { ZSessionFilters, type TSessionFilters, type TSessionRow } from "@/lib/dto/sessions";
-import { matchesView, patchSessionPages, splitChanged, type TCachedPage } from "@/lib/queries/patch-session-rows";
+import { idsWorthReading, matchesView, nameMatches, planSessionPatch, type TCachedPage } from "@/lib/queries/patch-session-rows";
 
 // The rules the sessions page follows when live events name sessions that changed: which rows it
 // patches in place, and which make it refetch its lists.
@@ -63,22 +63,27 @@ function page(filters: Partial<TSessionFilters>, rows: TSessionRow[]): TCachedPa
   return { key: ["sessions", "list", parsed], filters: parsed, page: { rows, total: rows.length, totalCapped: false, page: 1, pageSize: 50 } };
 }
 
-describe("splitChanged", () => {
-  it("reads the rows of ids on some cached page and falls back for the others (new sessions, pages not read)", () => {
-    const pages = [page({}, [row("s1"), row("s2")]), page({ state: "Opened" }, [row("s3")])];
-    expect(splitChanged(["s1", "s3", "s9", "s1"], pages)).toEqual({ onPages: ["s1", "s3"], fallback: [{ id: "s9", reason: "not-cached" }] });
-    expect(splitChanged(["s9"], [])).toEqual({ onPages: [], fallback: [{ id: "s9", reason: "not-cached" }] });
+describe("idsWorthReading", () => {
+  it("reads the ids on some cached page; the others too only when a page filters by computer or name", () => {
+    const plain = [page({}, [row("s1"), row("s2")]), page({ state: "Opened" }, [row("s3")])];
+    expect(idsWorthReading(["s1", "s3", "s9", "s1"], plain)).toEqual(["s1", "s3"]);
+    expect(idsWorthReading(["s9"], [])).toEqual([]);
+    expect(idsWorthReading(["s1", "s9"], [...plain, page({ name: "Night*" }, [])])).toEqual(["s1", "s9"]);
+    expect(idsWorthReading(["s1", "s9"], [page({ computer: "Srv1" }, [])])).toEqual(["s1", "s9"]);
   });
 });
 
-describe("patchSessionPages", () => {
-  it("patches a row that changed and still matches in place, on every page that lists it, with no fallback", () => {
+describe("planSessionPatch", () => {
+  const plan = (pages: TCachedPage[], changed: string[], rows: TSessionRow[]) => planSessionPatch({ pages, changed, rows, now: NOW });
+  const reasons = (result: ReturnType<typeof plan>) => result.refetch.map((r) => [r.key[2], r.fallback]);
+
+  it("patches a row that changed and still matches in place, on every page that lists it, with no refetch", () => {
     const [a, b, c] = [row("s1"), row("s2"), row("s3")];
     const unfiltered = page({}, [a, b, c]);
     const byComputer = page({ computer: "Server01" }, [b]);
     const elsewhere = page({ computer: "Server02" }, [row("s7", { computerName: "Server02" })]);
-    const result = patchSessionPages({ pages: [unfiltered, byComputer, elsewhere], requested: ["s2"], rows: [disconnected(b)], now: NOW });
-    expect(result.fallback).toEqual([]);
+    const result = plan([unfiltered, byComputer, elsewhere], ["s2"], [disconnected(b)]);
+    expect(result.refetch).toEqual([]);
     // Only the pages holding s2 come back; the other rows, the total and the order are kept.
     expect(result.patched.map((p) => p.key)).toEqual([unfiltered.key, byComputer.key]);
     expect(result.patched[0].page.rows.map((r) => [r.id, r.state])).toEqual([
@@ -91,41 +96,37 @@ describe("patchSessionPages", () => {
     expect(result.patched[1].page.rows[0].state).toBe("Disconnected");
   });
 
-  it("falls back for a session the read did not return (removed, or no longer the viewer's), and leaves its page unpatched", () => {
+  it("refetches a page holding a session the read did not return (removed, or no longer the viewer's), unpatched", () => {
     const [a, b] = [row("s1"), row("s2")];
-    const result = patchSessionPages({ pages: [page({}, [a, b])], requested: ["s1", "s2"], rows: [disconnected(a)], now: NOW });
-    expect(result.fallback).toEqual([{ id: "s2", reason: "gone" }]);
+    const result = plan([page({}, [a, b])], ["s1", "s2"], [disconnected(a)]);
     expect(result.patched).toEqual([]);
+    expect(reasons(result)).toEqual([[ZSessionFilters.parse({}), [{ id: "s2", reason: "gone" }]]]);
   });
 
-  it("falls back when the row leaves a page's state or availability filter, and patches the pages it still fits", () => {
+  it("refetches the pages a row leaves by its state or availability filter, and patches the pages it still fits", () => {
     const a = row("s1");
-    const result = patchSessionPages({
-      pages: [page({ state: "Opened" }, [a]), page({ availability: "Available" }, [a]), page({}, [a])],
-      requested: ["s1"],
-      rows: [disconnected(a)],
-      now: NOW,
-    });
-    expect(result.fallback).toEqual([{ id: "s1", reason: "filters" }]);
+    const opened = page({ state: "Opened" }, [a]);
+    const available = page({ availability: "Available" }, [a]);
+    const result = plan([opened, available, page({}, [a])], ["s1"], [disconnected(a)]);
+    expect(result.refetch.map((r) => r.key)).toEqual([opened.key, available.key]);
+    expect(result.refetch[0].fallback).toEqual([{ id: "s1", reason: "filters" }]);
     expect(result.patched).toHaveLength(1);
     expect(result.patched[0].filters.state).toBeUndefined();
     expect(result.patched[0].page.rows[0].state).toBe("Disconnected");
   });
 
-  it("falls back when a filtered field changed (owner, handoff) even if the state filter still fits", () => {
+  it("refetches when a filtered field changed (owner, handoff) even if the state filter still fits", () => {
     const a = row("s1");
     const handed = { ...a, handedTo: { id: "u-other", name: "other", by: "me", reason: "night shift", at: new Date(NOW).toISOString() } };
-    expect(patchSessionPages({ pages: [page({ handed: "me" }, [a])], requested: ["s1"], rows: [handed], now: NOW }).fallback).toEqual([{ id: "s1", reason: "filters" }]);
-    expect(patchSessionPages({ pages: [page({ owner: "me" }, [a])], requested: ["s1"], rows: [{ ...a, ownerName: "you" }], now: NOW }).fallback).toEqual([
-      { id: "s1", reason: "filters" },
-    ]);
+    expect(plan([page({ handed: "me" }, [a])], ["s1"], [handed]).refetch[0].fallback).toEqual([{ id: "s1", reason: "filters" }]);
+    expect(plan([page({ owner: "me" }, [a])], ["s1"], [{ ...a, ownerName: "you" }]).refetch[0].fallback).toEqual([{ id: "s1", reason: "filters" }]);
     // The same change on a page that does not filter by it patches.
-    expect(patchSessionPages({ pages: [page({}, [a])], requested: ["s1"], rows: [handed], now: NOW }).fallback).toEqual([]);
+    expect(plan([page({}, [a])], ["s1"], [handed]).refetch).toEqual([]);
   });
 
-  it("falls back when the row's place in the page's sort order moved, patches when the order key is unchanged", () => {
+  it("refetches when the row's place in the page's sort order moved, patches when the order key is unchanged", () => {
     const a = row("s1");
-    const moved = (sort: TSessionFilters["sort"]) => patchSessionPages({ pages: [page({ sort }, [a])], requested: ["s1"], rows: [disconnected(a)], now: NOW }).fallback;
+    const moved = (sort: TSessionFilters["sort"]) => plan([page({ sort }, [a])], ["s1"], [disconnected(a)]).refetch.flatMap((r) => r.fallback);
     expect(moved("state")).toEqual([{ id: "s1", reason: "order" }]);
     expect(moved("updated")).toEqual([{ id: "s1", reason: "order" }]);
     expect(moved("expires")).toEqual([{ id: "s1", reason: "order" }]);
@@ -134,8 +135,33 @@ describe("patchSessionPages", () => {
     expect(moved("id")).toEqual([]);
   });
 
-  it("ignores cached pages that hold none of the requested sessions", () => {
-    expect(patchSessionPages({ pages: [page({}, [row("s1")])], requested: ["s2"], rows: [row("s2")], now: NOW })).toEqual({ patched: [], fallback: [] });
+  it("refetches a page a session not on it may enter (new, or from a page not read), unless it fails the page's computer or name", () => {
+    const a = row("s1", { name: "Night-1" });
+    const night = page({ name: "night*" }, [a]);
+    const onSrv1 = page({ computer: "Srv1" }, []);
+    const unfiltered = page({}, [a]);
+    const newcomer = row("s9", { name: "Day-9", computerName: "Srv1" });
+    const result = plan([night, onSrv1, unfiltered], ["s1", "s9"], [disconnected(a), newcomer]);
+    // Day-9 can never be on "night*": that page is patched. Srv1's page and the unfiltered one may gain it.
+    expect(result.patched.map((p) => p.key)).toEqual([night.key]);
+    expect(result.refetch.map((r) => [r.key, r.fallback])).toEqual([
+      [onSrv1.key, [{ id: "s9", reason: "not-on-page" }]],
+      [unfiltered.key, [{ id: "s9", reason: "not-on-page" }]],
+    ]);
+    // A session whose row was not read (nothing filters by computer or name) may belong anywhere.
+    expect(plan([unfiltered], ["s9"], []).refetch[0].fallback).toEqual([{ id: "s9", reason: "not-on-page" }]);
+  });
+});
+
+describe("nameMatches", () => {
+  it("matches as the list's name filter does: case-insensitive, * and ? wildcards", () => {
+    expect(nameMatches("ITTask", "ittask")).toBe(true);
+    expect(nameMatches("ITTask2", "ittask")).toBe(false);
+    expect(nameMatches("ITTask2", "IT*")).toBe(true);
+    expect(nameMatches("Night-Run-7", "*run*")).toBe(true);
+    expect(nameMatches("Night-Run-7", "n*-7")).toBe(true);
+    expect(nameMatches("Night-Run-7", "n*-8")).toBe(false);
+    expect(nameMatches("Day-1", "Night*")).toBe(false);
   });
 });
 

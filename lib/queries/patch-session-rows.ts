@@ -2,69 +2,99 @@ import { CLOSED_VISIBLE_MS, type TSessionFilters, type TSessionPage, type TSessi
 
 // What the sessions page does with the sessions a burst of live events named: rows that merely
 // changed and still belong where they are get patched in place; anything that could change which
-// rows a page holds, or their order, or its total, falls back to refetching the lists. Pure, so
-// the rules are tested without a browser; lib/realtime/use-live-events.ts applies them.
+// rows a page holds, or their order, or its total, makes that page refetch. Pure, so the rules
+// are tested without a browser; lib/realtime/use-live-events.ts applies them.
 
 /** One cached list page: its query key, the filters it was read with, and its data. */
 export type TCachedPage = { key: readonly unknown[]; filters: TSessionFilters; page: TSessionPage };
 
-/** Why a changed session makes the lists refetch instead of a patch. */
+/** Why a changed session makes a page refetch instead of a patch. */
 export type TFallbackReason =
-  | "not-cached" // on no cached page: a new session, or one on a page not read (its list may change)
+  | "not-on-page" // not on the page but may belong on it: a new session, one entering its filters, one from a page not read
   | "gone" // removed, or no longer the viewer's to see
-  | "filters" // it no longer matches a page's filters: it leaves that page, the total changes
-  | "order"; // its place in a page's sort order moved
+  | "filters" // it no longer matches the page's filters: it leaves the page, the total changes
+  | "order"; // its place in the page's sort order moved
 
 export type TFallback = { id: string; reason: TFallbackReason };
 
-/** The changed ids that sit on some cached page (worth a rows read) and those that do not. */
-export function splitChanged(changed: Iterable<string>, pages: readonly TCachedPage[]): { onPages: string[]; fallback: TFallback[] } {
+/**
+ * The changed ids whose rows can spare a refetch: those on a cached page (to patch), and, when a
+ * page filters by computer or name, the others too (a row outside those filters leaves that page
+ * alone). Any other id makes the pages refetch whatever its row says, so reading it is waste.
+ */
+export function idsWorthReading(changed: Iterable<string>, pages: readonly TCachedPage[]): string[] {
+  const ids = [...new Set(changed)];
+  if (pages.some((p) => p.filters.computer || p.filters.name)) return ids;
   const cached = new Set(pages.flatMap((p) => p.page.rows.map((r) => r.id)));
-  const onPages: string[] = [];
-  const fallback: TFallback[] = [];
-  for (const id of new Set(changed)) (cached.has(id) ? onPages.push(id) : fallback.push({ id, reason: "not-cached" }));
-  return { onPages, fallback };
+  return ids.filter((id) => cached.has(id));
 }
 
 /**
- * The cached pages with the fresh rows put in place, and the sessions that need a list refetch
- * instead. `requested`: the ids the rows were read for (one not among `rows` is gone or hidden).
- * Only pages that hold a requested row are returned; a page with a row that cannot be patched is
- * not patched at all (its refetch replaces it).
+ * Each cached page with the fresh rows put in place, or, when a changed session could change
+ * which rows the page holds, their order or its total, that page to refetch instead (with why).
+ * `changed`: the ids events named; `rows`: those read of them (idsWorthReading), so a session on
+ * a page but not among `rows` is gone or hidden. A page that holds none of them and cannot gain
+ * them (they fail its computer or name filter) is left alone.
  */
-export function patchSessionPages({
+export function planSessionPatch({
   pages,
-  requested,
+  changed,
   rows,
   now,
 }: {
   pages: readonly TCachedPage[];
-  requested: readonly string[];
+  changed: readonly string[];
   rows: readonly TSessionRow[];
   now: number;
-}): { patched: TCachedPage[]; fallback: TFallback[] } {
-  const asked = new Set(requested);
+}): { patched: TCachedPage[]; refetch: { key: readonly unknown[]; fallback: TFallback[] }[] } {
   const fresh = new Map(rows.map((r) => [r.id, r]));
+  const named = new Set(changed);
   const patched: TCachedPage[] = [];
-  const fallback = new Map<string, TFallback>();
+  const refetch: { key: readonly unknown[]; fallback: TFallback[] }[] = [];
   for (const cached of pages) {
+    const onPage = new Set(cached.page.rows.map((r) => r.id));
+    const fallback: TFallback[] = [];
+    for (const id of named) {
+      if (onPage.has(id)) continue;
+      const row = fresh.get(id);
+      if (row && outsideForGood(row, cached.filters)) continue;
+      fallback.push({ id, reason: "not-on-page" });
+    }
     let touched = false;
-    let fits = true;
     const next = cached.page.rows.map((old) => {
-      if (!asked.has(old.id)) return old;
+      if (!named.has(old.id)) return old;
       touched = true;
       const row = fresh.get(old.id);
       const reason = row ? misfit(old, row, cached.filters, now) : "gone";
-      if (reason) {
-        fits = false;
-        if (!fallback.has(old.id)) fallback.set(old.id, { id: old.id, reason });
-        return old;
-      }
-      return row!;
+      if (!reason) return row!;
+      fallback.push({ id: old.id, reason });
+      return old;
     });
-    if (touched && fits) patched.push({ ...cached, page: { ...cached.page, rows: next } });
+    if (fallback.length) refetch.push({ key: cached.key, fallback });
+    else if (touched) patched.push({ ...cached, page: { ...cached.page, rows: next } });
   }
-  return { patched, fallback: [...fallback.values()] };
+  return { patched, refetch };
+}
+
+/**
+ * A session that fails a page's computer or name filter never was and never will be on it (a
+ * session keeps its computer and name), whatever else changed.
+ */
+function outsideForGood(row: TSessionRow, filters: TSessionFilters): boolean {
+  return (!!filters.computer && row.computerName !== filters.computer) || (!!filters.name && !nameMatches(row.name, filters.name));
+}
+
+/** list-sessions.ts's nameWhere over one name: case-insensitive, `*` and `?` match any run of characters. */
+export function nameMatches(name: string, pattern: string): boolean {
+  const n = name.toLowerCase();
+  const p = pattern.toLowerCase();
+  if (!p.includes("*") && !p.includes("?")) return n === p;
+  const parts = p.split(/[*?]+/);
+  const first = parts[0];
+  const last = parts[parts.length - 1];
+  if (first && !n.startsWith(first)) return false;
+  if (last && !n.endsWith(last)) return false;
+  return parts.slice(1, -1).every((mid) => !mid || n.includes(mid));
 }
 
 /** Why the fresh row of a session a page lists cannot simply replace the old one, or null. */

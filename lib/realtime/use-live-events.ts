@@ -3,7 +3,7 @@ import { useQueryClient, type QueryClient } from "@tanstack/react-query";
 import { useEffect, useRef, useState } from "react";
 import type { TSessionDetail, TSessionFilters, TSessionPage, TSessionRow } from "@/lib/dto/sessions";
 import { queryKeys } from "@/lib/queries/keys";
-import { patchSessionPages, splitChanged, type TCachedPage } from "@/lib/queries/patch-session-rows";
+import { idsWorthReading, planSessionPatch, type TCachedPage } from "@/lib/queries/patch-session-rows";
 import { fetchSessionRows } from "@/lib/queries/sessions";
 import { LIVE_EVENT, ZLiveEvent, type TLiveEvent } from "@/lib/realtime/events";
 import { acquireSocket, releaseSocket } from "@/lib/realtime/socket-client";
@@ -77,9 +77,10 @@ const ROWS_WINDOW_MS = 250;
 /**
  * The sessions that `session.updated` events name within ROWS_WINDOW_MS are read in one request
  * (POST /api/sessions/rows) and patched into the cached list pages and session pages, so a bulk
- * job over the rows on screen refetches no list. A session on no cached page (a new one, or one
- * on a page not read), one gone or no longer visible, or one that leaves a page's filters or
- * moves in its order refetches the lists instead (lib/queries/patch-session-rows.ts decides).
+ * job over the rows on screen refetches no list. A page a changed session may enter (a new
+ * session, one on a page not read) or leave (gone, no longer visible, out of its filters), or
+ * move in (its sort order), refetches instead: at once, throttled, when it is on screen; marked
+ * stale otherwise (lib/queries/patch-session-rows.ts decides).
  */
 function rowPatcher(queryClient: QueryClient, refetchLists: () => void) {
   const pending = new Set<string>();
@@ -92,22 +93,27 @@ function rowPatcher(queryClient: QueryClient, refetchLists: () => void) {
       .getQueriesData<TSessionPage>({ queryKey: SESSION_LISTS })
       .flatMap(([key, page]) => (page ? [{ key, filters: key[2] as TSessionFilters, page }] : []));
   const flush = async () => {
-    const split = splitChanged(pending, cachedPages());
+    const changed = [...pending];
     pending.clear();
-    // The lists refetch anyway, and bring the other changed rows with them.
-    if (split.fallback.length) return refetchLists();
-    if (split.onPages.length === 0) return;
-    let rows: TSessionRow[];
+    // No list read yet (another page of the console): nothing to patch; session pages refetch.
+    if (changed.length === 0 || cachedPages().length === 0) return;
+    const worth = idsWorthReading(changed, cachedPages());
+    let rows: TSessionRow[] = [];
     try {
-      rows = await fetchSessionRows(split.onPages);
+      if (worth.length) rows = await fetchSessionRows(worth);
     } catch {
       return refetchLists();
     }
     if (stopped) return;
-    const { patched, fallback } = patchSessionPages({ pages: cachedPages(), requested: split.onPages, rows, now: Date.now() });
-    for (const p of patched) queryClient.setQueryData(p.key, p.page);
+    const plan = planSessionPatch({ pages: cachedPages(), changed, rows, now: Date.now() });
+    for (const p of plan.patched) queryClient.setQueryData(p.key, p.page);
     for (const row of rows) queryClient.setQueryData<TSessionDetail>(queryKeys.sessions.detail(row.id), (d) => (d ? { ...d, session: row } : d));
-    if (fallback.length) refetchLists();
+    let onScreen = false;
+    for (const { key } of plan.refetch) {
+      if (queryClient.getQueryCache().find({ queryKey: key, exact: true })?.isActive()) onScreen = true;
+      else void queryClient.invalidateQueries({ queryKey: key, exact: true, refetchType: "none" });
+    }
+    if (onScreen) refetchLists();
   };
   const push = (id: string) => {
     pending.add(id);
