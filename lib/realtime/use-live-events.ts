@@ -131,7 +131,8 @@ function rowPatcher(queryClient: QueryClient, refetchLists: () => void) {
 }
 
 // The tab's shared socket (lib/realtime/socket-client.ts); pushed events invalidate the
-// matching queries so they refetch, or patch the session rows they name. Mount once per tab (the console layout's LiveStatus does).
+// matching queries so they refetch, or patch the session rows they name. Mount once per tab (the
+// console layout's LiveStatus does).
 export function useLiveEvents(onEvent?: (e: TLiveEvent) => void): TLiveStatus {
   const queryClient = useQueryClient();
   const [status, setStatus] = useState<TLiveStatus>("connecting");
