@@ -52,6 +52,23 @@ export type TSessionRow = {
   can: { disconnect: boolean; connect: boolean; receive: boolean; remove: boolean; run: boolean; handoff: boolean; takeOver: boolean; chooseWatching: boolean };
 };
 
+/** Closed sessions stay in the unfiltered list this long (the agent keeps them as long). */
+export const CLOSED_VISIBLE_MS = 15 * 60_000;
+
+/** At most this many sessions' rows in one rows read (the page asks again for more). */
+export const SESSION_ROWS_MAX = 500;
+
+/** Rows read by console id: the sessions page patches the rows that changed instead of refetching its lists. */
+export const ZSessionRowsRequest = z.object({
+  ids: z
+    .array(z.string().regex(/^[a-z0-9]{20,40}$/, "must be a session id (20 to 40 lower-case letters and digits)"), "must be a list of session ids")
+    .min(1, "must name at least one session")
+    .max(SESSION_ROWS_MAX, `must name at most ${SESSION_ROWS_MAX} sessions; ask again for the rest`),
+});
+export type TSessionRowsRequest = z.infer<typeof ZSessionRowsRequest>;
+/** The rows the viewer may see, in no particular order; an id that is gone or not theirs is simply absent. */
+export type TSessionRows = { rows: TSessionRow[] };
+
 export const SESSION_SORTS = ["computer", "name", "state", "id", "owner", "updated", "expires"] as const;
 
 const optionalText = (max: number) =>

@@ -8,13 +8,13 @@ import { logger } from "@/lib/logger";
 
 // Read endpoints for TanStack Query. Same session and role checks as pages and actions;
 // errors are JSON with a code and a message, never a stack trace.
-export function readRoute(roles: readonly TRole[], handler: (ctx: { user: TSessionUser; url: URL }) => Promise<unknown>) {
+export function readRoute(roles: readonly TRole[], handler: (ctx: { user: TSessionUser; url: URL; request: Request }) => Promise<unknown>) {
   return async (request: Request) => {
     try {
       const user = await getCurrentUser();
       if (!user) throw new AppError("UNAUTHENTICATED", "You are not signed in.");
       if (!roles.includes(user.role)) throw new AppError("FORBIDDEN", `Your role (${user.role}) may not read this.`);
-      return NextResponse.json(await handler({ user, url: new URL(request.url) }));
+      return NextResponse.json(await handler({ user, url: new URL(request.url), request }));
     } catch (caught) {
       const err = mapPrismaError(caught);
       if (err instanceof AppError) return NextResponse.json({ error: { code: err.code, message: err.message } }, { status: err.status });

@@ -1,6 +1,6 @@
 import { keepPreviousData, queryOptions } from "@tanstack/react-query";
-import { ZSessionFilters, type TSessionDetail, type TSessionFilters, type TSessionPage } from "@/lib/dto/sessions";
-import { fetchJson } from "@/lib/queries/fetch-json";
+import { SESSION_ROWS_MAX, ZSessionFilters, type TSessionDetail, type TSessionFilters, type TSessionPage, type TSessionRow, type TSessionRows } from "@/lib/dto/sessions";
+import { fetchJson, postJson } from "@/lib/queries/fetch-json";
 import { queryKeys } from "@/lib/queries/keys";
 
 const DEFAULTS = ZSessionFilters.parse({});
@@ -34,6 +34,15 @@ export const sessionDetailQuery = (id: string, initialData?: TSessionDetail) =>
     queryFn: () => fetchJson<TSessionDetail>(`/api/sessions/${encodeURIComponent(id)}`),
     initialData,
   });
+
+/** The current rows of these sessions (those the viewer may see), SESSION_ROWS_MAX per request. */
+export async function fetchSessionRows(ids: readonly string[]): Promise<TSessionRow[]> {
+  const rows: TSessionRow[] = [];
+  for (let at = 0; at < ids.length; at += SESSION_ROWS_MAX) {
+    rows.push(...(await postJson<TSessionRows>("/api/sessions/rows", { ids: ids.slice(at, at + SESSION_ROWS_MAX) })).rows);
+  }
+  return rows;
+}
 
 type TRawParams = Record<string, string | string[] | undefined>;
 

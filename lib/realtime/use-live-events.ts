@@ -1,7 +1,10 @@
 "use client";
-import { useQueryClient } from "@tanstack/react-query";
+import { useQueryClient, type QueryClient } from "@tanstack/react-query";
 import { useEffect, useRef, useState } from "react";
+import type { TSessionDetail, TSessionFilters, TSessionPage, TSessionRow } from "@/lib/dto/sessions";
 import { queryKeys } from "@/lib/queries/keys";
+import { idsWorthReading, planSessionPatch, type TCachedPage } from "@/lib/queries/patch-session-rows";
+import { fetchSessionRows } from "@/lib/queries/sessions";
 import { LIVE_EVENT, ZLiveEvent, type TLiveEvent } from "@/lib/realtime/events";
 import { acquireSocket, releaseSocket } from "@/lib/realtime/socket-client";
 
@@ -18,8 +21,11 @@ export function keysFor(event: TLiveEvent): readonly (readonly string[])[] {
     case "computer.updated":
       return [queryKeys.computers.all];
     case "session.updated":
+      // The session's own view and the computers' usage counts ("*": every session). Its row in
+      // the lists is patched (rowPatcher below), which refetches the lists only when it must.
+      if (event.id === "*") return [queryKeys.sessions.all, queryKeys.computers.all];
+      return [queryKeys.sessions.detail(event.id), queryKeys.computers.all];
     case "session.removed":
-      // The session's own view, its lists, and the computers' usage counts ("*": every session).
       if (event.id === "*") return [queryKeys.sessions.all, queryKeys.computers.all];
       return [queryKeys.sessions.detail(event.id), SESSION_LISTS, queryKeys.computers.all];
     case "handoff.received":
@@ -66,14 +72,74 @@ function throttledInvalidation(run: (key: readonly string[]) => void) {
   return { push, stop };
 }
 
+const ROWS_WINDOW_MS = 250;
+
+/**
+ * The sessions that `session.updated` events name within ROWS_WINDOW_MS are read in one request
+ * (POST /api/sessions/rows) and patched into the cached list pages and session pages, so a bulk
+ * job over the rows on screen refetches no list. A page a changed session may enter (a new
+ * session, one on a page not read) or leave (gone, no longer visible, out of its filters), or
+ * move in (its sort order), refetches instead: at once, throttled, when it is on screen; marked
+ * stale otherwise (lib/queries/patch-session-rows.ts decides).
+ */
+function rowPatcher(queryClient: QueryClient, refetchLists: () => void) {
+  const pending = new Set<string>();
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let stopped = false;
+  // One read at a time, so an older answer never lands after a newer one.
+  let chain = Promise.resolve();
+  const cachedPages = (): TCachedPage[] =>
+    queryClient
+      .getQueriesData<TSessionPage>({ queryKey: SESSION_LISTS })
+      .flatMap(([key, page]) => (page ? [{ key, filters: key[2] as TSessionFilters, page }] : []));
+  const flush = async () => {
+    const changed = [...pending];
+    pending.clear();
+    // No list read yet (another page of the console): nothing to patch; session pages refetch.
+    if (changed.length === 0 || cachedPages().length === 0) return;
+    const worth = idsWorthReading(changed, cachedPages());
+    let rows: TSessionRow[] = [];
+    try {
+      if (worth.length) rows = await fetchSessionRows(worth);
+    } catch {
+      return refetchLists();
+    }
+    if (stopped) return;
+    const plan = planSessionPatch({ pages: cachedPages(), changed, rows, now: Date.now() });
+    for (const p of plan.patched) queryClient.setQueryData(p.key, p.page);
+    for (const row of rows) queryClient.setQueryData<TSessionDetail>(queryKeys.sessions.detail(row.id), (d) => (d ? { ...d, session: row } : d));
+    let onScreen = false;
+    for (const { key } of plan.refetch) {
+      if (queryClient.getQueryCache().find({ queryKey: key, exact: true })?.isActive()) onScreen = true;
+      else void queryClient.invalidateQueries({ queryKey: key, exact: true, refetchType: "none" });
+    }
+    if (onScreen) refetchLists();
+  };
+  const push = (id: string) => {
+    pending.add(id);
+    timer ??= setTimeout(() => {
+      timer = undefined;
+      chain = chain.then(flush, flush);
+    }, ROWS_WINDOW_MS);
+  };
+  const stop = () => {
+    stopped = true;
+    clearTimeout(timer);
+    pending.clear();
+  };
+  return { push, stop };
+}
+
 // The tab's shared socket (lib/realtime/socket-client.ts); pushed events invalidate the
-// matching queries so they refetch. Mount once per tab (the console layout's LiveStatus does).
+// matching queries so they refetch, or patch the session rows they name. Mount once per tab (the
+// console layout's LiveStatus does).
 export function useLiveEvents(onEvent?: (e: TLiveEvent) => void): TLiveStatus {
   const queryClient = useQueryClient();
   const [status, setStatus] = useState<TLiveStatus>("connecting");
   useEffect(() => {
     const socket = acquireSocket();
     const invalidate = throttledInvalidation((key) => void queryClient.invalidateQueries({ queryKey: key }));
+    const rows = rowPatcher(queryClient, () => invalidate.push(SESSION_LISTS));
     if (socket.connected) setStatus("live");
     const onConnect = () => setStatus("live");
     const onDown = () => setStatus("offline");
@@ -81,6 +147,7 @@ export function useLiveEvents(onEvent?: (e: TLiveEvent) => void): TLiveStatus {
       const parsed = ZLiveEvent.safeParse(raw);
       if (!parsed.success) return;
       for (const key of keysFor(parsed.data)) invalidate.push(key);
+      if (parsed.data.type === "session.updated" && parsed.data.id !== "*") rows.push(parsed.data.id);
       onEvent?.(parsed.data);
     };
     socket.on("connect", onConnect);
@@ -93,6 +160,7 @@ export function useLiveEvents(onEvent?: (e: TLiveEvent) => void): TLiveStatus {
       socket.off("connect_error", onDown);
       socket.off(LIVE_EVENT, onLive);
       invalidate.stop();
+      rows.stop();
       releaseSocket();
     };
   }, [queryClient, onEvent]);

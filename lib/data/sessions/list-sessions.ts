@@ -2,12 +2,10 @@ import "server-only";
 import type { Prisma } from "@/lib/generated/prisma-sqlite/client";
 import type { TSessionUser } from "@/lib/auth/session-store";
 import { db } from "@/lib/db/client";
-import type { TSessionFilters, TSessionPage, TSessionSelectionFilters } from "@/lib/dto/sessions";
+import { CLOSED_VISIBLE_MS, type TSessionFilters, type TSessionPage, type TSessionSelectionFilters } from "@/lib/dto/sessions";
 import { sessionScope, visibleSessionsWhere } from "@/lib/data/sessions/session-scope";
 import { sessionRowSelect, toSessionRow, type TSessionRecord } from "@/lib/data/sessions/to-session-row";
 
-/** Closed sessions stay listed this long (the agent keeps them as long), unless asked for by state. */
-const CLOSED_VISIBLE_MS = 15 * 60_000;
 /**
  * The count stops here (the page then says "1,000+"): counting every match of a broad filter
  * costs an index walk (and a row read per entry) the first page does not need. At 10,000 this
