@@ -1,9 +1,8 @@
-import { db } from "@/lib/db/client";
+import { db, sqlPlaceholders } from "@/lib/db/client";
 import { logger } from "@/lib/logger";
 import { eventHash, eventMac, GENESIS_HASH, type TChainFields } from "@/lib/audit/chain";
 import { forgetAuditCheckpointState, noteAuditAppended } from "@/lib/audit/checkpoint";
 import { auditKeyring } from "@/lib/audit/keys";
-import { env, isPostgresUrl } from "@/lib/env";
 import { publish } from "@/lib/realtime/publish";
 
 export type TAuditOutcome = "ok" | "refused" | "error";
@@ -172,11 +171,10 @@ const ROWS_PER_INSERT = 1000;
  * stored in the same form), through the same connection and transaction.
  */
 async function insertRows(q: Pick<typeof db, "$executeRawUnsafe">, rows: readonly TRow[]): Promise<void> {
-  const postgres = isPostgresUrl(env().DATABASE_URL);
   for (let from = 0; from < rows.length; from += ROWS_PER_INSERT) {
     const chunk = rows.slice(from, from + ROWS_PER_INSERT);
-    let n = 0;
-    const values = chunk.map(() => `(${COLUMNS.map(() => (postgres ? `$${++n}` : "?")).join(", ")})`).join(", ");
+    const p = sqlPlaceholders();
+    const values = chunk.map(() => `(${COLUMNS.map(() => p()).join(", ")})`).join(", ");
     await q.$executeRawUnsafe(`INSERT INTO "AuditEvent" (${COLUMNS.map((c) => `"${c}"`).join(", ")}) VALUES ${values}`, ...chunk.flatMap((r) => COLUMNS.map((c) => r[c])));
   }
 }

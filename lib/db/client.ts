@@ -40,5 +40,14 @@ export function createDb(url: string): Db {
 /** Which SQL the one client speaks (the few raw statements differ in placeholders and casts). */
 export const dbIsPostgres = isPostgresUrl(env().DATABASE_URL);
 
+/**
+ * A placeholder maker for one raw statement: SQLite binds `?` in order, PostgreSQL `$1`, `$2`…,
+ * with a cast where it cannot infer a parameter's type (a multi-row VALUES list's enum or time).
+ */
+export function sqlPlaceholders(): (cast?: string) => string {
+  let n = 0;
+  return (cast) => (dbIsPostgres ? `$${++n}${cast ? `::${cast}` : ""}` : "?");
+}
+
 const g = globalThis as typeof globalThis & { __batonDb?: Db };
 export const db: Db = (g.__batonDb ??= createDb(env().DATABASE_URL));

@@ -1,5 +1,5 @@
 import type { TConfigurationView, TSessionChange, TSessionSnapshot } from "@/lib/protocol";
-import { db, dbIsPostgres, type Db } from "@/lib/db/client";
+import { db, sqlPlaceholders, type Db } from "@/lib/db/client";
 import { publish } from "@/lib/realtime/publish";
 
 // Keeps the console's copy of agent state current. The agent is the source of truth: each
@@ -92,12 +92,6 @@ type TRow = { id: string; state: TSessionSnapshot["state"]; ownerId: string; hol
 // target is what paces a bulk job at a high ThrottleLimit (docs/benchmarks.md, issue 14).
 // Dates, BigInts and booleans are bound as the driver adapters bind the model API's.
 
-/** A placeholder maker: SQLite binds `?` in order, PostgreSQL `$1`, `$2`… (with a cast where it cannot infer a type). */
-function placeholders() {
-  let n = 0;
-  return (cast?: string) => (dbIsPostgres ? `$${++n}${cast ? `::${cast}` : ""}` : "?");
-}
-
 type TSessionData = ReturnType<typeof sessionData>;
 /** The UPDATE's columns (sessionData's, always all of them) and its SQL, made once. */
 let update: { columns: (keyof TSessionData)[]; sql: string } | undefined;
@@ -107,7 +101,7 @@ const ANY_VERSION = 2_147_483_647;
 function sessionUpdate(data: TSessionData) {
   if (update) return update;
   const columns = Object.keys(data) as (keyof TSessionData)[];
-  const p = placeholders();
+  const p = sqlPlaceholders();
   const sets = [...columns, "updatedAt"].map((c) => `"${c}" = ${p()}`).join(", ");
   return (update = { columns, sql: `UPDATE "Session" SET ${sets} WHERE "instanceId" = ${p()} AND ("version" IS NULL OR "version" <= ${p()}) RETURNING "id", "state", "ownerId", "holderId"` });
 }
@@ -125,7 +119,7 @@ async function updateRow(w: TWriter, snapshot: TSessionSnapshot, data: TSessionD
 /** Writes history lines in one INSERT (PostgreSQL types a multi-row VALUES list by itself, hence the casts). */
 async function insertHistoryLines(w: TWriter, events: readonly TEventRow[]): Promise<void> {
   if (events.length === 0) return;
-  const p = placeholders();
+  const p = sqlPlaceholders();
   const values = events.map(() => `(${p()}, ${p("timestamp(3)")}, ${p()}, ${p('"SessionState"')}, ${p()})`).join(", ");
   await w.$executeRawUnsafe(`INSERT INTO "SessionEvent" ("sessionId", "at", "change", "state", "reason") VALUES ${values}`, ...events.flatMap((e) => [e.sessionId, e.at, e.change, e.state, e.reason]));
 }
