@@ -18,11 +18,19 @@ test("bulk Receive of 3 sessions shows each one's output", async ({ pageAs }) =>
     await runCommand(tech, `sleep 6; echo night-run-${i}-$((6*7))`);
     await disconnectHere(tech, `${name} on Server01`);
   }
-  // Each one's line is waiting in its buffer (the session page's data says so) before the Receive.
+  // Each one's command has finished and its line waits in the buffer (the session page's data
+  // says so) before the Receive. Bytes alone are not enough: the shell's echo of the command line
+  // may land in the buffer too, if the disconnect came before the terminal showed it.
   for (const [i, id] of ids.entries()) {
     await expect
-      .poll(async () => ((await (await tech.request.get(`/api/sessions/${id}`)).json()) as { session: { bufferedBytes: number } }).session.bufferedBytes, { timeout: 30_000 })
-      .toBeGreaterThanOrEqual(`night-run-${i}-42`.length);
+      .poll(
+        async () => {
+          const { session } = (await (await tech.request.get(`/api/sessions/${id}`)).json()) as { session: { bufferedBytes: number; runningCommand: string | null } };
+          return session.runningCommand === null && session.bufferedBytes >= `night-run-${i}-42`.length;
+        },
+        { timeout: 30_000 },
+      )
+      .toBe(true);
   }
 
   await filterSessions(tech, { name: `${prefix}*` });

@@ -9,10 +9,12 @@
  * Goal: wall time <= 1.5 x ceil(N / T) x one request's time, the reference measured in the same
  * run: the median of single disconnects and connects through the same proxies. Also printed: the
  * peak in flight (must equal T), requests (must equal N), outcomes, and the console's CPU per
- * target. Not in this bench: a browser with the sessions page open during the job.
+ * target. Then (part 2, scripts/bench/bulk-page.ts; needs `npx next build` and Debian's Chromium)
+ * the same jobs through the real console over its REST API, with the sessions page open in a
+ * browser during the job and without it, interleaved, the page's fetches counted.
  * Every job is bounded by a timeout; the bench exits 0 whether or not a goal is met.
  * Env: BENCH_DATABASE (sqlite | postgres: a throwaway cluster), BENCH_TARGETS (1000),
- * BENCH_AGENTS (5), BENCH_DELAY_MS (50), BENCH_ROUNDS (2), BENCH_PROFILE (a directory: each job's CPU
+ * BENCH_AGENTS (5), BENCH_DELAY_MS (50), BENCH_ROUNDS (2), BENCH_PAGE (1; 0 skips part 2), BENCH_PROFILE (a directory: each job's CPU
  * profile of this process, the console's side, is written there as <op>-T<limit>-<round>.cpuprofile).
  */
 import "./server-only";
@@ -27,6 +29,7 @@ import type { RunningAgent } from "../../lib/agent/test/helpers";
 import type { ProxyProcess } from "../../lib/testing/proxy-process";
 import { startTestPostgres, type TestPostgres } from "../../lib/testing/postgres";
 import { bounded } from "./bounded";
+import { runWithPage, type TPageJob } from "./bulk-page";
 
 const DATABASE = process.env.BENCH_DATABASE ?? "sqlite";
 const TARGETS = Number(process.env.BENCH_TARGETS ?? 1000);
@@ -35,6 +38,8 @@ const DELAY_MS = Number(process.env.BENCH_DELAY_MS ?? 50);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
 const GOAL = 1.5;
 const PROFILE_DIR = process.env.BENCH_PROFILE;
+/** Part 2 (the real console, a browser page open during half its jobs); BENCH_PAGE=0 skips it. */
+const PAGE = process.env.BENCH_PAGE !== "0";
 const root = path.resolve(import.meta.dirname, "../..");
 const load = () => os.loadavg().map((x) => x.toFixed(2)).join(" / ");
 const manager: TSessionUser = { id: "u-bench-bulk", username: "bulkbench", displayName: "Bulk Bench", role: "manager", team: null };
@@ -201,6 +206,41 @@ async function main() {
     }
   }
 
+  // --- part 2: the real console, the sessions page open in a browser during half the jobs ---
+  let paged: TPageJob[] = [];
+  if (PAGE) {
+    await f.stop(); // one console at a time: the server below links to the agents itself
+    fleet = null;
+    const { createAccessToken } = await import("../../lib/auth/access-tokens");
+    const { createAuthSession, sessionCookie } = await import("../../lib/auth/session-store");
+    const { token } = await createAccessToken({ actor: manager, input: { name: "bench:bulk", expiresInDays: 1 } });
+    const cookie = { name: sessionCookie().name, value: (await createAuthSession(manager.id)).token };
+    console.log(`\nthe same jobs through the real console (its REST API), the sessions page open in Chromium or not, interleaved:`);
+    // Page open, then closed, for each operation and limit; the next round the other way round.
+    const plan = Array.from({ length: ROUNDS }, (_, round) =>
+      [32, 4].flatMap((limit) => (["disconnect", "connect"] as const).map((op, k) => ({ op, limit, page: (round + k) % 2 === 0 }))),
+    ).flat();
+    try {
+      paged = await runWithPage(
+        {
+          root,
+          env: Object.fromEntries(["DATABASE_URL", "BATON_SECRET", "BATON_AUDIT_KEY_FILE", "BATON_AUDIT_CHECKPOINT_DIR"].map((k) => [k, process.env[k]!])),
+          targets: TARGETS,
+          singleMs,
+          cookie,
+          token,
+          storeShows: async (state, count) => {
+            await until(async () => (await db.session.count({ where: { nameKey: { startsWith: "target" }, state } })) >= count, { what: `the store shows at least ${count} ${state}`, timeoutMs: 120_000, intervalMs: 200 });
+          },
+          load,
+        },
+        plan,
+      );
+    } catch (err) {
+      console.log(`  the jobs through the real console stopped: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+
   console.log(`\n| job | goal | wall / ideal | reference: ideal (ceil(N/T) x one request) | peak in flight | requests | failed | console CPU per target | met |`);
   console.log(`|---|---|---|---|---|---|---|---|---|`);
   for (const r of results) {
@@ -209,6 +249,16 @@ async function main() {
     console.log(
       `| ${r.op} N=${TARGETS} T=${r.limit} (${DATABASE}) | <= ${GOAL} | ${ratio.toFixed(2)} (${(r.wallMs / 1000).toFixed(2)} s) | ${(r.idealMs / 1000).toFixed(2)} s | ${r.peak} | ${r.requests} | ${r.failed} | ${r.cpuMsPerTarget.toFixed(2)} ms | ${ratio <= GOAL && exact ? "met" : "not met"} |`,
     );
+  }
+  if (paged.length > 0) {
+    console.log(`\n| job through the real console | goal | wall / ideal | ideal | failed | console CPU per target | the page's fetches during the job: lists / row reads / computers | met |`);
+    console.log(`|---|---|---|---|---|---|---|---|`);
+    for (const r of paged) {
+      const ratio = r.wallMs / r.idealMs;
+      console.log(
+        `| ${r.op} N=${TARGETS} T=${r.limit} (${DATABASE}), page ${r.page ? "open" : "closed"} | <= ${GOAL} | ${ratio.toFixed(2)} (${(r.wallMs / 1000).toFixed(2)} s) | ${(r.idealMs / 1000).toFixed(2)} s | ${r.failed} | ${r.cpuMsPerTarget.toFixed(2)} ms | ${r.page ? `${r.fetches.lists} / ${r.fetches.rows} / ${r.fetches.computers}` : "-"} | ${ratio <= GOAL && r.failed === 0 ? "met" : "not met"} |`,
+      );
+    }
   }
   console.log(`\nbench:bulk finished in ${((Date.now() - started) / 1000).toFixed(0)} s; load average now ${load()}`);
 }
