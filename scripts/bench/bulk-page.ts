@@ -5,6 +5,8 @@
  * browser during the job"). The console's CPU is read from /proc; the page's requests are counted
  * by kind (whole-list fetches, row reads, computers) while each job runs.
  */
+import fs from "node:fs";
+import path from "node:path";
 import { chromium, type Browser, type Page } from "@playwright/test";
 import { bounded } from "./bounded";
 import { ensureBuild, freePort, startConsole, type TConsole } from "./console-server";
@@ -43,20 +45,32 @@ export async function runWithPage(s: TSetup, plan: readonly { op: "disconnect" |
   try {
     running = await startConsole({
       root: s.root,
-      env: { ...s.env, NODE_ENV: "production", NEXT_TELEMETRY_DISABLED: "1", HOST: "127.0.0.1", PORT: String(port), BATON_DEMO_FLEET: "0", LOG_LEVEL: "warn" },
+      env: {
+        ...s.env,
+        NODE_ENV: "production",
+        NEXT_TELEMETRY_DISABLED: "1",
+        HOST: "127.0.0.1",
+        PORT: String(port),
+        BATON_DEMO_FLEET: "0",
+        LOG_LEVEL: "warn",
+        // BENCH_PROFILE: the console's whole run profiled too (written before it stops).
+        ...(process.env.BENCH_PROFILE
+          ? { NODE_OPTIONS: `--require ${path.join(import.meta.dirname, "cpu-profile-preload.cjs")}`, BENCH_CPU_PROFILE_FILE: path.join(process.env.BENCH_PROFILE, "console.cpuprofile") }
+          : {}),
+      },
     });
     const base = running.baseUrl;
     const api = async (method: string, path: string, body?: unknown) => {
       const res = await fetch(`${base}${path}`, { method, headers: { authorization: `Bearer ${s.token}`, "content-type": "application/json" }, body: body === undefined ? undefined : JSON.stringify(body) });
-      const json = (await res.json()) as Record<string, unknown>;
+      const json = (await res.json()) as { data?: unknown };
       if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${JSON.stringify(json).slice(0, 300)}`);
-      return json;
+      return json.data;
     };
     // The console's own view of the fleet: every computer online before the first job.
     await bounded(
       (async () => {
         for (;;) {
-          const { computers } = (await api("GET", "/api/v1/computers")) as { computers: { status: string }[] };
+          const computers = (await api("GET", "/api/v1/computers")) as { status: string }[];
           if (computers.length > 0 && computers.every((c) => c.status === "online")) return;
           await new Promise((r) => setTimeout(r, 250));
         }
@@ -123,6 +137,12 @@ export async function runWithPage(s: TSetup, plan: readonly { op: "disconnect" |
     return results;
   } finally {
     await browser?.close().catch(() => undefined);
+    if (process.env.BENCH_PROFILE && running) {
+      // Every process of the console's group writes console-<pid>.cpuprofile (tsx's launcher too).
+      const written = () => fs.readdirSync(process.env.BENCH_PROFILE!).filter((f) => f.startsWith("console-")).length;
+      running.signal("SIGUSR2");
+      for (let i = 0; i < 50 && written() < 2; i++) await new Promise((r) => setTimeout(r, 200));
+    }
     await running?.stop().catch(() => undefined);
   }
 }

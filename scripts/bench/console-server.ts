@@ -16,6 +16,8 @@ export type TConsole = {
   stop: () => Promise<void>;
   /** Synchronous last resort for process "exit": SIGKILL to the whole group. */
   kill: () => void;
+  /** Sends a signal to the whole group. */
+  signal: (sig: NodeJS.Signals) => void;
   /** CPU time (user + system) used so far by the console's process group, in ms; NaN without /proc. */
   cpuMs: () => number;
 };
@@ -131,5 +133,5 @@ export async function startConsole({ root, env: given, timeoutMs = 120_000 }: { 
     }
     await new Promise((r) => setTimeout(r, 100));
   }
-  return { baseUrl, agentBasePort: Number(env.BATON_DEMO_AGENT_PORT), output: () => output, stop, kill: () => signal("SIGKILL"), cpuMs: () => groupCpuMs(child.pid!) };
+  return { baseUrl, agentBasePort: Number(env.BATON_DEMO_AGENT_PORT), output: () => output, stop, kill: () => signal("SIGKILL"), signal, cpuMs: () => groupCpuMs(child.pid!) };
 }
