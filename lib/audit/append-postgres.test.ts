@@ -1,10 +1,6 @@
-import { execFileSync } from "node:child_process";
-import fs from "node:fs";
-import os from "node:os";
-import path from "node:path";
 import pg from "pg";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { createTestPostgresDatabase } from "@/lib/testing/shared-services";
+import { preparePostgresTestDatabase } from "@/lib/testing/shared-services";
 
 // The appender's raw multi-row INSERTs on a real PostgreSQL server: the values stored as the
 // model layer reads them, an intent settled elsewhere rolling back the group's transaction, a
@@ -19,13 +15,7 @@ let admin: pg.Client;
 const actor = { id: null, name: "pg", role: "admin" };
 
 beforeAll(async () => {
-  url = await createTestPostgresDatabase("baton_append");
-  process.env.DATABASE_URL = url;
-  process.env.LOG_LEVEL = "silent";
-  const auditDir = fs.mkdtempSync(path.join(os.tmpdir(), "baton-pg-append-"));
-  process.env.BATON_AUDIT_KEY_FILE = path.join(auditDir, "audit-keys.json");
-  process.env.BATON_AUDIT_CHECKPOINT_DIR = path.join(auditDir, "checkpoints");
-  execFileSync(process.execPath, ["scripts/prisma/migrate.mjs", "deploy"], { cwd: path.resolve(import.meta.dirname, "../.."), env: { ...process.env }, stdio: "pipe" });
+  url = await preparePostgresTestDatabase("baton_append");
   m = { db: (await import("@/lib/db/client")).db, append: await import("@/lib/audit/append"), verifyAuditChain: (await import("@/lib/audit/verify")).verifyAuditChain };
   admin = new pg.Client({ connectionString: url });
   await admin.connect();

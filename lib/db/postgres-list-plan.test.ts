@@ -5,7 +5,7 @@ import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { TSessionUser } from "@/lib/auth/session-store";
 import { createTestPostgresDatabase } from "@/lib/testing/shared-services";
-import { installPlanClient, seedSessions, sessionListStatements, type TPlanClient } from "@/lib/testing/session-list-plans";
+import { installPlanClient, seedTechnicianScope, seedSessions, sessionListStatements, type TPlanClient } from "@/lib/testing/session-list-plans";
 
 // The sessions list at scale on PostgreSQL (the shared test cluster; statistics gathered as
 // autovacuum would): the first page walks an index under a Limit, without a Sort of the table,
@@ -74,14 +74,7 @@ describe("sessions list query plans, PostgreSQL, 24,000 sessions", () => {
 
   it("reads a technician's list as one index range per branch of their scope, in the page's order, never the whole table", async () => {
     // user6 owns 120 sessions; they also hold 3 of user7's and were handed 2 of user8's.
-    const tech: TSessionUser = { id: "plan-user-6", username: "user6", displayName: "Tech", role: "technician", team: null };
-    await plans.db.user.createMany({
-      data: ["plan-user-6", "plan-user-8"].map((id) => ({ id, username: id, displayName: id, role: "technician" as const, passwordHash: "x" })),
-    });
-    const held = await plans.db.session.findMany({ where: { ownerId: "plan-user-7", state: "Disconnected" }, select: { id: true }, take: 3 });
-    await plans.db.session.updateMany({ where: { id: { in: held.map((h) => h.id) } }, data: { state: "Opened", holderId: tech.id, holderName: "user6" } });
-    const handed = await plans.db.session.findMany({ where: { ownerId: "plan-user-8", state: "Disconnected" }, select: { id: true }, take: 2 });
-    await plans.db.handoff.createMany({ data: handed.map((h) => ({ sessionId: h.id, fromUserId: "plan-user-8", toUserId: tech.id, reason: "plan" })) });
+    const { tech, held, handed } = await seedTechnicianScope(plans.db);
     await plans.db.$executeRawUnsafe('ANALYZE "Session"');
     await plans.db.$executeRawUnsafe('ANALYZE "Handoff"');
     for (const query of [{}, { dir: "desc" }, { state: "Broken" }, { computer: "BLD-006" }, { name: "Patch*" }]) {

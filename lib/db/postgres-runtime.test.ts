@@ -1,10 +1,6 @@
-import { execFileSync } from "node:child_process";
-import fs from "node:fs";
-import os from "node:os";
-import path from "node:path";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createTestPostgresDatabase } from "@/lib/testing/shared-services";
+import { preparePostgresTestDatabase } from "@/lib/testing/shared-services";
 import type { TSessionUser } from "@/lib/auth/session-store";
 
 // The same data paths the console runs on SQLite, on a real PostgreSQL server: the audit chain
@@ -24,13 +20,7 @@ type Mods = {
 let m: Mods;
 
 beforeAll(async () => {
-  url = await createTestPostgresDatabase("baton_rt");
-  process.env.DATABASE_URL = url;
-  process.env.LOG_LEVEL = "silent";
-  const auditDir = fs.mkdtempSync(path.join(os.tmpdir(), "baton-pg-audit-"));
-  process.env.BATON_AUDIT_KEY_FILE = path.join(auditDir, "audit-keys.json");
-  process.env.BATON_AUDIT_CHECKPOINT_DIR = path.join(auditDir, "checkpoints");
-  execFileSync(process.execPath, ["scripts/prisma/migrate.mjs", "deploy"], { cwd: path.resolve(import.meta.dirname, "../.."), env: { ...process.env }, stdio: "pipe" });
+  url = await preparePostgresTestDatabase("baton_rt");
   m = {
     db: (await import("@/lib/db/client")).db,
     appendAuditEvent: (await import("@/lib/audit/append")).appendAuditEvent,

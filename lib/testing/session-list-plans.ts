@@ -4,6 +4,7 @@ import { PrismaPg } from "@prisma/adapter-pg";
 import type { SqlDriverAdapter, SqlQuery } from "@prisma/driver-adapter-utils";
 import { PrismaClient as PgClient } from "@/lib/generated/prisma-pg/client";
 import { PrismaClient } from "@/lib/generated/prisma-sqlite/client";
+import type { TSessionUser } from "@/lib/auth/session-store";
 import type { Db } from "@/lib/db/client";
 import { isPostgresUrl } from "@/lib/env";
 
@@ -100,4 +101,20 @@ export function sessionListStatements(recorded: SqlQuery[]): { page: SqlQuery; c
   const count = onSession.find((q) => /COUNT\(/i.test(q.sql));
   if (!page || !count) throw new Error(`no page or count statement among:\n${recorded.map((q) => q.sql).join("\n")}`);
   return { page, count };
+}
+
+/**
+ * The plan tests' technician, on their seeded fleet: user6 owns 120 sessions, and now also holds
+ * 3 of user7's (Opened by them) and was handed 2 of user8's.
+ */
+export async function seedTechnicianScope(db: Db): Promise<{ tech: TSessionUser; held: { id: string }[]; handed: { id: string }[] }> {
+  const tech: TSessionUser = { id: "plan-user-6", username: "user6", displayName: "Tech", role: "technician", team: null };
+  await db.user.createMany({
+    data: ["plan-user-6", "plan-user-8"].map((id) => ({ id, username: id, displayName: id, role: "technician" as const, passwordHash: "x" })),
+  });
+  const held = await db.session.findMany({ where: { ownerId: "plan-user-7", state: "Disconnected" }, select: { id: true }, take: 3 });
+  await db.session.updateMany({ where: { id: { in: held.map((h) => h.id) } }, data: { state: "Opened", holderId: tech.id, holderName: "user6" } });
+  const handed = await db.session.findMany({ where: { ownerId: "plan-user-8", state: "Disconnected" }, select: { id: true }, take: 2 });
+  await db.handoff.createMany({ data: handed.map((h) => ({ sessionId: h.id, fromUserId: "plan-user-8", toUserId: tech.id, reason: "plan" })) });
+  return { tech, held, handed };
 }

@@ -1,5 +1,9 @@
 // The run's shared PostgreSQL and Redis (started once by lib/testing/global-services.ts).
+import { execFileSync } from "node:child_process";
 import crypto from "node:crypto";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
 import pg from "pg";
 import { inject } from "vitest";
 
@@ -20,6 +24,22 @@ export async function createTestPostgresDatabase(prefix: string): Promise<string
   url.password = "baton";
   url.pathname = `/${name}`;
   return url.toString();
+}
+
+/**
+ * Points this test process at a fresh, migrated PostgreSQL database (the counterpart of
+ * prepareTestDatabase for SQLite): DATABASE_URL, a silent log, and an audit keyring and
+ * checkpoints of its own. Call before importing anything that touches the database.
+ */
+export async function preparePostgresTestDatabase(prefix: string): Promise<string> {
+  const url = await createTestPostgresDatabase(prefix);
+  process.env.DATABASE_URL = url;
+  process.env.LOG_LEVEL = "silent";
+  const auditDir = fs.mkdtempSync(path.join(os.tmpdir(), `${prefix}-audit-`));
+  process.env.BATON_AUDIT_KEY_FILE = path.join(auditDir, "audit-keys.json");
+  process.env.BATON_AUDIT_CHECKPOINT_DIR = path.join(auditDir, "checkpoints");
+  execFileSync(process.execPath, ["scripts/prisma/migrate.mjs", "deploy"], { cwd: path.resolve(import.meta.dirname, "../.."), env: { ...process.env }, stdio: "pipe" });
+  return url;
 }
 
 /** The run's Redis URL, with a key prefix unique to the caller so suites never see each other. */

@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import type { TSessionUser } from "@/lib/auth/session-store";
 import { prepareTestDatabase } from "@/lib/testing/test-db";
-import { installPlanClient, seedSessions, sessionListStatements } from "@/lib/testing/session-list-plans";
+import { installPlanClient, seedTechnicianScope, seedSessions, sessionListStatements } from "@/lib/testing/session-list-plans";
 
 // The sessions list at scale on SQLite (the embedded default, opened as the console opens it:
 // no ANALYZE statistics): each page walks an index and stops, each count is bounded, whatever
@@ -98,14 +98,7 @@ describe("sessions list query plans, SQLite, 24,000 sessions", () => {
 
   it("reads a technician's list (owned, held, handed over) as one index range per branch in the page's order, never the whole table", async () => {
     // user6 owns 120 sessions (none Closed; 40 Opened, held by themselves), holds 3 of user7's and was handed 2 of user8's.
-    const tech: TSessionUser = { id: "plan-user-6", username: "user6", displayName: "Tech", role: "technician", team: null };
-    await plans.db.user.createMany({
-      data: ["plan-user-6", "plan-user-8"].map((id) => ({ id, username: id, displayName: id, role: "technician" as const, passwordHash: "x" })),
-    });
-    const held = await plans.db.session.findMany({ where: { ownerId: "plan-user-7", state: "Disconnected" }, select: { id: true }, take: 3 });
-    await plans.db.session.updateMany({ where: { id: { in: held.map((h) => h.id) } }, data: { state: "Opened", holderId: tech.id, holderName: "user6" } });
-    const handed = await plans.db.session.findMany({ where: { ownerId: "plan-user-8", state: "Disconnected" }, select: { id: true }, take: 2 });
-    await plans.db.handoff.createMany({ data: handed.map((h) => ({ sessionId: h.id, fromUserId: "plan-user-8", toUserId: tech.id, reason: "plan" })) });
+    const { tech, held, handed } = await seedTechnicianScope(plans.db);
     for (const query of [{}, { dir: "desc" }, { state: "Disconnected" }, { state: "Broken" }, { computer: "BLD-006" }, { name: "Patch*" }, { sort: "name" }]) {
       plans.recorded.length = 0;
       const result = await listSessions({ actor: tech, filters: ZSessionFilters.parse(query) });
