@@ -375,7 +375,7 @@ export class ComputerLink extends EventEmitter<{ output: [TOutputFrame]; status:
       while (j < this.inbox.length && this.isPlainChange(this.inbox[j])) j++;
       const n = Math.max(1, j);
       try {
-        if (j > 1) await this.applyPlainChanges(this.inbox.slice(0, j) as TSessionUpdated[]);
+        if (j > 0) await this.applyPlainChanges(this.inbox.slice(0, j) as TSessionUpdated[]);
         else await this.apply(this.inbox[0]);
       } catch (err) {
         if (isStoreFailure(err)) throw err;

@@ -59,8 +59,10 @@ export async function startDelayProxy(opts: {
           answer.pipe(res);
         });
         up.on("error", (err) => {
-          // Said, so that a dropped request in a test or benchmark is told from one the console dropped.
-          process.stderr.write(`delay proxy: ${req.method} ${req.url} to ${opts.target} failed (${(err as NodeJS.ErrnoException).code ?? err.message}); dropping the connection\n`);
+          // Said, so that a dropped request in a test or benchmark is told from one the console
+          // dropped (a refused connection is the agent being down, which the test knows).
+          if ((err as NodeJS.ErrnoException).code !== "ECONNREFUSED")
+            process.stderr.write(`delay proxy: ${req.method} ${req.url} to ${opts.target} failed (${(err as NodeJS.ErrnoException).code ?? err.message}); dropping the connection\n`);
           req.socket.destroy();
         });
         up.end(Buffer.concat(chunks));
