@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { AppError, isDbUnavailable, mapPrismaError } from "@/lib/errors";
+import { AppError, isDbUnavailable, isUniqueViolation, mapPrismaError } from "@/lib/errors";
 import { isStoreFailure } from "@/lib/fleet/computer-link";
 
 describe("AppError", () => {
@@ -39,5 +39,14 @@ describe("AppError", () => {
     // The agent-event pump retries the first and skips the last (lib/fleet/computer-link.ts).
     expect(isStoreFailure(raw({ kind: "ConnectionClosed" }))).toBe(true);
     expect(isStoreFailure(raw({ kind: "postgres", code: "22P02", message: "invalid input value for enum" }))).toBe(false);
+  });
+
+  it("knows a unique-index violation from the model API (P2002) and from a raw statement (P2010 by its driver's kind)", () => {
+    expect(isUniqueViolation({ code: "P2002", meta: { target: ["seq"] } })).toBe(true);
+    const raw = (kind: string) => ({ code: "P2010", meta: { driverAdapterError: { name: "DriverAdapterError", cause: { kind } } } });
+    expect(isUniqueViolation(raw("UniqueConstraintViolation"))).toBe(true);
+    expect(isUniqueViolation(raw("ForeignKeyConstraintViolation"))).toBe(false);
+    expect(isUniqueViolation({ code: "P2025" })).toBe(false);
+    expect(isUniqueViolation(null)).toBe(false);
   });
 });

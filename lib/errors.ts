@@ -61,6 +61,16 @@ export function isDbUnavailable(err: unknown): boolean {
   return false;
 }
 
+/**
+ * True when a write hit a unique index: Prisma's P2002 from the model API, or a raw statement's
+ * P2010 whose driver error (SQLite SQLITE_CONSTRAINT_UNIQUE or _PRIMARYKEY, PostgreSQL 23505)
+ * it names by kind.
+ */
+export function isUniqueViolation(err: unknown): boolean {
+  const e = err as { code?: string; meta?: { driverAdapterError?: { cause?: { kind?: string } } } } | null;
+  return e?.code === "P2002" || (e?.code === "P2010" && e.meta?.driverAdapterError?.cause?.kind === "UniqueConstraintViolation");
+}
+
 // Known Prisma errors become AppErrors; unknown ones are returned unchanged for the caller to rethrow.
 export function mapPrismaError(err: unknown): unknown {
   const code = (err as { code?: unknown })?.code;

@@ -1,4 +1,5 @@
 import { db, sqlPlaceholders } from "@/lib/db/client";
+import { isUniqueViolation } from "@/lib/errors";
 import { logger } from "@/lib/logger";
 import { eventHash, eventMac, GENESIS_HASH, type TChainFields } from "@/lib/audit/chain";
 import { forgetAuditCheckpointState, noteAuditAppended } from "@/lib/audit/checkpoint";
@@ -142,7 +143,8 @@ async function commitGroup(group: TRequest[]): Promise<void> {
     const written = await writeGroup(live).catch((err: unknown) => {
       if (err instanceof IntentSettled) return err;
       g.__batonAuditTail = undefined;
-      if (tailMoved(err) && attempt < 50) return null;
+      // seq's or prevHash's uniqueness: another writer moved the tail.
+      if (isUniqueViolation(err) && attempt < 50) return null;
       logger.error({ err, action: live[0].inputs[0].action, events: live.reduce((n, r) => n + r.inputs.length, 0) }, "audit append failed");
       throw err;
     });
@@ -177,16 +179,6 @@ async function insertRows(q: Pick<typeof db, "$executeRawUnsafe">, rows: readonl
     const values = chunk.map(() => `(${COLUMNS.map(() => p()).join(", ")})`).join(", ");
     await q.$executeRawUnsafe(`INSERT INTO "AuditEvent" (${COLUMNS.map((c) => `"${c}"`).join(", ")}) VALUES ${values}`, ...chunk.flatMap((r) => COLUMNS.map((c) => r[c])));
   }
-}
-
-/**
- * Whether the INSERT hit seq's or prevHash's uniqueness: another writer moved the tail. Prisma
- * reports a raw statement's violation as P2010 naming the driver's error (SQLite
- * SQLITE_CONSTRAINT_UNIQUE or _PRIMARYKEY, PostgreSQL 23505) by its kind.
- */
-function tailMoved(err: unknown): boolean {
-  const e = err as { code?: string; meta?: { driverAdapterError?: { cause?: { kind?: string } } } } | null;
-  return e?.code === "P2002" || (e?.code === "P2010" && e.meta?.driverAdapterError?.cause?.kind === "UniqueConstraintViolation");
 }
 
 /** Hashes the group's events in queue order after the cached tail and commits them at once. */

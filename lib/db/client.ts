@@ -37,16 +37,13 @@ export function createDb(url: string): Db {
   return createSqlite(url);
 }
 
-/** Which SQL the one client speaks (the few raw statements differ in placeholders and casts). */
+/** Which SQL the one client speaks (the few raw statements differ in their placeholders). */
 export const dbIsPostgres = isPostgresUrl(env().DATABASE_URL);
 
-/**
- * A placeholder maker for one raw statement: SQLite binds `?` in order, PostgreSQL `$1`, `$2`…,
- * with a cast where it cannot infer a parameter's type (a multi-row VALUES list's enum or time).
- */
-export function sqlPlaceholders(): (cast?: string) => string {
+/** A placeholder maker for one raw statement: SQLite binds `?` in order, PostgreSQL `$1`, `$2`…. */
+export function sqlPlaceholders(): () => string {
   let n = 0;
-  return (cast) => (dbIsPostgres ? `$${++n}${cast ? `::${cast}` : ""}` : "?");
+  return () => (dbIsPostgres ? `$${++n}` : "?");
 }
 
 const g = globalThis as typeof globalThis & { __batonDb?: Db };

@@ -1,5 +1,6 @@
 import type { TConfigurationView, TSessionChange, TSessionSnapshot } from "@/lib/protocol";
 import { db, sqlPlaceholders, type Db } from "@/lib/db/client";
+import { isUniqueViolation } from "@/lib/errors";
 import { publish } from "@/lib/realtime/publish";
 
 // Keeps the console's copy of agent state current. The agent is the source of truth: each
@@ -36,8 +37,6 @@ function sessionData(s: TSessionSnapshot) {
   };
 }
 
-/** Another writer inserted the same row first (PostgreSQL reports it on whichever unique index it reached). */
-export const isUniqueViolation = (err: unknown) => (err as { code?: string } | null)?.code === "P2002";
 
 /**
  * A session that turned Broken or Closed runs nothing: its command rows still open end now,
@@ -116,11 +115,11 @@ async function updateRow(w: TWriter, snapshot: TSessionSnapshot, data: TSessionD
   return rows[0] ?? null;
 }
 
-/** Writes history lines in one INSERT (PostgreSQL types a multi-row VALUES list by itself, hence the casts). */
+/** Writes history lines in one INSERT (PostgreSQL gives each value its column's type, enum and time included). */
 async function insertHistoryLines(w: TWriter, events: readonly TEventRow[]): Promise<void> {
   if (events.length === 0) return;
   const p = sqlPlaceholders();
-  const values = events.map(() => `(${p()}, ${p("timestamp(3)")}, ${p()}, ${p('"SessionState"')}, ${p()})`).join(", ");
+  const values = events.map(() => `(${p()}, ${p()}, ${p()}, ${p()}, ${p()})`).join(", ");
   await w.$executeRawUnsafe(`INSERT INTO "SessionEvent" ("sessionId", "at", "change", "state", "reason") VALUES ${values}`, ...events.flatMap((e) => [e.sessionId, e.at, e.change, e.state, e.reason]));
 }
 

@@ -16,6 +16,7 @@ import { publish } from "@/lib/realtime/publish";
 import { markHandoffAccepted } from "@/lib/sessions/handoff";
 import { connectOnAgent, disconnectOnAgent, receiveOnAgent, removeOnAgent } from "@/lib/sessions/operations";
 import { viewFor, type TOutputBufferingMode, type TSessionSnapshot } from "@/lib/protocol";
+import { chunked } from "@/lib/utils/chunked";
 import { mapWithConcurrency } from "@/lib/utils/map-with-concurrency";
 
 export const MAX_BULK_TARGETS = 10_000;
@@ -34,11 +35,10 @@ const TARGET_ORDER = [{ computerName: "asc" }, { agentSessionId: "asc" }] as con
 
 export async function resolveTargets(actor: TSessionUser, selection: TBulkSelection): Promise<TSessionRecord[]> {
   if (!selection.sessionIds?.length && !selection.filters) throw new AppError("INVALID_INPUT", "Select sessions, or a filter, to act on.");
-  const chunks = <T>(list: readonly T[]) => Array.from({ length: Math.ceil(list.length / ID_CHUNK) }, (_, i) => list.slice(i * ID_CHUNK, (i + 1) * ID_CHUNK));
   const idsOf = (where: Prisma.SessionWhereInput, take?: number) => db.session.findMany({ where, select: { id: true, computerName: true, agentSessionId: true }, orderBy: [...TARGET_ORDER], take });
   let found: Awaited<ReturnType<typeof idsOf>>;
   if (selection.sessionIds?.length) {
-    found = (await Promise.all(chunks([...new Set(selection.sessionIds)]).map((chunk) => idsOf({ AND: [visibleSessionsWhere(actor), { id: { in: chunk } }] })))).flat();
+    found = (await Promise.all(chunked([...new Set(selection.sessionIds)], ID_CHUNK).map((chunk) => idsOf({ AND: [visibleSessionsWhere(actor), { id: { in: chunk } }] })))).flat();
     // Each chunk came in the job's order (by computer, then the agent's session id); merged, they are put in it again.
     found.sort((a, b) => (a.computerName < b.computerName ? -1 : a.computerName > b.computerName ? 1 : a.agentSessionId - b.agentSessionId));
   } else {
@@ -46,7 +46,7 @@ export async function resolveTargets(actor: TSessionUser, selection: TBulkSelect
   }
   if (found.length > MAX_BULK_TARGETS) throw new AppError("INVALID_INPUT", `That selection has more than ${MAX_BULK_TARGETS} sessions; narrow the filter.`);
   const byId = new Map<string, TSessionRecord>();
-  for (const chunk of chunks(found.map((f) => f.id))) {
+  for (const chunk of chunked(found.map((f) => f.id), ID_CHUNK)) {
     for (const r of (await db.session.findMany({ where: { id: { in: chunk } }, select: sessionRowSelect })) as TSessionRecord[]) byId.set(r.id, r);
   }
   // A session removed between the two reads is simply not a target.

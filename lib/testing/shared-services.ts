@@ -1,11 +1,11 @@
 // The run's shared PostgreSQL and Redis (started once by lib/testing/global-services.ts).
-import { execFileSync } from "node:child_process";
 import crypto from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import pg from "pg";
 import { inject } from "vitest";
+import { useTestDatabase } from "@/lib/testing/test-db";
 
 /** Creates a fresh database (owned by the `baton` role) in the run's PostgreSQL; returns its URL. */
 export async function createTestPostgresDatabase(prefix: string): Promise<string> {
@@ -32,14 +32,7 @@ export async function createTestPostgresDatabase(prefix: string): Promise<string
  * checkpoints of its own. Call before importing anything that touches the database.
  */
 export async function preparePostgresTestDatabase(prefix: string): Promise<string> {
-  const url = await createTestPostgresDatabase(prefix);
-  process.env.DATABASE_URL = url;
-  process.env.LOG_LEVEL = "silent";
-  const auditDir = fs.mkdtempSync(path.join(os.tmpdir(), `${prefix}-audit-`));
-  process.env.BATON_AUDIT_KEY_FILE = path.join(auditDir, "audit-keys.json");
-  process.env.BATON_AUDIT_CHECKPOINT_DIR = path.join(auditDir, "checkpoints");
-  execFileSync(process.execPath, ["scripts/prisma/migrate.mjs", "deploy"], { cwd: path.resolve(import.meta.dirname, "../.."), env: { ...process.env }, stdio: "pipe" });
-  return url;
+  return useTestDatabase(await createTestPostgresDatabase(prefix), fs.mkdtempSync(path.join(os.tmpdir(), `${prefix}-audit-`)));
 }
 
 /** The run's Redis URL, with a key prefix unique to the caller so suites never see each other. */

@@ -5,6 +5,7 @@ import { db } from "@/lib/db/client";
 import { CLOSED_VISIBLE_MS, type TSessionFilters, type TSessionPage, type TSessionSelectionFilters } from "@/lib/dto/sessions";
 import { sessionScope, visibleSessionsWhere } from "@/lib/data/sessions/session-scope";
 import { sessionRowSelect, toSessionRow, type TSessionRecord } from "@/lib/data/sessions/to-session-row";
+import { chunked } from "@/lib/utils/chunked";
 
 /**
  * The count stops here (the page then says "1,000+"): counting every match of a broad filter
@@ -160,8 +161,6 @@ async function everyonePage(actor: TSessionUser, filters: TSessionFilters, cap: 
  * for the filters' own.
  */
 const MAX_IDS = 900;
-
-const chunked = <T,>(items: T[], size: number): T[][] => Array.from({ length: Math.ceil(items.length / size) }, (_, i) => items.slice(i * size, (i + 1) * size));
 
 /**
  * A viewer who sees some sessions (a technician: owned, held, handed over). Each branch of the
