@@ -13,7 +13,7 @@ export function IdleTimeoutFlag({ session }: { session: Pick<TSessionRow, "idleT
       <span
         role="img"
         aria-label="Idle timeout above the configuration's maximum"
-        className="inline-flex size-5 items-center justify-center rounded-full bg-amber-100 text-xs font-bold text-amber-800 ring-1 ring-amber-300"
+        className="inline-flex size-5 shrink-0 items-center justify-center rounded-full bg-amber-100 text-xs font-bold text-amber-800 ring-1 ring-amber-300"
       >
         !
       </span>

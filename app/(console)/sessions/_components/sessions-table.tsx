@@ -93,15 +93,16 @@ export function SessionsTable({ rows, filters, viewer, onSort, selected, onSelec
             ) : null}
             <TD className="font-mono text-xs tabular-nums text-slate-500">{r.agentSessionId}</TD>
             <TD>
-              <span className="inline-flex items-center gap-1.5">
+              {/* One line: a name broken at its hyphens reads as two sessions. A long one is cut, whole in its tooltip. */}
+              <span className="inline-flex max-w-56 items-center gap-1.5 whitespace-nowrap">
                 {/* The row's "Open" action: the name opens the session's page. */}
-                <Link href={`/sessions/${r.id}`} aria-label={`Open ${r.name} on ${r.computerName}`} className="font-medium text-sky-800 hover:underline">
+                <Link href={`/sessions/${r.id}`} aria-label={`Open ${r.name} on ${r.computerName}`} title={r.name} className="min-w-0 truncate font-medium text-sky-800 hover:underline">
                   {r.name}
                 </Link>
                 <IdleTimeoutFlag session={r} />
               </span>
             </TD>
-            <TD>{r.computerName}</TD>
+            <TD className="whitespace-nowrap">{r.computerName}</TD>
             <TD>
               <StateBadge state={r.state} />
               {r.reason && (r.state === "Broken" || r.state === "Closed") ? (
