@@ -66,12 +66,15 @@ export async function runWithPage(s: TSetup, plan: readonly { op: "disconnect" |
       if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${JSON.stringify(json).slice(0, 300)}`);
       return json.data;
     };
-    // The console's own view of the fleet: every computer online before the first job.
+    // The console's own links to every agent up before the first job. Not the computers' stored
+    // status: part 1 left it "online" in the database, and the first job then raced the links'
+    // start ("Bulk1 is not answering" for every target).
     await bounded(
       (async () => {
         for (;;) {
-          const computers = (await api("GET", "/api/v1/computers")) as { status: string }[];
-          if (computers.length > 0 && computers.every((c) => c.status === "online")) return;
+          const ready = (await (await fetch(`${base}/readyz`)).json().catch(() => null)) as { checks?: { agents?: { online?: number; ok?: boolean } } } | null;
+          const agents = ready?.checks?.agents;
+          if (agents?.ok && (agents.online ?? 0) > 0) return;
           await new Promise((r) => setTimeout(r, 250));
         }
       })(),
@@ -109,7 +112,7 @@ export async function runWithPage(s: TSetup, plan: readonly { op: "disconnect" |
       counting = true;
       const start = performance.now();
       const { jobId, total } = (await api("POST", "/api/v1/sessions/bulk", { operation: step.op, filters: { name: "Target*" }, throttleLimit: step.limit })) as { jobId: string; total: number };
-      let job: { finished: boolean; outcomes: { ok: boolean }[] };
+      let job: { finished: boolean; outcomes: { ok: boolean; error: string | null }[] };
       do job = (await bounded(api("GET", `/api/v1/sessions/bulk/${jobId}?wait=1`), `${step.op} job at ThrottleLimit ${step.limit}`, 60_000)) as typeof job;
       while (!job.finished);
       const wallMs = performance.now() - start;
@@ -117,6 +120,9 @@ export async function runWithPage(s: TSetup, plan: readonly { op: "disconnect" |
       counting = false;
       if (total !== s.targets) throw new Error(`the job took ${total} targets, expected ${s.targets}`);
       const failed = job.outcomes.filter((o) => !o.ok).length;
+      // A failed target is a finding: say why (the first distinct reasons), not only how many.
+      const reasons = [...new Set(job.outcomes.flatMap((o) => (o.ok ? [] : [o.error ?? "no reason given"])))].slice(0, 3);
+      if (reasons.length) console.log(`  ${step.op} T=${step.limit}: ${failed} targets failed, for example: ${reasons.join(" | ")}`);
       await s.storeShows(step.op === "disconnect" ? "Disconnected" : "Opened", s.targets - failed);
       await page?.close();
       results.push({
