@@ -59,7 +59,11 @@ export class ComputerLink extends EventEmitter<{ output: [TOutputFrame]; status:
    * An event stays here until the store took it: a failed write is retried, in order, with backoff.
    */
   private inbox: TStreamServerMessage[] = [];
-  /** Steps of an event already written, so that a retry does not write them twice. */
+  /**
+   * Steps of an event already written, so that a retry does not write them twice. A step whose
+   * COMMIT landed although the store's answer was lost is not marked and runs again: its history
+   * line carries the agent's version, which the store takes once (insertHistoryLines).
+   */
   private readonly progress = new WeakMap<TStreamServerMessage, TProgress>();
   /** Consecutive failed attempts to write to the store; a success after failures reconciles at once. */
   private storeFailures = 0;

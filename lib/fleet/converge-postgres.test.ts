@@ -5,7 +5,7 @@ import path from "node:path";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { admin, startAgent, until, type RunningAgent } from "@/lib/agent/test/helpers";
-import { answerItem, createdPair, createRaceCases, eventItem, expectConverged, type TConvergeContext } from "@/lib/fleet/converge-cases";
+import { answerItem, createdPair, createRaceCases, eventItem, expectConverged, replayCases, type TConvergeContext } from "@/lib/fleet/converge-cases";
 import type { AgentStream } from "@/lib/fleet/agent-client";
 import type { TStreamServerMessage } from "@/lib/protocol";
 import { createTestPostgresDatabase } from "@/lib/testing/shared-services";
@@ -130,6 +130,28 @@ describe("the create race on PostgreSQL", () => {
     await expect(answerWrite).resolves.toEqual(expect.any(String));
     await expectConverged(c, event, answer);
   });
+});
+
+describe("a retried agent event on PostgreSQL", () => {
+  replayCases(() => c);
+
+  it("writes a change once when its COMMIT lands but the answer is lost and the console's pump retries it", async () => {
+    const { db, ops } = m;
+    const s = await ops.newSession({ actor: tech, input: { computerId, name: "lost-commit", configurationName: "Microsoft.PowerShell" } });
+    const lines = async () => (await db.sessionEvent.findMany({ where: { sessionId: s.id }, orderBy: { id: "asc" } })).map((e) => e.change);
+    await until(async () => (await lines()).includes("created") || null, { what: "the created line" });
+    // The agent's "disconnected" event is written in one transaction (row and history line);
+    // PostgreSQL commits it, and the console hears a broken connection instead of COMMIT.
+    const lost = relay.loseCommitAnswer(`INSERT INTO "SessionEvent"`);
+    await ops.disconnectSession({ actor: tech, record: await ops.loadActionable(tech, s.id) });
+    await lost;
+    expect(await lines()).toEqual(["created", "disconnected"]);
+    // The pump retries the event, then goes on in order: the next change's line says the retry is done.
+    await ops.connectSession({ actor: tech, record: await ops.loadActionable(tech, s.id) });
+    await until(async () => (await lines()).includes("connected") || null, { what: "the next change written after the retry" });
+    expect(await lines()).toEqual(["created", "disconnected", "connected"]);
+    expect(await db.session.findUniqueOrThrow({ where: { id: s.id } })).toMatchObject({ state: "Opened", holderId: tech.id });
+  }, 60_000);
 });
 
 describe("an outage of PostgreSQL", () => {

@@ -2,7 +2,7 @@ import net from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { prepareTestDatabase } from "@/lib/testing/test-db";
 import { startAgent, type RunningAgent } from "@/lib/agent/test/helpers";
-import { createRaceCases, type TConvergeContext } from "@/lib/fleet/converge-cases";
+import { createRaceCases, replayCases, type TConvergeContext } from "@/lib/fleet/converge-cases";
 
 // Idempotent ingestion on SQLite (the PostgreSQL twin, with the race forced inside a
 // transaction and a database outage, is converge-postgres.test.ts).
@@ -25,6 +25,8 @@ afterAll(async () => {
 });
 
 describe("the create race on SQLite", () => createRaceCases(() => c));
+
+describe("a retried agent event on SQLite", () => replayCases(() => c));
 
 describe("which failures are retried", () => {
   it("retries a store that cannot be reached, not data the store refuses nor a bug", async () => {

@@ -78,7 +78,7 @@ export type TIngest = {
   at?: Date;
 };
 export type TWriter = Pick<Db, "session" | "sessionEvent" | "sessionCommand" | "computer" | "$queryRawUnsafe" | "$executeRawUnsafe">;
-type TEventRow = { sessionId: string; at: Date; change: string; state: TSessionSnapshot["state"]; reason: string | null };
+type TEventRow = { sessionId: string; at: Date; change: string; state: TSessionSnapshot["state"]; reason: string | null; agentVersion: number | null };
 
 const ROW_SELECT = { id: true, state: true, ownerId: true, holderId: true } as const;
 
@@ -115,18 +115,28 @@ async function updateRow(w: TWriter, snapshot: TSessionSnapshot, data: TSessionD
   return rows[0] ?? null;
 }
 
-/** Writes history lines in one INSERT (PostgreSQL gives each value its column's type, enum and time included). */
+/**
+ * Writes history lines in one INSERT (PostgreSQL gives each value its column's type, enum and
+ * time included). A line whose agent change is already on record is left out: the same event
+ * written again (the pump's retry after a commit that landed although its answer was lost, a
+ * console that took over the computer's lease) is one line. Lines without a version all stay.
+ */
 async function insertHistoryLines(w: TWriter, events: readonly TEventRow[]): Promise<void> {
   if (events.length === 0) return;
   const p = sqlPlaceholders();
-  const values = events.map(() => `(${p()}, ${p()}, ${p()}, ${p()}, ${p()})`).join(", ");
-  await w.$executeRawUnsafe(`INSERT INTO "SessionEvent" ("sessionId", "at", "change", "state", "reason") VALUES ${values}`, ...events.flatMap((e) => [e.sessionId, e.at, e.change, e.state, e.reason]));
+  const values = events.map(() => `(${p()}, ${p()}, ${p()}, ${p()}, ${p()}, ${p()})`).join(", ");
+  await w.$executeRawUnsafe(
+    `INSERT INTO "SessionEvent" ("sessionId", "at", "change", "state", "reason", "agentVersion") VALUES ${values} ON CONFLICT ("sessionId", "agentVersion") DO NOTHING`,
+    ...events.flatMap((e) => [e.sessionId, e.at, e.change, e.state, e.reason, e.agentVersion]),
+  );
 }
 
 function historyLine(sessionId: string, { snapshot, change, reason, at }: TIngest): TEventRow | null {
   // Fill updates, resizes and control keys (audited as input events) refresh the row but are not state history.
+  // The agent gives every snapshot it takes a version of its own (an event's, an answer's, each
+  // listing's), and a snapshot is written with one change at most: the version names the change.
   return change && change !== "resized" && change !== "buffered" && change !== "input.control"
-    ? { sessionId, at: at ?? new Date(), change, state: snapshot.state, reason: reason ?? snapshot.reason ?? null }
+    ? { sessionId, at: at ?? new Date(), change, state: snapshot.state, reason: reason ?? snapshot.reason ?? null, agentVersion: snapshot.version ?? null }
     : null;
 }
 

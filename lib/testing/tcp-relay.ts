@@ -1,4 +1,5 @@
 import net from "node:net";
+import { Transform } from "node:stream";
 
 /**
  * A TCP relay a test can cut and restore on the same port: every connection through it is
@@ -11,6 +12,8 @@ export class TcpRelay {
   port = 0;
   /** Connections accepted since the relay was made. */
   accepted = 0;
+  /** Armed by loseCommitAnswer: the PostgreSQL transaction it waits for, and whom to tell. */
+  private commitTrap: { marker: string; lost: () => void } | null = null;
   constructor(
     private readonly targetHost: string,
     private readonly targetPort: number,
@@ -47,7 +50,7 @@ export class TcpRelay {
       }
       client.on("close", () => upstream.destroy());
       upstream.on("close", () => client.destroy());
-      client.pipe(upstream).pipe(client);
+      this.carry(client, upstream);
     });
     await new Promise<void>((resolve, reject) => {
       server.once("error", reject);
@@ -57,6 +60,46 @@ export class TcpRelay {
     this.port = (server.address() as net.AddressInfo).port;
   }
 
+  /**
+   * PostgreSQL only. The next transaction that sends `marker` (e.g. the start of an INSERT) has
+   * its COMMIT applied by the server, and the answer to it lost: the server said COMMIT, and the
+   * relay drops that connection instead of passing the answer on, so the client sees a broken
+   * connection for a commit that landed (the ambiguous commit). Other connections carry on.
+   * Resolves when it happened.
+   */
+  loseCommitAnswer(marker: string): Promise<void> {
+    return new Promise((lost) => (this.commitTrap = { marker, lost }));
+  }
+
+  /**
+   * Carries one connection both ways. While loseCommitAnswer is armed it reads along: a
+   * transaction (from its BEGIN) that sends the marker and then COMMIT is the one; the server's
+   * answer to that COMMIT (its CommandComplete tag) ends the connection instead of being passed on.
+   */
+  private carry(client: net.Socket, upstream: net.Socket): void {
+    let marked = false;
+    let committing = false;
+    const commands = passThrough((chunk) => {
+      const trap = this.commitTrap;
+      if (!trap) return chunk;
+      const text = chunk.toString("latin1");
+      if (text.includes("BEGIN")) marked = committing = false;
+      if (text.includes(trap.marker)) marked = true;
+      if (marked && text.includes("COMMIT")) committing = true;
+      return chunk;
+    });
+    const answers = passThrough((chunk) => {
+      const trap = this.commitTrap;
+      if (!trap || !committing || !chunk.includes("COMMIT\0")) return chunk;
+      this.commitTrap = null;
+      client.destroy();
+      upstream.destroy();
+      trap.lost();
+      return null;
+    });
+    client.pipe(commands).pipe(upstream).pipe(answers).pipe(client);
+  }
+
   async cut(): Promise<void> {
     const server = this.server;
     this.server = null;
@@ -64,4 +107,9 @@ export class TcpRelay {
     this.sockets.clear();
     await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
   }
+}
+
+/** Passes each chunk on as `look` returns it (null: nothing); errors once its sockets are destroyed go nowhere. */
+function passThrough(look: (chunk: Buffer) => Buffer | null): Transform {
+  return new Transform({ transform: (chunk: Buffer, _encoding, done) => done(null, look(chunk) ?? undefined) }).on("error", () => undefined);
 }
