@@ -136,6 +136,10 @@ async function main() {
     useRedisAdapter(io, clusterHandle);
     stopClusterWork.push(startBulkJobWatch(clusterHandle), startPresenceRenewal());
   }
+  // Bulk jobs a stopped console left unfinished (a crash, a restart): their targets without an
+  // outcome end "interrupted", audited, before this console runs any job (lib/cluster/bulk-jobs.ts).
+  const { endJobsOfStoppedConsoles } = await import("./lib/cluster/bulk-jobs");
+  await endJobsOfStoppedConsoles().catch((err) => logger.error({ err }, "unfinished bulk jobs could not be ended at start; the next start tries again"));
   const fleet = new Fleet();
   setFleet(fleet);
   await fleet.start();

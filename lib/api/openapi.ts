@@ -55,7 +55,7 @@ export const API_ENDPOINTS: readonly TEndpoint[] = [
   },
   { method: "post", path: "/api/v1/sessions/bulk", summary: "Start a bulk operation over sessions or a filter, at most throttleLimit agent requests in flight", roles: SESSION_ACTOR_ROLES, body: ZStartBulk, success: 202 },
   { method: "get", path: "/api/v1/sessions/bulk/{jobId}", summary: "A bulk job's progress and outcomes (wait=1: answer when it has finished, or after 25 s)", roles: SESSION_ACTOR_ROLES, params: ZJobIdParam, query: ZBulkWait },
-  { method: "delete", path: "/api/v1/sessions/bulk/{jobId}", summary: "Cancel a bulk job: targets not yet started report cancelled", roles: SESSION_ACTOR_ROLES, params: ZJobIdParam },
+  { method: "delete", path: "/api/v1/sessions/bulk/{jobId}", summary: "Cancel a bulk job: targets not yet started report cancelled (only the console instance running it can)", roles: SESSION_ACTOR_ROLES, params: ZJobIdParam },
   { method: "get", path: "/api/v1/computers", summary: "Computers with their session configurations and usage", roles: AREA_ROLES.computers },
   {
     method: "get",

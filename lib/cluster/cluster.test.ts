@@ -202,6 +202,15 @@ describe.skipIf(!built)("two console instances on one PostgreSQL and one Redis",
     const interrupted = audited.filter((e) => e.outcome === "error" && e.error?.startsWith("Interrupted: the console instance running this job stopped"));
     expect(interrupted.length).toBeGreaterThanOrEqual(4);
     expect(audited.filter((e) => e.outcome === "ok").length + interrupted.length).toBe(6);
+    // The job is on record in the database, not in A's lost memory: B's Jobs view lists it,
+    // finished, with its parameters and every target's outcome as audited.
+    const res = await fetch(`${b!.baseUrl}/api/jobs`, { headers: { cookie: cookies.manager, origin: b!.baseUrl } });
+    expect(res.status).toBe(200);
+    type TListed = { jobId: string; finished: boolean; throttleLimit: number; total: number; done: number; outcomes: { sessionId: string; ok: boolean; error: string | null }[] };
+    const listed = ((await res.json()) as TListed[]).find((j) => j.jobId === job.jobId);
+    expect(listed).toMatchObject({ finished: true, throttleLimit: 1, total: 6, done: 6 });
+    const outcomeOf = new Map(listed!.outcomes.map((o) => [o.sessionId, o]));
+    for (const e of audited) expect(outcomeOf.get(e.sessionId!)).toMatchObject({ ok: e.outcome === "ok", error: e.error });
     const { verifyAuditChain } = await import("@/lib/audit/verify");
     expect(await verifyAuditChain()).toMatchObject({ ok: true });
   }, 90_000);

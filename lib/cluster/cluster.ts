@@ -21,7 +21,7 @@ export type TCluster = {
   redis: TRedis;
 };
 
-const g = globalThis as typeof globalThis & { __batonCluster?: TCluster | null };
+const g = globalThis as typeof globalThis & { __batonCluster?: TCluster | null; __batonLocalInstance?: string };
 
 export function setCluster(c: TCluster | null): void {
   g.__batonCluster = c;
@@ -34,6 +34,14 @@ export function cluster(): TCluster | null {
 
 export function newInstanceId(): string {
   return `${os.hostname()}:${process.pid}:${randomBytes(3).toString("hex")}`;
+}
+
+/**
+ * This console process as the runner of a bulk job (BulkJob.owner): its cluster instance id, or,
+ * running alone, one made for this process, so that the next start tells its jobs from its own.
+ */
+export function consoleInstanceId(): string {
+  return cluster()?.instanceId ?? (g.__batonLocalInstance ??= newInstanceId());
 }
 
 /** How long an instance's claims (leases, job heartbeats, presence) outlive its last renewal. */

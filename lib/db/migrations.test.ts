@@ -85,12 +85,12 @@ describe("migrations", () => {
     await client.end();
 
     expect(Object.keys(sqliteShape).sort()).toEqual(
-      ["AccessToken", "ActionIntent", "AuditEvent", "AuthSession", "Computer", "Handoff", "Session", "SessionCommand", "SessionConfiguration", "SessionEvent", "SignInThrottle", "User"].sort(),
+      ["AccessToken", "ActionIntent", "AuditEvent", "AuthSession", "BulkJob", "BulkJobTarget", "Computer", "Handoff", "Session", "SessionCommand", "SessionConfiguration", "SessionEvent", "SignInThrottle", "User"].sort(),
     );
     expect(pgShape).toEqual(sqliteShape);
     expect(idx.rows.map((r) => r.indexname).sort()).toEqual(sqliteIndexes);
     // The listing and audit filters are backed by indexes on both.
-    for (const name of ["Session_computerName_agentSessionId_idx", "Session_state_computerName_agentSessionId_idx", "Session_nameKey_id_idx", "Session_ownerName_id_idx", "Session_ownerId_computerName_agentSessionId_idx", "Session_holderId_computerName_agentSessionId_idx", "AuditEvent_at_idx", "AuditEvent_actorId_at_idx", "AuditEvent_sessionId_at_idx"]) {
+    for (const name of ["Session_computerName_agentSessionId_idx", "Session_state_computerName_agentSessionId_idx", "Session_nameKey_id_idx", "Session_ownerName_id_idx", "Session_ownerId_computerName_agentSessionId_idx", "Session_holderId_computerName_agentSessionId_idx", "AuditEvent_at_idx", "AuditEvent_actorId_at_idx", "AuditEvent_sessionId_at_idx", "BulkJob_actorId_startedAt_idx"]) {
       expect(sqliteIndexes).toContain(name);
     }
   });

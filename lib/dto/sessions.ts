@@ -158,7 +158,7 @@ export type TBulkJobView = {
   finishedAt: string | null;
   throttleLimit: number;
   idleTimeoutSec: number | null;
-  outputBufferingMode: "Block" | "Drop" | null;
+  outputBufferingMode: "Block" | "Drop" | "None" | null;
   total: number;
   done: number;
   finished: boolean;
@@ -166,6 +166,12 @@ export type TBulkJobView = {
   outcomes: TBulkOutcome[];
   /** Sessions whose Receive output the job keeps (downloadable as one archive). */
   receivedSessions: number;
+  /**
+   * False when this console no longer keeps the job's Receive output (kept in the memory of the
+   * console that ran it, for its recent jobs, until it restarts): the outcomes stay listed, each
+   * session's transcript has the output.
+   */
+  outputKept: boolean;
 };
 
 export type TBulkProgress = { jobId: string; operation: TBulkOperation; total: number; done: number; outcomes: TBulkOutcome[]; finished: boolean };

@@ -153,7 +153,7 @@ describe("console fleet link", () => {
       expect(records).toHaveLength(7);
       const preview = bulk.previewOf("disconnect", records, manager);
       expect(preview.every((p) => p.resultingState === "Disconnected")).toBe(true);
-      const { total } = bulk.startBulkJob(manager, "disconnect", records, { throttleLimit: 3 });
+      const { total } = await bulk.startBulkJob(manager, "disconnect", records, { throttleLimit: 3 });
       expect(total).toBe(7);
       await until(async () => (await db.session.count({ where: { nameKey: { startsWith: "bulk" }, state: "Disconnected" } })) === 7 || null, { what: "bulk done" });
       expect(peak).toBe(3);

@@ -113,8 +113,8 @@ async function runJob(op: Parameters<typeof bulk.startBulkJob>[1], name: string,
   const sql = countStatements();
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
-  const { jobId, total } = bulk.startBulkJob(manager, op, records, { throttleLimit });
-  const outcomes = await bulk.bulkJobOf(manager, jobId)!.done;
+  const { jobId, total } = await bulk.startBulkJob(manager, op, records, { throttleLimit });
+  const outcomes = await (await bulk.bulkJobOf(manager, jobId))!.done!;
   const wallMs = performance.now() - t0;
   const used = process.cpuUsage(cpu0);
   const cpuMsPerTarget = (used.user + used.system) / 1000 / total;
@@ -133,9 +133,11 @@ describe("bulk jobs", () => {
     await openSessions(nodes.BulkA, "Probe", 7);
     const single = await singleRequestMs(nodes.BulkA, "Probe");
     const N = 2 * PER_AGENT;
+    const runs: { jobId: string; limit: number; outcomes: Awaited<ReturnType<typeof runJob>>["outcomes"] }[] = [];
 
     for (const [op, limit] of [["disconnect", 32], ["connect", 4]] as const) {
       const r = await runJob(op, "Fast*", limit);
+      runs.push({ jobId: r.jobId, limit, outcomes: r.outcomes });
       const ideal = Math.ceil(N / limit) * single;
       // On a machine busier than its cores (load average above their number: shared machines,
       // CI runners), every process waits for a CPU, the agents and the console alike, which one
@@ -166,6 +168,15 @@ describe("bulk jobs", () => {
       const want = op === "disconnect" ? "Disconnected" : "Opened";
       await until(async () => (await db.session.count({ where: { nameKey: { startsWith: "fast" }, state: want } })) === N || null, { what: `store shows ${want}` });
     }
+    // A restart loses the console's memory of its jobs, not the jobs: the Jobs view reads them
+    // from the database, with their parameters and every target's outcome.
+    (globalThis as { __batonBulkJobs?: Map<string, unknown> }).__batonBulkJobs?.clear();
+    const listed = await bulk.listBulkJobs(manager);
+    const bySession = (o: { sessionId: string }[]) => [...o].sort((a, b) => a.sessionId.localeCompare(b.sessionId));
+    for (const run of runs) {
+      expect(listed.find((j) => j.jobId === run.jobId)).toMatchObject({ throttleLimit: run.limit, total: N, done: N, finished: true, actorName: manager.username });
+      expect(bySession((await bulk.bulkJobOf(manager, run.jobId))!.outcomes)).toEqual(bySession(run.outcomes));
+    }
     // The batched appends are links of the keyed chain like any other.
     const { verifyAuditChain } = await import("@/lib/audit/verify");
     expect(await verifyAuditChain()).toMatchObject({ ok: true, macsChecked: true });
@@ -186,14 +197,14 @@ describe("bulk jobs", () => {
       ["Night2", true, "Opened"],
     ]);
     for (const o of r.outcomes) {
-      const got = bulk.bulkReceivedOf(manager, r.jobId, o.sessionId);
+      const got = await bulk.bulkReceivedOf(manager, r.jobId, o.sessionId);
       expect(got.output).toContain(`night-run-${o.name.slice(-1)}-42`);
       expect(got).toMatchObject({ droppedBytes: 0, omittedBytes: 0 });
       expect(got.outputBytes).toBeGreaterThan(0);
     }
     // Someone else's job is not theirs to read.
     const other = { ...manager, id: "u-other" };
-    expect(() => bulk.bulkReceivedOf(other, r.jobId, r.outcomes[0].sessionId)).toThrow(/no longer kept/);
+    await expect(bulk.bulkReceivedOf(other, r.jobId, r.outcomes[0].sessionId)).rejects.toThrow(/No bulk job of yours/);
     expect(bulk.previewOf("receive", await bulk.resolveTargets(manager, selection("Night*")), manager).every((p) => p.resultingState === "Opened")).toBe(true);
   }, 60_000);
 
@@ -203,12 +214,12 @@ describe("bulk jobs", () => {
     await proxies.setDelay(nodes.BulkC.index, 400);
     const records = await bulk.resolveTargets(manager, selection("Mixed*"));
     expect(records).toHaveLength(16);
-    const { jobId } = bulk.startBulkJob(manager, "disconnect", records, { throttleLimit: 4 });
+    const { jobId } = await bulk.startBulkJob(manager, "disconnect", records, { throttleLimit: 4 });
     // Kill BulkC while its first requests are in the proxy (after A's four went through).
     await until(async () => (await proxies.stats()).perTarget[nodes.BulkC.index].inFlight >= 1 || null, { what: "BulkC requests in flight", intervalMs: 5 });
     await new Promise((r) => setTimeout(r, 150));
     nodes.BulkC.agent.proc.kill("SIGKILL");
-    const outcomes = await bulk.bulkJobOf(manager, jobId)!.done;
+    const outcomes = await (await bulk.bulkJobOf(manager, jobId))!.done!;
     const a = outcomes.filter((o) => o.computerName === "BulkA");
     const c = outcomes.filter((o) => o.computerName === "BulkC");
     expect(a.map((o) => o.ok), JSON.stringify(a)).toEqual([true, true, true, true]);
@@ -237,10 +248,10 @@ describe("bulk jobs", () => {
     try {
       const records = await bulk.resolveTargets(manager, selection("Later*"));
       await proxies.reset();
-      const { jobId } = bulk.startBulkJob(manager, "disconnect", records, { throttleLimit: 2 });
+      const { jobId } = await bulk.startBulkJob(manager, "disconnect", records, { throttleLimit: 2 });
       await until(async () => (await proxies.stats()).combined.total >= 3 || null, { what: "a few requests sent", intervalMs: 10 });
-      expect(bulk.cancelBulkJob(manager, jobId)).toBe(true);
-      const outcomes = await bulk.bulkJobOf(manager, jobId)!.done;
+      expect(await bulk.cancelBulkJob(manager, jobId)).toBe(true);
+      const outcomes = await (await bulk.bulkJobOf(manager, jobId))!.done!;
       const sent = (await proxies.stats()).combined.total;
       expect(outcomes).toHaveLength(20);
       const done = outcomes.filter((o) => o.ok);
@@ -250,8 +261,8 @@ describe("bulk jobs", () => {
       expect(done.length + cancelled.length).toBe(20);
       expect(cancelled.length).toBeGreaterThanOrEqual(10);
       expect(await db.auditEvent.count({ where: { params: { contains: `"cancelled":true` }, AND: { params: { contains: jobId } } } })).toBe(cancelled.length);
-      expect(bulk.cancelBulkJob(manager, jobId)).toBe(false);
-      expect(() => bulk.cancelBulkJob({ ...manager, id: "u-other" }, jobId)).toThrow(/No running job of yours/);
+      expect(await bulk.cancelBulkJob(manager, jobId)).toBe(false);
+      await expect(bulk.cancelBulkJob({ ...manager, id: "u-other" }, jobId)).rejects.toThrow(/No bulk job of yours/);
     } finally {
       await proxies.setDelay(nodes.BulkB.index, DELAY_MS);
     }

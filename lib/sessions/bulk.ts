@@ -12,7 +12,9 @@ import type { TBulkJobView, TBulkOperation, TBulkOutcome, TBulkProgress, TBulkRe
 import { AppError } from "@/lib/errors";
 import { logger } from "@/lib/logger";
 import { finishClusterJob, registerClusterJob, settleClusterTargets } from "@/lib/cluster/bulk-jobs";
+import { consoleInstanceId } from "@/lib/cluster/cluster";
 import { publish } from "@/lib/realtime/publish";
+import { pruneJobs, readJob, readJobsOf, readOutcomes, recordJobFinish, recordJobStart, recordOutcomes, type TJobRow, type TPlacedOutcome } from "@/lib/sessions/bulk-store";
 import { markHandoffAccepted } from "@/lib/sessions/handoff";
 import { connectOnAgent, disconnectOnAgent, receiveOnAgent, removeOnAgent } from "@/lib/sessions/operations";
 import { viewFor, type TOutputBufferingMode, type TSessionSnapshot } from "@/lib/protocol";
@@ -96,10 +98,15 @@ type TJobOptions = { throttleLimit: number; idleTimeoutSec?: number; outputBuffe
 /** One target's Receive output, kept with the job for its user to read afterwards. */
 export type TBulkReceived = TBulkReceivedView;
 
-// A job's outcomes and Receive output stay in this process's memory for a while after it ends,
-// bounded: at most MAX_KEPT_JOBS jobs, RECEIVE_KEEP_BYTES of output per job (the newest bytes
-// of each target when over, the rest still in the session's transcript).
+// A job's parameters and outcomes are in the database (lib/sessions/bulk-store.ts), for any
+// console instance and after any restart. The job itself (its cancel switch, its Receive output)
+// lives in the memory of the process running it, kept a while after it ends, bounded: at most
+// MAX_KEPT_JOBS jobs, RECEIVE_KEEP_BYTES of output per job (the newest bytes of each target when
+// over, the rest still in the session's transcript). Output is not written to the database: it
+// can be large, and the session's transcript has it.
 const MAX_KEPT_JOBS = 50;
+/** The Jobs view lists this many of the user's newest jobs (the database keeps more: KEEP_JOBS_PER_USER). */
+export const LISTED_JOBS = 50;
 const RECEIVE_KEEP_BYTES = 32 * 1024 * 1024;
 const RECEIVE_KEEP_PER_TARGET = 1024 * 1024;
 const MAX_WRITE_BATCH = 256;
@@ -121,7 +128,7 @@ type TBulkJob = {
   cancel: AbortController;
   done: Promise<TBulkOutcome[]>;
 };
-const g = globalThis as typeof globalThis & { __batonBulkJobs?: Map<string, TBulkJob> };
+const g = globalThis as typeof globalThis & { __batonBulkJobs?: Map<string, TBulkJob>; __batonBulkOutcomes?: Map<string, TBulkOutcome[]> };
 const jobs = () => (g.__batonBulkJobs ??= new Map());
 
 function keep(job: TBulkJob): void {
@@ -133,46 +140,92 @@ function keep(job: TBulkJob): void {
   }
 }
 
-/** A job of this user's that this process ran or runs; null when unknown, expired, or someone else's. */
-export function bulkJobOf(actor: TSessionUser, jobId: string): { operation: TBulkOperation; total: number; outcomes: TBulkOutcome[]; finished: boolean; done: Promise<TBulkOutcome[]> } | null {
-  const job = jobs().get(jobId);
-  if (!job || job.actorId !== actor.id) return null;
-  return { operation: job.operation, total: job.total, outcomes: [...job.outcomes], finished: job.finished, done: job.done };
+// Outcomes of finished jobs read from the database (run by another instance or an earlier run of
+// this console): they never change once a job is finished, so the Jobs view's refreshes (one per
+// progress push of a running job) read them once, not a few times a second.
+const finishedOutcomes = () => (g.__batonBulkOutcomes ??= new Map<string, TBulkOutcome[]>());
+async function outcomesOf(rows: readonly TJobRow[]): Promise<Map<string, TBulkOutcome[]>> {
+  const cache = finishedOutcomes();
+  const got = new Map<string, TBulkOutcome[]>();
+  const toRead: string[] = [];
+  for (const r of rows) {
+    const live = jobs().get(r.id);
+    if (live) got.set(r.id, [...live.outcomes]);
+    else if (r.finishedAt && cache.has(r.id)) got.set(r.id, cache.get(r.id)!);
+    else toRead.push(r.id);
+  }
+  for (const [id, outcomes] of await readOutcomes(toRead)) {
+    got.set(id, outcomes);
+    if (rows.find((r) => r.id === id)!.finishedAt) {
+      cache.set(id, outcomes);
+      if (cache.size > MAX_KEPT_JOBS) cache.delete(cache.keys().next().value!);
+    }
+  }
+  return got;
 }
 
 /**
- * The recent jobs of this user's this console ran or runs (newest first): parameters, who,
- * progress and per-target outcomes (the "Jobs" view). Outcomes are the committed ones.
+ * A job of this user's, from any console instance or run; null when unknown (or pruned) or
+ * someone else's. `done` settles when it finishes if this process runs it, else it is null.
  */
-export function listBulkJobs(actor: TSessionUser): TBulkJobView[] {
-  return [...jobs().values()]
-    .filter((j) => j.actorId === actor.id)
-    .sort((a, b) => b.startedAt.getTime() - a.startedAt.getTime())
-    .map((j) => ({
-      jobId: j.id,
-      operation: j.operation,
-      actorName: j.actorName,
-      startedAt: j.startedAt.toISOString(),
-      finishedAt: j.finishedAt?.toISOString() ?? null,
-      throttleLimit: j.options.throttleLimit,
-      idleTimeoutSec: j.options.idleTimeoutSec ?? null,
-      outputBufferingMode: j.options.outputBufferingMode ?? null,
-      total: j.total,
-      done: j.outcomes.length,
-      finished: j.finished,
-      cancelled: j.cancel.signal.aborted,
-      outcomes: [...j.outcomes],
-      receivedSessions: j.received.size,
-    }));
+export async function bulkJobOf(actor: TSessionUser, jobId: string): Promise<{ operation: TBulkOperation; total: number; outcomes: TBulkOutcome[]; finished: boolean; done: Promise<TBulkOutcome[]> | null } | null> {
+  const job = jobs().get(jobId);
+  if (job) return job.actorId === actor.id ? { operation: job.operation, total: job.total, outcomes: [...job.outcomes], finished: job.finished, done: job.done } : null;
+  const row = await readJob(jobId);
+  if (!row || row.actorId !== actor.id) return null;
+  const outcomes = (await outcomesOf([row])).get(jobId)!;
+  return { operation: row.operation, total: row.total, outcomes, finished: row.finishedAt !== null, done: null };
+}
+
+/**
+ * This user's recent jobs, whichever console instance ran them (newest first, LISTED_JOBS of
+ * them): parameters, who, progress and per-target outcomes (the "Jobs" view). Outcomes are the
+ * committed ones; a job this process runs shows its live progress.
+ */
+export async function listBulkJobs(actor: TSessionUser): Promise<TBulkJobView[]> {
+  const rows = await readJobsOf(actor.id, LISTED_JOBS);
+  const outcomes = await outcomesOf(rows);
+  return rows.map((r) => {
+    const live = jobs().get(r.id);
+    const o = outcomes.get(r.id) ?? [];
+    return {
+      jobId: r.id,
+      operation: r.operation,
+      actorName: r.actorName,
+      startedAt: r.startedAt.toISOString(),
+      finishedAt: (live ? live.finishedAt : r.finishedAt)?.toISOString() ?? null,
+      throttleLimit: r.throttleLimit,
+      idleTimeoutSec: r.idleTimeoutSec,
+      outputBufferingMode: r.outputBufferingMode,
+      total: r.total,
+      done: o.length,
+      finished: live ? live.finished : r.finishedAt !== null,
+      cancelled: live ? live.cancel.signal.aborted : r.cancelled,
+      outcomes: o,
+      receivedSessions: live?.received.size ?? 0,
+      outputKept: live !== undefined,
+    };
+  });
+}
+
+/** Why a job's output cannot be read here (not in this process's memory), in plain words. */
+async function outputGone(actor: TSessionUser, jobId: string): Promise<AppError> {
+  const row = await readJob(jobId);
+  if (!row || row.actorId !== actor.id) return new AppError("NOT_FOUND", "No bulk job of yours with that id.");
+  if (row.operation !== "receive") return new AppError("INVALID_INPUT", "Only a bulk Receive has output to read.");
+  return new AppError(
+    "NOT_FOUND",
+    `That job's output is no longer kept: a console keeps the output of its own ${MAX_KEPT_JOBS} most recent jobs in memory until it restarts, and this job ran on another console instance, before a restart, or longer ago. Its outcomes are still listed; each session's transcript has its output.`,
+  );
 }
 
 /**
  * A finished-or-running bulk Receive's kept output as one tar archive: one text file per session
  * (computer/name-id.txt) and a summary of every target's outcome.
  */
-export function bulkArchiveOf(actor: TSessionUser, jobId: string): { filename: string; data: Buffer } {
+export async function bulkArchiveOf(actor: TSessionUser, jobId: string): Promise<{ filename: string; data: Buffer }> {
   const job = jobs().get(jobId);
-  if (!job || job.actorId !== actor.id) throw new AppError("NOT_FOUND", "That job is no longer kept by this console (it keeps the 50 most recent), or it is not yours.");
+  if (!job || job.actorId !== actor.id) throw await outputGone(actor, jobId);
   if (job.operation !== "receive") throw new AppError("INVALID_INPUT", "Only a bulk Receive has output to download.");
   const safe = (s: string) => s.replace(/[^A-Za-z0-9._-]+/g, "_").slice(0, 60) || "_";
   const files: { name: string; data: Buffer; mtime: Date }[] = [];
@@ -222,20 +275,29 @@ export function tarArchive(files: readonly { name: string; data: Buffer; mtime: 
 
 /**
  * Stops a running job of this user's: targets not yet started report "cancelled"; requests
- * already sent to agents finish and report their own outcome. False when it had finished.
+ * already sent to agents finish and report their own outcome. False when it had finished. Only
+ * the console process running a job holds its switch: a job run elsewhere is refused, plainly.
  */
-export function cancelBulkJob(actor: TSessionUser, jobId: string): boolean {
+export async function cancelBulkJob(actor: TSessionUser, jobId: string): Promise<boolean> {
   const job = jobs().get(jobId);
-  if (!job || job.actorId !== actor.id) throw new AppError("NOT_FOUND", "No running job of yours with that id on this console.");
-  if (job.finished) return false;
-  job.cancel.abort();
-  return true;
+  if (job && job.actorId === actor.id) {
+    if (job.finished) return false;
+    job.cancel.abort();
+    return true;
+  }
+  const row = job ? null : await readJob(jobId);
+  if (!row || row.actorId !== actor.id) throw new AppError("NOT_FOUND", "No bulk job of yours with that id.");
+  if (row.finishedAt) return false;
+  throw new AppError(
+    "INVALID_STATE",
+    `That job is not run by this console instance but by ${row.owner}, so it cannot be cancelled from here. If that console stopped, the job is ended for it: each session it had not done is marked interrupted.`,
+  );
 }
 
 /** What a bulk Receive got from one session of the job. */
-export function bulkReceivedOf(actor: TSessionUser, jobId: string, sessionId: string): TBulkReceived {
+export async function bulkReceivedOf(actor: TSessionUser, jobId: string, sessionId: string): Promise<TBulkReceived> {
   const job = jobs().get(jobId);
-  if (!job || job.actorId !== actor.id) throw new AppError("NOT_FOUND", "That job is no longer kept by this console (it keeps the 50 most recent). Receive the session again, or read its transcript.");
+  if (!job || job.actorId !== actor.id) throw await outputGone(actor, jobId);
   const r = job.received.get(sessionId);
   if (!r) throw new AppError("NOT_FOUND", "That session's output is not part of this job: it received nothing, or failed.");
   return r;
@@ -254,17 +316,23 @@ function keepReceived(job: TBulkJob, sessionId: string, r: { output: Buffer; out
   job.received.set(sessionId, { output: bytes.toString("utf8"), outputBytes: r.outputBytes, droppedBytes: r.droppedBytes, offset: r.offset + (r.output.length - bytes.length), omittedBytes: r.output.length - bytes.length });
 }
 
-type TSettled = { outcome: TBulkOutcome; audit: TAuditInput };
+type TSettled = { outcome: TBulkOutcome; audit: TAuditInput; position: number };
 
 /**
  * Starts a bulk job in the background; progress goes to the actor's browsers as live events.
  * The agents set the pace: each worker moves to its next target as soon as an agent answers,
  * while the audit events (one per target) are committed in batches and progress is published
- * a few times per second. Outcomes are reported once their audit events are committed.
+ * a few times per second. Outcomes are reported once their audit events are committed, and are
+ * written to the database with the same rhythm (one statement per batch). The job and its
+ * targets are on record before any agent is asked: a console that stops mid-job leaves a job
+ * the next start (or, in a cluster, another instance) ends, its unfinished targets interrupted.
  */
-export function startBulkJob(actor: TSessionUser, op: TBulkOperation, records: TSessionRecord[], opts: TJobOptions): { jobId: string; total: number } {
+export async function startBulkJob(actor: TSessionUser, op: TBulkOperation, records: TSessionRecord[], opts: TJobOptions): Promise<{ jobId: string; total: number }> {
   const jobId = randomUUID();
   const who = auditActorOf(actor);
+  const startedAt = new Date();
+  const targets = records.map((r) => ({ sessionId: r.id, name: r.name, computerName: r.computer.name }));
+  await recordJobStart({ id: jobId, actor: { id: actor.id, name: actor.username, role: who.role }, operation: op, options: opts, startedAt, owner: consoleInstanceId() }, targets);
   // Each push carries the outcomes settled since the previous one; browsers accumulate them.
   const progress: TBulkProgress = { jobId, operation: op, total: records.length, done: 0, outcomes: [], finished: false };
   let pushTimer: NodeJS.Timeout | null = null;
@@ -280,13 +348,12 @@ export function startBulkJob(actor: TSessionUser, op: TBulkOperation, records: T
 
   // Several console instances: the job is on record in Redis with this instance as its owner, so
   // that if this instance dies mid-job another one ends every unfinished target (lib/cluster/bulk-jobs.ts).
-  const targets = records.map((r) => ({ sessionId: r.id, name: r.name, computerName: r.computer.name }));
   const registered = registerClusterJob({ jobId, operation: op, actor: who, targets }).catch((err) => logger.error({ err, jobId }, "bulk job could not be registered with the cluster"));
   const job: TBulkJob = {
     id: jobId,
     actorId: actor.id,
     actorName: actor.username,
-    startedAt: new Date(),
+    startedAt,
     finishedAt: null,
     options: { ...opts },
     operation: op,
@@ -294,15 +361,23 @@ export function startBulkJob(actor: TSessionUser, op: TBulkOperation, records: T
 
   // Group commit: while one batch is written, the next accumulates.
   const pending: TSettled[] = [];
+  // Outcomes whose batch the database refused (it was away): written again before the job's end.
+  const unrecorded: TPlacedOutcome[] = [];
   let writing: Promise<void> | null = null;
   // The store's copy of each session follows from the agent's own event for the change, on the
-  // computer's stream, as for any other change: the job writes only its audit events.
+  // computer's stream, as for any other change: the job writes only its audit events, then its
+  // outcomes (BulkJobTarget) in one statement per batch.
   const writeBatch = async (batch: TSettled[]) => {
     try {
       await appendAuditEvents(batch.map((b) => b.audit));
     } catch (err) {
       logger.error({ err, jobId, targets: batch.length }, "bulk job could not audit its batch");
     }
+    const placed = batch.map((b) => ({ ...b.outcome, position: b.position }));
+    await recordOutcomes(jobId, placed).catch((err) => {
+      logger.error({ err, jobId, targets: batch.length }, "bulk job could not record its batch's outcomes; tried again when it ends");
+      unrecorded.push(...placed);
+    });
     await registered;
     await settleClusterTargets(jobId, batch.map((b) => b.outcome.sessionId)).catch((err) => logger.error({ err, jobId }, "bulk job could not record its progress with the cluster"));
     for (const b of batch) {
@@ -347,7 +422,7 @@ export function startBulkJob(actor: TSessionUser, op: TBulkOperation, records: T
   // The targets that start in one turn of the event loop share one look at the token, taken after
   // they all asked: at ThrottleLimit 32 that is a query per few targets instead of one each.
   const tokenStillActive = nextRunShared(() => assertAccessTokenActive(actor));
-  const runOne = async (record: TSessionRecord): Promise<void> => {
+  const runOne = async (record: TSessionRecord, position: number): Promise<void> => {
     const target = { sessionId: record.id, sessionName: record.name, computerName: record.computer.name };
     const base = { sessionId: record.id, name: record.name, computerName: record.computer.name };
     try {
@@ -376,7 +451,7 @@ export function startBulkJob(actor: TSessionUser, op: TBulkOperation, records: T
       // As the single actions do: the receiver's first connect accepts a handoff.
       if ((op === "connect" || op === "receive") && record.handoffs?.some((h) => h.toUserId === actor.id)) await markHandoffAccepted({ actor, sessionId: record.id });
       const state = viewFor(snapshot, actor.id).viewState;
-      settle({ audit: { actor: who, action: `session.${op}`, outcome: "ok", params, ...target }, outcome: { ...base, ok: true, state, error: null } });
+      settle({ audit: { actor: who, action: `session.${op}`, outcome: "ok", params, ...target }, outcome: { ...base, ok: true, state, error: null }, position });
     } catch (err) {
       const known = err instanceof AppError;
       if (!known) logger.error({ err, jobId, sessionId: record.id }, "bulk target failed unexpectedly");
@@ -384,15 +459,17 @@ export function startBulkJob(actor: TSessionUser, op: TBulkOperation, records: T
       settle({
         audit: { actor: who, action: `session.${op}`, outcome: known ? "refused" : "error", params: { bulkJobId: jobId }, error: message, ...target },
         outcome: { ...base, ok: false, state: null, error: message },
+        position,
       });
     }
   };
 
-  const skipped = (record: TSessionRecord) => {
+  const skipped = (record: TSessionRecord, position: number) => {
     const message = "Cancelled before it started: nothing was done to this session.";
     settle({
       audit: { actor: who, action: `session.${op}`, outcome: "refused", params: { bulkJobId: jobId, cancelled: true }, error: message, sessionId: record.id, sessionName: record.name, computerName: record.computer.name },
       outcome: { sessionId: record.id, name: record.name, computerName: record.computer.name, ok: false, state: null, error: message },
+      position,
     });
   };
   job.done = mapWithConcurrency(records, opts.throttleLimit, runOne, undefined, { signal: job.cancel.signal, onSkipped: skipped })
@@ -400,13 +477,21 @@ export function startBulkJob(actor: TSessionUser, op: TBulkOperation, records: T
     .then(async () => {
       while (writing || pending.length) await drain();
     })
+    .then(async () => {
+      if (unrecorded.length) await recordOutcomes(jobId, unrecorded.splice(0)).catch((err) => logger.error({ err, jobId }, "bulk job could not record some outcomes (they are audited)"));
+      job.finishedAt = new Date();
+      // Its outcomes are all written: the job's end goes on record, then the cluster forgets it.
+      return recordJobFinish(jobId, { finishedAt: job.finishedAt, cancelled: job.cancel.signal.aborted }).catch((err) => logger.error({ err, jobId }, "bulk job could not record its end"));
+    })
     .then(() => registered)
     .then(() => finishClusterJob(jobId).catch((err) => logger.error({ err, jobId }, "bulk job could not close its cluster record")))
     .finally(() => {
       job.finished = true;
-      job.finishedAt = new Date();
+      job.finishedAt ??= new Date();
       progress.finished = true;
       pushNow();
+      // The user's kept history stays bounded (lib/sessions/bulk-store.ts), off the job's path.
+      void pruneJobs({ actorId: actor.id }).catch((err) => logger.warn({ err, jobId }, "bulk job history could not be pruned; retried after the next job"));
     })
     .then(() => job.outcomes);
   keep(job);

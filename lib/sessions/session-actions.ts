@@ -140,7 +140,7 @@ export const cancelBulkDef = action({
   name: "session.bulk-cancel",
   roles: SESSION_ACTOR_ROLES,
   input: ZBulkJobRef,
-  handler: async ({ user, input }) => ({ cancelled: cancelBulkJob(user, input.jobId) }),
+  handler: async ({ user, input }) => ({ cancelled: await cancelBulkJob(user, input.jobId) }),
 });
 
 /** What a bulk Receive got from one of its sessions, for the user who ran the job. */

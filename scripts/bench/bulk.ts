@@ -168,8 +168,8 @@ async function main() {
     }
     const cpu0 = process.cpuUsage();
     const start = performance.now();
-    const { jobId, total } = bulk.startBulkJob(manager, op, records, { throttleLimit: limit });
-    const outcomes = await bounded(bulk.bulkJobOf(manager, jobId)!.done, `${op} at ThrottleLimit ${limit}`, 600_000);
+    const { jobId, total } = await bulk.startBulkJob(manager, op, records, { throttleLimit: limit });
+    const outcomes = await bounded((await bulk.bulkJobOf(manager, jobId))!.done!, `${op} at ThrottleLimit ${limit}`, 600_000);
     const wallMs = performance.now() - start;
     const cpu = process.cpuUsage(cpu0);
     if (profiler) {

@@ -65,7 +65,14 @@ function JobCard({ job }: { job: TBulkJobView }) {
           ) : null}
         </div>
       </div>
-      <BulkOutcomes jobId={job.jobId} operation={job.operation} total={job.total} done={job.done} outcomes={job.outcomes} finished={job.finished} />
+      {job.operation === "receive" && !job.outputKept ? (
+        <p className="text-xs text-slate-600">
+          This job&apos;s output is no longer kept: a console keeps the output of its own recent jobs until it restarts, and this one ran on another console instance, before a
+          restart, or longer ago. Each session&apos;s transcript has its output.
+        </p>
+      ) : null}
+      {/* Without its output kept here, no "Show output" per session: it could only say so. */}
+      <BulkOutcomes jobId={job.outputKept ? job.jobId : null} operation={job.operation} total={job.total} done={job.done} outcomes={job.outcomes} finished={job.finished} />
       <ActionError failure={failure} />
     </Card>
   );

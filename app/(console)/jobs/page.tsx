@@ -15,9 +15,9 @@ export default async function JobsPage() {
     <>
       <PageHeader
         title="Jobs"
-        description="Your recent bulk jobs on this console (the 50 newest of everyone's are kept): what they did, to which sessions, and how each one went, live."
+        description="Your recent bulk jobs, whichever console ran them: what they did, to which sessions, and how each one went, live."
       />
-      <JobsClient initialJobs={listBulkJobs(user)} />
+      <JobsClient initialJobs={await listBulkJobs(user)} />
     </>
   );
 }

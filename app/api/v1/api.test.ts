@@ -267,7 +267,7 @@ describe("sessions through the API", () => {
     const started = await call(r.bulk.POST, "POST", "/api/v1/sessions/bulk", { token, body: { operation: "disconnect", filters: { name: "Bulk*" }, throttleLimit: 1, idleTimeoutSec: 600 } });
     expect(started).toMatchObject({ status: 202, data: { total: 4 } });
     const { bulkJobOf } = await import("@/lib/sessions/bulk");
-    const outcomes = await bulkJobOf({ ...people.technician }, started.data.jobId)!.done;
+    const outcomes = await (await bulkJobOf({ ...people.technician }, started.data.jobId))!.done!;
     expect(outcomes.map((o) => o.ok)).toEqual([true, false, false, false]);
     for (const o of outcomes.slice(1)) expect(o.error).toMatch(/^The access token bulk-run was revoked at /);
     const refused = await db.auditEvent.findMany({ where: { action: "session.disconnect", outcome: "refused", sessionName: { startsWith: "Bulk" } } });

@@ -18,7 +18,7 @@ export async function GET(_request: Request, { params }: { params: Promise<{ id:
     if (!AREA_ROLES.jobs.includes(user.role)) throw new AppError("FORBIDDEN", `Your role (${user.role}) may not read bulk jobs.`);
     const { id } = await params;
     if (!ZJobId.test(id)) throw new AppError("INVALID_INPUT", `Job id must be a UUID, not "${id.slice(0, 60)}".`);
-    const { filename, data } = bulkArchiveOf(user, id);
+    const { filename, data } = await bulkArchiveOf(user, id);
     await appendAuditEvent({ actor: auditActorOf(user), action: "session.bulk-archive", outcome: "ok", params: { jobId: id, bytes: data.length } });
     return new Response(new Uint8Array(data), {
       headers: {
