@@ -164,15 +164,14 @@ const MAX_IDS = 900;
 
 /**
  * A viewer who sees some sessions (a technician: owned, held, handed over). Each branch of the
- * scope is its own query, an index range walked in the page's order (the owner's and holder's
- * ranges of (ownerId | holderId, computerName, agentSessionId); the few sessions of open
- * handoffs, found through the Handoff index by a subquery, by id), all three at once. The page
- * lies within their union (a branch's first rows hold all of its rows on the page and before it),
- * which the database orders once, by id: every id came from a query holding its branch's
- * condition on the viewer. Each branch reads cap + 1 ids, in the page's order, in that same
- * query: its first `reach` are its part of the page, and the count is the union of them all.
- * (A count read apart, after the page's ids, was a second round trip, and walked the same
- * range again: the ids of one are the first ids of the other.)
+ * scope is its own query, all three at once: the owner's and holder's index ranges of
+ * (ownerId | holderId, computerName, agentSessionId), each read in the page's order up to cap + 1
+ * ids (its first `reach` hold all of its rows on the page and before it; the whole read counts),
+ * and the few sessions of open handoffs, found through the Handoff index. The page lies within
+ * their union, which one statement orders and reads with everything a row shows (by id: every id
+ * came from a query holding its branch's condition on the viewer). The count is the union's size.
+ * Two round trips in all: reading the count apart, and the handoffs before their sessions, took
+ * two more, and Prisma's page read with its relations and the configurations took five.
  */
 async function scopedPage(
   actor: TSessionUser,
@@ -180,19 +179,24 @@ async function scopedPage(
   scope: NonNullable<ReturnType<typeof sessionScope>>,
   cap: number,
 ): Promise<{ counted: number; rows: TSessionRecordWithMaxIdle[] }> {
-  const handed: Prisma.SessionWhereInput = { handoffs: { some: scope.handoffs } };
-  // "Handed to me" selects within the handed-over branch alone.
-  const branches = filters.handed === "me" ? [handed] : [...scope.sessions, handed];
   // Each branch is one index range already: a name prefix's key range would only tempt the
   // planner away from the range that gives the page's order.
   const rest = filtersWhere(actor, filters, { nameRange: false });
   const orderBy = ORDER[filters.sort](filters.dir);
   const reach = filters.page * filters.pageSize;
-  const ids = await Promise.all(
-    branches.map((b) => db.session.findMany({ where: { AND: [b, ...rest] }, select: { id: true }, orderBy, take: cap + 1 }).then((rows) => rows.map((r) => r.id))),
-  );
-  const counted = new Set(ids.flat()).size;
-  const union = [...new Set(ids.flatMap((branch) => branch.slice(0, reach)))];
+  const idsOf = (branch: Prisma.SessionWhereInput) =>
+    db.session.findMany({ where: { AND: [branch, ...rest] }, select: { id: true }, orderBy, take: cap + 1 }).then((rows) => rows.map((r) => r.id));
+  // The handed-over sessions start from the viewer's open handoffs (the Handoff index), each
+  // session checked by id against the filters: all of them, a viewer is handed few. (Asked from
+  // the session's side, as a handoff subquery, SQLite walks every session in the page's order.)
+  const handed = db.handoff
+    .findMany({ where: { AND: [scope.handoffs, { session: { AND: rest } }] }, select: { sessionId: true } })
+    .then((rows) => [...new Set(rows.map((r) => r.sessionId))]);
+  // "Handed to me" selects within the handed-over branch alone.
+  const [handedIds, ...ranges] = await Promise.all([handed, ...(filters.handed === "me" ? [] : scope.sessions.map(idsOf))]);
+  const counted = new Set([...handedIds, ...ranges.flat()]).size;
+  // A range's first `reach` ids hold its part of the page; the handed-over ids come in no order, so all of them.
+  const union = [...new Set([...handedIds, ...ranges.flatMap((range) => range.slice(0, reach))])];
   const skip = (filters.page - 1) * filters.pageSize;
   // Deep pages (their union past one statement's bound values) read the whole scope in one query.
   if (union.length > MAX_IDS) return { counted, rows: await withMaxIdle(await readPage(sessionsWhere(actor, filters), filters, orderBy)) };
