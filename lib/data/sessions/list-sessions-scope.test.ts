@@ -91,6 +91,39 @@ describe("a technician's sessions list", () => {
     expect(new Set(handedOnly.rows.map((r) => r.id))).toEqual(new Set(open.map((h) => h.sessionId)));
   });
 
+  it("reads each row as the model API reads it: the open handoff and its users, the configuration's maximum, dates and numbers", async () => {
+    // The page's rows come from one SQL statement (session-rows-sql.ts); getSessionRows reads the
+    // same sessions through Prisma's select. A configuration for the handed-over sessions' computers.
+    const open = await db.handoff.findMany({ where: { toUserId: tech.id, endedAt: null }, select: { session: { select: { computerId: true } } } });
+    const computerIds = [...new Set(open.map((h) => h.session.computerId))];
+    await db.sessionConfiguration.createMany({
+      data: computerIds.map((computerId) => ({
+        computerId,
+        name: "Microsoft.PowerShell",
+        idleTimeoutMs: 7_200_000,
+        maxIdleTimeoutMs: 3_600_000,
+        outputBufferingMode: "Block" as const,
+        outputBufferBytes: 1024,
+        maxShells: 10,
+        maxShellsPerUser: 5,
+        maxConcurrentUsers: 5,
+        maxMemoryPerShellMB: 1024,
+        maxProcessesPerShell: 15,
+      })),
+    });
+    const { getSessionRows } = await import("@/lib/data/sessions/get-session-rows");
+    for (const query of [{ pageSize: "200" }, { handed: "me" }, { sort: "expires", dir: "desc" }] as Record<string, string>[]) {
+      const listed = await listSessions({ actor: tech, filters: ZSessionFilters.parse(query) });
+      const byModel = new Map((await getSessionRows({ actor: tech, ids: listed.rows.map((r) => r.id) })).rows.map((r) => [r.id, r]));
+      expect(listed.rows.length).toBeGreaterThan(0);
+      for (const row of listed.rows) expect(row).toEqual(byModel.get(row.id));
+      if (query.handed) {
+        expect(listed.rows.every((r) => r.handedTo?.id === tech.id && r.handedTo.by === "plan-user-8" && r.maxIdleTimeoutSec === 3600)).toBe(true);
+        expect(listed.rows.every((r) => r.idleTimeoutExceedsMax)).toBe(true);
+      }
+    }
+  });
+
   it("caps the count above the cap, and deep pages (past one statement's bound values) keep the order", async () => {
     // user6 now also owns every session of user20..user99: 1,200 more, all listed (the update
     // touched updatedAt, so their Closed ones count as just closed): 1,222 in all.

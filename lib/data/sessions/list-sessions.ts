@@ -5,7 +5,7 @@ import { db } from "@/lib/db/client";
 import { CLOSED_VISIBLE_MS, type TSessionFilters, type TSessionPage, type TSessionSelectionFilters } from "@/lib/dto/sessions";
 import { sessionScope, visibleSessionsWhere } from "@/lib/data/sessions/session-scope";
 import { sessionRowSelect, toSessionRow, type TSessionRecord } from "@/lib/data/sessions/to-session-row";
-import { chunked } from "@/lib/utils/chunked";
+import { readSessionRowsPage, type TSessionRecordWithMaxIdle } from "@/lib/data/sessions/session-rows-sql";
 
 /**
  * The count stops here (the page then says "1,000+"): counting every match of a broad filter
@@ -164,48 +164,63 @@ const MAX_IDS = 900;
 
 /**
  * A viewer who sees some sessions (a technician: owned, held, handed over). Each branch of the
- * scope is its own query, an index range walked in the page's order (the owner's and holder's
- * ranges of (ownerId | holderId, computerName, agentSessionId); the few sessions of open
- * handoffs, found through the Handoff index, by id) and stopped at the page's end. The page lies
- * within their union (a branch's first rows hold all of its rows on the page and before it),
- * which the database orders once, by id: every id came from a query holding its branch's
- * condition on the viewer. The count is the union of each branch's ids, read up to cap + 1 each.
+ * scope is its own query, all three at once: the owner's and holder's index ranges of
+ * (ownerId | holderId, computerName, agentSessionId), each read in the page's order up to cap + 1
+ * ids (its first `reach` hold all of its rows on the page and before it; the whole read counts),
+ * and the few sessions of open handoffs, found through the Handoff index. The page lies within
+ * their union, which one statement orders and reads with everything a row shows (by id: every id
+ * came from a query holding its branch's condition on the viewer). The count is the union's size.
+ * Two round trips in all: reading the count apart, and the handoffs before their sessions, took
+ * two more, and Prisma's page read with its relations and the configurations took five.
  */
 async function scopedPage(
   actor: TSessionUser,
   filters: TSessionFilters,
   scope: NonNullable<ReturnType<typeof sessionScope>>,
   cap: number,
-): Promise<{ counted: number; records: TPageRecords }> {
-  const handed = await db.handoff.findMany({ where: scope.handoffs, select: { sessionId: true } });
-  const handedBranches = chunked([...new Set(handed.map((h) => h.sessionId))], MAX_IDS).map((ids) => ({ id: { in: ids } }));
-  // "Handed to me" selects within the handed-over branch alone.
-  const branches = filters.handed === "me" ? handedBranches : [...scope.sessions, ...handedBranches];
+): Promise<{ counted: number; rows: TSessionRecordWithMaxIdle[] }> {
   // Each branch is one index range already: a name prefix's key range would only tempt the
   // planner away from the range that gives the page's order.
   const rest = filtersWhere(actor, filters, { nameRange: false });
   const orderBy = ORDER[filters.sort](filters.dir);
   const reach = filters.page * filters.pageSize;
-  const idsOf = (branch: Prisma.SessionWhereInput, take: number, order: Prisma.SessionOrderByWithRelationInput[]) =>
-    db.session.findMany({ where: { AND: [branch, ...rest] }, select: { id: true }, orderBy: order, take }).then((rows) => rows.map((r) => r.id));
-  const pageIds = await Promise.all(branches.map((b) => idsOf(b, reach, orderBy)));
-  // A branch that ended before the page's end has been read whole; the others are counted in
-  // the order of the owner's and holder's indexes (else Prisma orders by id, a sort).
-  const countIds = await Promise.all(branches.map((b, i) => (pageIds[i].length < reach ? pageIds[i] : idsOf(b, cap + 1, ORDER.computer("asc")))));
-  const counted = new Set(countIds.flat()).size;
-  const union = [...new Set(pageIds.flat())];
-  if (union.length === 0) return { counted, records: [] };
+  const idsOf = (branch: Prisma.SessionWhereInput) =>
+    db.session.findMany({ where: { AND: [branch, ...rest] }, select: { id: true }, orderBy, take: cap + 1 }).then((rows) => rows.map((r) => r.id));
+  // The handed-over sessions start from the viewer's open handoffs (the Handoff index), each
+  // session checked by id against the filters: all of them, a viewer is handed few. (Asked from
+  // the session's side, as a handoff subquery, SQLite walks every session in the page's order.)
+  const handed = db.handoff
+    .findMany({ where: { AND: [scope.handoffs, { session: { AND: rest } }] }, select: { sessionId: true } })
+    .then((rows) => [...new Set(rows.map((r) => r.sessionId))]);
+  // "Handed to me" selects within the handed-over branch alone.
+  const [handedIds, ...ranges] = await Promise.all([handed, ...(filters.handed === "me" ? [] : scope.sessions.map(idsOf))]);
+  const counted = new Set([...handedIds, ...ranges.flat()]).size;
+  // A range's first `reach` ids hold its part of the page; the handed-over ids come in no order, so all of them.
+  const union = [...new Set([...handedIds, ...ranges.flatMap((range) => range.slice(0, reach))])];
+  const skip = (filters.page - 1) * filters.pageSize;
   // Deep pages (their union past one statement's bound values) read the whole scope in one query.
-  const records = await readPage(union.length > MAX_IDS ? sessionsWhere(actor, filters) : { id: { in: union } }, filters, orderBy);
-  return { counted, records };
+  if (union.length > MAX_IDS) return { counted, rows: await withMaxIdle(await readPage(sessionsWhere(actor, filters), filters, orderBy)) };
+  return { counted, rows: await readSessionRowsPage(union, filters.sort, filters.dir, skip, filters.pageSize) };
+}
+
+/** Each record with its configuration's idle-timeout maximum. */
+async function withMaxIdle(records: TPageRecords): Promise<TSessionRecordWithMaxIdle[]> {
+  const maxIdle = await maxIdleByConfiguration(records);
+  return (records as TSessionRecord[]).map((record) => ({ record, maxIdleTimeoutMs: maxIdle.get(`${record.computerId}/${record.configurationName}`) ?? null }));
 }
 
 export async function listSessions({ actor, filters }: { actor: TSessionUser; filters: TSessionFilters }): Promise<TSessionPage> {
   const cap = Math.max(COUNT_CAP, filters.page * filters.pageSize);
   const scope = sessionScope(actor);
-  const { counted, records } = scope ? await scopedPage(actor, filters, scope, cap) : await everyonePage(actor, filters, cap);
-  const maxIdle = await maxIdleByConfiguration(records);
-  const rows = (records as TSessionRecord[]).map((r) => toSessionRow(r, actor, maxIdle.get(`${r.computerId}/${r.configurationName}`) ?? null));
+  const { counted, rows } = scope
+    ? await scopedPage(actor, filters, scope, cap)
+    : await everyonePage(actor, filters, cap).then(async (p) => ({ counted: p.counted, rows: await withMaxIdle(p.records) }));
   const totalCapped = counted > cap;
-  return { rows, total: totalCapped ? cap : counted, totalCapped, page: filters.page, pageSize: filters.pageSize };
+  return {
+    rows: rows.map(({ record, maxIdleTimeoutMs }) => toSessionRow(record, actor, maxIdleTimeoutMs)),
+    total: totalCapped ? cap : counted,
+    totalCapped,
+    page: filters.page,
+    pageSize: filters.pageSize,
+  };
 }
