@@ -22,12 +22,12 @@ export default async function ConsoleLayout({ children }: { children: ReactNode 
     return (
       <div className="min-h-screen">
         <header className="bg-slate-900">
-          <div className="mx-auto flex max-w-7xl items-center gap-6 px-4 py-3">
+          <div className="mx-auto flex max-w-screen-2xl items-center gap-6 px-4 py-3">
             <span className="text-lg font-bold tracking-tight text-white">Baton</span>
           </div>
         </header>
         <DatabaseBanner initiallyDown reloadWhenBack />
-        <main className="mx-auto max-w-7xl px-4 py-8">
+        <main className="mx-auto max-w-screen-2xl px-4 py-8">
           <h1 className="text-xl font-semibold text-slate-900">This page cannot be shown right now</h1>
           <p className="mt-2 text-sm text-slate-700">The console&apos;s database is unavailable; this page reloads by itself when it is back.</p>
         </main>
@@ -37,7 +37,7 @@ export default async function ConsoleLayout({ children }: { children: ReactNode 
   return (
     <div className="min-h-screen">
       <header className="bg-slate-900">
-        <div className="mx-auto flex max-w-7xl flex-wrap items-center gap-6 px-4 py-3">
+        <div className="mx-auto flex max-w-screen-2xl flex-wrap items-center gap-6 px-4 py-3">
           <span className="text-lg font-bold tracking-tight text-white">Baton</span>
           <NavLinks areas={areasFor(user.role)} />
           <div className="ml-auto flex items-center gap-4">
@@ -57,7 +57,7 @@ export default async function ConsoleLayout({ children }: { children: ReactNode 
         </div>
       </header>
       <DatabaseBanner />
-      <main className="mx-auto max-w-7xl px-4 py-8">{children}</main>
+      <main className="mx-auto max-w-screen-2xl px-4 py-8">{children}</main>
     </div>
   );
 }

@@ -32,7 +32,7 @@ export function DatabaseBanner({ initiallyDown = false, reloadWhenBack = false }
   if (!down) return null;
   return (
     <div role="alert" data-testid="database-banner" className="border-b border-amber-300 bg-amber-50 text-amber-900">
-      <p className="mx-auto max-w-7xl px-4 py-2 text-sm">
+      <p className="mx-auto max-w-screen-2xl px-4 py-2 text-sm">
         <strong className="font-semibold">The console&apos;s database is unavailable.</strong> What you see may be out of date and actions
         cannot be recorded until it is back; try again in a moment. This page updates when it returns.
       </p>

@@ -94,7 +94,7 @@ export function SessionsTable({ rows, filters, viewer, onSort, selected, onSelec
             <TD className="font-mono text-xs tabular-nums text-slate-500">{r.agentSessionId}</TD>
             <TD>
               {/* One line: a name broken at its hyphens reads as two sessions. A long one is cut, whole in its tooltip. */}
-              <span className="inline-flex max-w-56 items-center gap-1.5 whitespace-nowrap">
+              <span className="inline-flex max-w-44 items-center gap-1.5 whitespace-nowrap">
                 {/* The row's "Open" action: the name opens the session's page. */}
                 <Link href={`/sessions/${r.id}`} aria-label={`Open ${r.name} on ${r.computerName}`} title={r.name} className="min-w-0 truncate font-medium text-sky-800 hover:underline">
                   {r.name}
