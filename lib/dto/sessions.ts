@@ -178,3 +178,22 @@ export type TBulkProgress = { jobId: string; operation: TBulkOperation; total: n
 
 /** Receive-PSSession's answer. `offset`: where the returned output starts in the session's output stream. */
 export type TReceiveResult = { session: TSessionRow; output: string; encoding: "utf8" | "base64"; offset: number; outputBytes: number; droppedBytes: number };
+
+/**
+ * A session name filter over one name, exactly (lib/data/sessions/list-sessions.ts's nameWhere
+ * says the same to the database): case-insensitive, `*` and `?` match any run of characters, and
+ * nothing else is a wildcard. The database's LIKE also takes `_` and `%` in the pattern as
+ * wildcards (Prisma does not escape them), so what it selects is checked again with this where
+ * an exact answer matters (a bulk job's targets).
+ */
+export function nameMatches(name: string, pattern: string): boolean {
+  const n = name.toLowerCase();
+  const p = pattern.toLowerCase();
+  if (!p.includes("*") && !p.includes("?")) return n === p;
+  const parts = p.split(/[*?]+/);
+  const first = parts[0];
+  const last = parts[parts.length - 1];
+  if (first && !n.startsWith(first)) return false;
+  if (last && !n.endsWith(last)) return false;
+  return parts.slice(1, -1).every((mid) => !mid || n.includes(mid));
+}

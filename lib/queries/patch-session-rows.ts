@@ -1,4 +1,6 @@
-import { CLOSED_VISIBLE_MS, type TSessionFilters, type TSessionPage, type TSessionRow } from "@/lib/dto/sessions";
+import { CLOSED_VISIBLE_MS, nameMatches, type TSessionFilters, type TSessionPage, type TSessionRow } from "@/lib/dto/sessions";
+
+export { nameMatches };
 
 // What the sessions page does with the sessions a burst of live events named: rows that merely
 // changed and still belong where they are get patched in place; anything that could change which
@@ -82,19 +84,6 @@ export function planSessionPatch({
  */
 function outsideForGood(row: TSessionRow, filters: TSessionFilters): boolean {
   return (!!filters.computer && row.computerName !== filters.computer) || (!!filters.name && !nameMatches(row.name, filters.name));
-}
-
-/** list-sessions.ts's nameWhere over one name: case-insensitive, `*` and `?` match any run of characters. */
-export function nameMatches(name: string, pattern: string): boolean {
-  const n = name.toLowerCase();
-  const p = pattern.toLowerCase();
-  if (!p.includes("*") && !p.includes("?")) return n === p;
-  const parts = p.split(/[*?]+/);
-  const first = parts[0];
-  const last = parts[parts.length - 1];
-  if (first && !n.startsWith(first)) return false;
-  if (last && !n.endsWith(last)) return false;
-  return parts.slice(1, -1).every((mid) => !mid || n.includes(mid));
 }
 
 /** Why the fresh row of a session a page lists cannot simply replace the old one, or null. */

@@ -9,6 +9,7 @@ import { sessionsWhere } from "@/lib/data/sessions/list-sessions";
 import { visibleSessionsWhere } from "@/lib/data/sessions/session-scope";
 import { mayActOn, sessionRowSelect, viewOf, type TSessionRecord } from "@/lib/data/sessions/to-session-row";
 import type { TBulkJobView, TBulkOperation, TBulkOutcome, TBulkProgress, TBulkReceivedView, TPreviewItem, TSessionSelectionFilters } from "@/lib/dto/sessions";
+import { nameMatches } from "@/lib/dto/sessions";
 import { AppError } from "@/lib/errors";
 import { logger } from "@/lib/logger";
 import { finishClusterJob, registerClusterJob, settleClusterTargets } from "@/lib/cluster/bulk-jobs";
@@ -38,7 +39,7 @@ const TARGET_ORDER = [{ computerName: "asc" }, { agentSessionId: "asc" }] as con
 
 export async function resolveTargets(actor: TSessionUser, selection: TBulkSelection): Promise<TSessionRecord[]> {
   if (!selection.sessionIds?.length && !selection.filters) throw new AppError("INVALID_INPUT", "Select sessions, or a filter, to act on.");
-  const idsOf = (where: Prisma.SessionWhereInput, take?: number) => db.session.findMany({ where, select: { id: true, computerName: true, agentSessionId: true }, orderBy: [...TARGET_ORDER], take });
+  const idsOf = (where: Prisma.SessionWhereInput, take?: number) => db.session.findMany({ where, select: { id: true, name: true, computerName: true, agentSessionId: true }, orderBy: [...TARGET_ORDER], take });
   let found: Awaited<ReturnType<typeof idsOf>>;
   if (selection.sessionIds?.length) {
     found = (await Promise.all(chunked([...new Set(selection.sessionIds)], ID_CHUNK).map((chunk) => idsOf({ AND: [visibleSessionsWhere(actor), { id: { in: chunk } }] })))).flat();
@@ -46,6 +47,10 @@ export async function resolveTargets(actor: TSessionUser, selection: TBulkSelect
     found.sort((a, b) => (a.computerName < b.computerName ? -1 : a.computerName > b.computerName ? 1 : a.agentSessionId - b.agentSessionId));
   } else {
     found = await idsOf(sessionsWhere(actor, selection.filters!), MAX_BULK_TARGETS + 1);
+    // The database's LIKE also takes a `_` or `%` in the name pattern as a wildcard: `Build_*`
+    // would select BuildX7 too. A job acts only on the sessions the pattern names.
+    const pattern = selection.filters!.name;
+    if (pattern) found = found.filter((f) => nameMatches(f.name, pattern));
   }
   if (found.length > MAX_BULK_TARGETS) throw new AppError("INVALID_INPUT", `That selection has more than ${MAX_BULK_TARGETS} sessions; narrow the filter.`);
   const byId = new Map<string, TSessionRecord>();
