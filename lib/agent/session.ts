@@ -22,6 +22,7 @@ import { decodeStartMarker, MarkerParser } from "./marker-parser";
 import { OutputHistory, type TOutputRead } from "./output-history";
 import { ansiCQuote } from "./shell";
 import { spawnShell, type TSpareShell } from "./spare-shells";
+import { framePool } from "./frame-pool";
 
 export type SessionHooks = {
   log: Logger;
@@ -108,6 +109,8 @@ export class Session {
    */
   private sentStream: string | null = null;
   private sentSizes: number[] = [];
+  /** The pooled buffer behind each frame in `sentSizes` (null: not pooled), given back once sent. */
+  private sentFrames: (Buffer | null)[] = [];
   private onSent: () => void = () => {};
   private pendingLive: Buffer[] = [];
   private pendingBytes = 0;
@@ -531,7 +534,9 @@ export class Session {
     if (this.pendingLive.length === 0) return;
     const size = this.pendingBytes;
     const offset = this.pendingOffset;
-    const frame = Buffer.allocUnsafe(OUTPUT_FRAME_HEADER_BYTES + size);
+    // Pooled only when the holder's stream alone sends it: its send callback says when it is free.
+    const pooled = this.watchStreams.size === 0 && this.state === "Opened" && this.streamId ? framePool.take(size) : null;
+    const frame = pooled ? pooled.subarray(0, OUTPUT_FRAME_HEADER_BYTES + size) : Buffer.allocUnsafe(OUTPUT_FRAME_HEADER_BYTES + size);
     writeOutputHeader(frame, this.instanceIdBytes, offset);
     let at = OUTPUT_FRAME_HEADER_BYTES;
     for (const piece of this.pendingLive) at += piece.copy(frame, at);
@@ -543,23 +548,30 @@ export class Session {
       if (this.sentStream !== streamId) this.trackSent(streamId);
       this.inflight += size;
       this.sentSizes.push(size);
+      this.sentFrames.push(pooled);
       if (this.hooks.deliver(streamId, frame, this.onSent)) {
         if (this.inflight > STREAM_HIGH_WATER) this.pause("stream");
         return;
       }
       this.sentSizes.pop();
+      this.sentFrames.pop();
       this.inflight -= size;
     }
+    if (pooled) framePool.give(pooled);
     if (this.pendingAcked) this.history.unsee(offset);
   }
 
   /** Starts counting frames in flight to `streamId`; callbacks of an earlier stream no longer count. */
   private trackSent(streamId: string): void {
     const sizes: number[] = [];
+    const frames: (Buffer | null)[] = [];
     this.sentStream = streamId;
     this.sentSizes = sizes;
+    this.sentFrames = frames;
     this.onSent = () => {
       const size = sizes.shift() ?? 0;
+      const pooled = frames.shift();
+      if (pooled) framePool.give(pooled);
       if (this.sentSizes !== sizes || this.streamId !== streamId) return;
       this.inflight -= size;
       if (this.inflight < STREAM_LOW_WATER) this.unpause("stream");

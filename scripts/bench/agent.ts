@@ -15,8 +15,9 @@
  *  4. agent memory per idle session with 1,000 idle sessions, shells excluded (goal <= 256 KB),
  *     and base memory.
  * Every trial is bounded by a timeout; the bench exits 0 whether or not a goal is met.
- * Env: BENCH_THROUGHPUT_MB (100), BENCH_ROUNDS (5), BENCH_SESSIONS (1000), BENCH_CREATIONS (60),
+ * Env: BENCH_THROUGHPUT_MB (100), BENCH_ROUNDS (9), BENCH_SESSIONS (1000), BENCH_CREATIONS (60),
  * BENCH_SPACING_MS (300). `--quick` (or BENCH_QUICK=1): 8 MB, 2 rounds, 50 sessions, 10 creations.
+ * `--throughput`: part 1 only. BENCH_BASELINE=<another checkout>: its agent as a fourth path in part 1.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import crypto from "node:crypto";
@@ -34,10 +35,18 @@ const user = { id: "u-bench", name: "Bench", roles: ["admin"] };
 const QUICK = process.argv.includes("--quick") || process.env.BENCH_QUICK === "1";
 const num = (name: string, full: number, quick: number) => Number(process.env[name] ?? (QUICK ? quick : full));
 const THROUGHPUT_BYTES = num("BENCH_THROUGHPUT_MB", 100, 8) * 1024 * 1024;
-const ROUNDS = num("BENCH_ROUNDS", 5, 2);
+const ROUNDS = num("BENCH_ROUNDS", 9, 2);
 const SESSIONS = num("BENCH_SESSIONS", 1000, 50);
 const CREATIONS = num("BENCH_CREATIONS", 60, 10);
 const SPACING_MS = num("BENCH_SPACING_MS", 300, 300);
+/** `--throughput`: only part 1 (the stream against the raw PTY and the relay), for A/B work on the stream path. */
+const THROUGHPUT_ONLY = process.argv.includes("--throughput");
+/**
+ * BENCH_BASELINE: another checkout of Baton (a `git worktree` of the commit before a change, its
+ * node_modules linked). Its agent runs as a fourth path in the same interleaved rounds, so a
+ * change's before / after is measured side by side rather than across runs.
+ */
+const BASELINE = process.env.BENCH_BASELINE ? path.resolve(process.env.BENCH_BASELINE) : null;
 const THROUGHPUT_GOAL = 0.9;
 const produce = (bytes: number, ch: string) => `head -c ${bytes} /dev/zero | tr '\\0' '${ch}'`;
 
@@ -61,6 +70,12 @@ function processCpuMs(pid: number): number {
   const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
   return ((Number(f[11]) + Number(f[12])) * 1000) / 100;
 }
+/** Busy CPU time of the whole machine (all cores, user + system + interrupts), in ms, from /proc/stat. */
+function machineBusyMs(): number {
+  const f = fs.readFileSync("/proc/stat", "utf8").split("\n")[0].trim().split(/\s+/).slice(1, 9).map(Number);
+  const idle = f[3] + f[4];
+  return ((f.reduce((a, b) => a + b, 0) - idle) * 1000) / 100;
+}
 const ownCpuMs = () => {
   const u = process.cpuUsage();
   return (u.user + u.system) / 1000;
@@ -68,7 +83,8 @@ const ownCpuMs = () => {
 
 /** One trial: MB/s, and CPU ms per MB of the process(es) that carried the bytes. */
 /** `frames`: WebSocket frames the client got (0 for the raw reader): their mean size shows how well the sender coalesced. */
-type Trial = { mbps: number; cpuPerMb: { server: number; client: number }; frames: number };
+/** `busyCores`: how many of the machine's cores were busy on average during the trial (the producer and the kernel included). */
+type Trial = { mbps: number; cpuPerMb: { server: number; client: number }; frames: number; busyCores: number };
 const perMb = (cpuMs: number, bytes: number) => cpuMs / (bytes / 1024 / 1024);
 
 /** The same output for every path: base64 of random bytes, 76 columns, read by one `head -c`. */
@@ -91,6 +107,7 @@ function writeInput(bytes: number): { file: string; dir: string } {
 async function rawTrial(bytes: number, cmd: string): Promise<Trial> {
   const p = pty.spawn("/bin/bash", ["--noprofile", "--norc", "-c", cmd], { name: "xterm-256color", cols: 120, rows: 30, cwd: os.homedir(), encoding: null, env: process.env as Record<string, string> });
   const c0 = ownCpuMs();
+  const m0 = machineBusyMs();
   const started = performance.now();
   let got = 0;
   const elapsed = await new Promise<number>((resolve) => {
@@ -100,14 +117,16 @@ async function rawTrial(bytes: number, cmd: string): Promise<Trial> {
     });
   });
   const cpuMs = ownCpuMs() - c0;
+  const busyCores = (machineBusyMs() - m0) / elapsed;
   p.kill();
-  return { mbps: bytes / 1024 / 1024 / (elapsed / 1000), cpuPerMb: { server: perMb(cpuMs, bytes), client: 0 }, frames: 0 };
+  return { mbps: bytes / 1024 / 1024 / (elapsed / 1000), cpuPerMb: { server: perMb(cpuMs, bytes), client: 0 }, frames: 0, busyCores };
 }
 
 /** Minimal relay: a WebSocket client in this process counts the payload of its frames. */
 async function relayTrial(relay: { pid: number; port: number }, bytes: number, cmd: string): Promise<Trial> {
   const r0 = processCpuMs(relay.pid);
   const c0 = ownCpuMs();
+  const m0 = machineBusyMs();
   const started = performance.now();
   const ws = new WebSocket(`ws://127.0.0.1:${relay.port}/?cmd=${encodeURIComponent(cmd)}`, { perMessageDeflate: false });
   let got = 0;
@@ -122,8 +141,9 @@ async function relayTrial(relay: { pid: number; port: number }, bytes: number, c
   });
   const client = ownCpuMs() - c0;
   const server = processCpuMs(relay.pid) - r0;
+  const busyCores = (machineBusyMs() - m0) / elapsed;
   ws.close();
-  return { mbps: bytes / 1024 / 1024 / (elapsed / 1000), cpuPerMb: { server: perMb(server, bytes), client: perMb(client, bytes) }, frames };
+  return { mbps: bytes / 1024 / 1024 / (elapsed / 1000), cpuPerMb: { server: perMb(server, bytes), client: perMb(client, bytes) }, frames, busyCores };
 }
 
 /**
@@ -145,6 +165,7 @@ async function agentTrial(
   let on: ((f: { instanceId: string; data: Buffer }) => void) | undefined;
   const a0 = processCpuMs(agentPid);
   const c0 = ownCpuMs();
+  const m0 = machineBusyMs();
   const started = performance.now();
   const done = new Promise<number>((resolve) => {
     on = (f) => {
@@ -160,7 +181,8 @@ async function agentTrial(
     const elapsed = await done;
     const clientCpu = ownCpuMs() - c0;
     const agentCpu = processCpuMs(agentPid) - a0;
-    return { mbps: bytes / 1024 / 1024 / (elapsed / 1000), cpuPerMb: { server: perMb(agentCpu, bytes), client: perMb(clientCpu, bytes) }, frames };
+    const busyCores = (machineBusyMs() - m0) / elapsed;
+    return { mbps: bytes / 1024 / 1024 / (elapsed / 1000), cpuPerMb: { server: perMb(agentCpu, bytes), client: perMb(clientCpu, bytes) }, frames, busyCores };
   } finally {
     if (on) stream.off("output", on);
     await undo?.().catch(() => {});
@@ -202,6 +224,26 @@ async function startRelay(): Promise<{ proc: ChildProcess; pid: number; port: nu
   return { proc, pid: proc.pid!, port };
 }
 
+/** The agent of another checkout (BENCH_BASELINE), started by that checkout's own test helper. */
+async function startBaseline(dir: string) {
+  const helpers = (await import(path.join(dir, "lib/agent/test/helpers.ts"))) as typeof import("../../lib/agent/test/helpers");
+  const a = await helpers.startAgent({
+    name: "Baseline1",
+    env: { NODE_ENV: "production", BATON_AGENT_LOG_LEVEL: "info" },
+    configurations: [{ name: "Microsoft.PowerShell", maxShells: 200, maxShellsPerUser: 200, outputBufferSizeBytes: 2 * 1024 * 1024 }],
+  });
+  const stream = await a.client.openStream();
+  return {
+    client: a.client as unknown as AgentClient,
+    stream: stream as unknown as AgentStream,
+    pid: a.proc.pid!,
+    stop: async () => {
+      await stream.close();
+      await a.stop();
+    },
+  };
+}
+
 async function main() {
   const t0 = Date.now();
   console.log(`Baton agent benchmark on ${os.cpus().length} cores, Node ${process.version}${QUICK ? " (quick check: sizes too small for the goals)" : ""}; load average ${load()}\n`);
@@ -215,16 +257,18 @@ async function main() {
   const { client } = agent;
   const stream = await client.openStream();
   const relay = await startRelay();
+  const baseline = BASELINE ? await startBaseline(BASELINE) : null;
   const input = writeInput(THROUGHPUT_BYTES);
   const cmd = `head -c ${THROUGHPUT_BYTES} ${input.file}`;
-  type Path = "raw" | "relay" | "agent";
-  const paths: Path[] = ["raw", "relay", "agent"];
-  const trials: Record<Path, Trial[]> = { raw: [], relay: [], agent: [] };
-  const ratios = { agent: [] as number[], relay: [] as number[], agentToRelay: [] as number[] };
+  type Path = "raw" | "relay" | "agent" | "baseline";
+  const paths: Path[] = baseline ? ["raw", "relay", "agent", "baseline"] : ["raw", "relay", "agent"];
+  const trials: Record<Path, Trial[]> = { raw: [], relay: [], agent: [], baseline: [] };
+  const ratios = { agent: [] as number[], relay: [] as number[], agentToRelay: [] as number[], baseline: [] as number[] };
   const run = (p: Path): Promise<Trial> => {
     const what = `${p} throughput trial (${mb(THROUGHPUT_BYTES)})`;
     if (p === "raw") return bounded(rawTrial(THROUGHPUT_BYTES, cmd), what);
     if (p === "relay") return bounded(relayTrial(relay, THROUGHPUT_BYTES, cmd), what);
+    if (p === "baseline") return bounded(agentTrial(baseline!.client, baseline!.stream, baseline!.pid, THROUGHPUT_BYTES, cmd), what);
     return bounded(agentTrial(client, stream, agent.proc.pid!, THROUGHPUT_BYTES, cmd), what);
   };
   try {
@@ -239,21 +283,27 @@ async function main() {
       ratios.agent.push(got.agent.mbps / got.raw.mbps);
       ratios.relay.push(got.relay.mbps / got.raw.mbps);
       ratios.agentToRelay.push(got.agent.mbps / got.relay.mbps);
+      if (got.baseline) ratios.baseline.push(got.baseline.mbps / got.raw.mbps);
+      const before = got.baseline ? `, baseline ${got.baseline.mbps.toFixed(1)} MB/s` : "";
+      const beforeRatio = got.baseline ? `, baseline / raw ${ratios.baseline.at(-1)!.toFixed(2)}` : "";
       console.log(
-        `  round ${round + 1}: raw ${got.raw.mbps.toFixed(1)} MB/s, relay ${got.relay.mbps.toFixed(1)} MB/s, agent ${got.agent.mbps.toFixed(1)} MB/s ` +
-          `(agent / raw ${ratios.agent.at(-1)!.toFixed(2)}, relay / raw ${ratios.relay.at(-1)!.toFixed(2)}); load ${load()}`,
+        `  round ${round + 1}: raw ${got.raw.mbps.toFixed(1)} MB/s, relay ${got.relay.mbps.toFixed(1)} MB/s, agent ${got.agent.mbps.toFixed(1)} MB/s${before} ` +
+          `(agent / raw ${ratios.agent.at(-1)!.toFixed(2)}, relay / raw ${ratios.relay.at(-1)!.toFixed(2)}${beforeRatio}); load ${load()}`,
       );
     }
   } catch (err) {
     console.log(`  throughput trials stopped: ${(err as Error).message}`);
   }
   relay.proc.kill("SIGTERM");
+  await baseline?.stop();
 
   const cpuText = (p: Path) => {
     const server = median(trials[p].map((t) => t.cpuPerMb.server));
     const clientCpu = median(trials[p].map((t) => t.cpuPerMb.client));
     const frameKb = median(trials[p].map((t) => THROUGHPUT_BYTES / 1024 / t.frames));
-    return p === "raw" ? `${server.toFixed(2)} ms` : `${server.toFixed(2)} ms + client ${clientCpu.toFixed(2)} ms (frames of ${frameKb.toFixed(1)} KB on average)`;
+    const busy = median(trials[p].map((t) => t.busyCores));
+    const machine = `; machine ${busy.toFixed(2)} of ${os.cpus().length} cores busy`;
+    return p === "raw" ? `${server.toFixed(2)} ms${machine}` : `${server.toFixed(2)} ms + client ${clientCpu.toFixed(2)} ms (frames of ${frameKb.toFixed(1)} KB on average${machine})`;
   };
   if (ratios.agent.length > 0) {
     const mbps = (p: Path) => `${median(trials[p].map((t) => t.mbps)).toFixed(1)} MB/s`;
@@ -271,8 +321,25 @@ async function main() {
       met: ratio >= THROUGHPUT_GOAL,
     });
     results.push({ name: "agent CPU per MB of output (median)", value: cpuText("agent"), goal: "(reported)", reference: `relay ${cpuText("relay")}`, met: null });
+    if (ratios.baseline.length > 0) {
+      console.log(`  baseline (${BASELINE}) / raw per round: ${ratios.baseline.map((x) => x.toFixed(2)).join(" ")}; CPU per MB ${cpuText("baseline")}`);
+      results.push({
+        name: "baseline agent (BENCH_BASELINE) / raw PTY, same rounds",
+        value: median(ratios.baseline).toFixed(2),
+        goal: "(reported: before / after)",
+        reference: `this agent ${ratio.toFixed(2)}; CPU per MB ${cpuText("baseline")}`,
+        met: null,
+      });
+    }
   } else {
     results.push({ name: "agent stream throughput / raw PTY", value: "no complete round", goal: `>= ${THROUGHPUT_GOAL}`, met: false });
+  }
+
+  if (THROUGHPUT_ONLY) {
+    fs.rmSync(input.dir, { recursive: true, force: true });
+    await stream.close();
+    await agent.stop();
+    return printResults(t0);
   }
 
   // --- 1b. the holder's pace with a paused watcher, against the holder alone ---
@@ -414,6 +481,10 @@ async function main() {
   await memAgent.stop();
   console.log(`shutdown with ${SESSIONS} sessions: ${((Date.now() - stopStart) / 1000).toFixed(1)} s`);
 
+  printResults(t0);
+}
+
+function printResults(t0: number) {
   console.log(`\nload average at the end ${load()}`);
   console.log("\n| measure | goal | figure | reference (same run) | met |\n|---|---|---|---|---|");
   for (const r of results) console.log(`| ${r.name} | ${r.goal} | ${r.value} | ${r.reference ?? "-"} | ${r.met === null ? "-" : r.met ? "met" : "not met"} |`);

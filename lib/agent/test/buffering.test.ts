@@ -148,3 +148,49 @@ describe("Drop mode", () => {
     await agent.client.remove(alice, s.id);
   }, 40_000);
 });
+
+describe("a client that stops reading", () => {
+  it("gets every frame that queued in the agent meanwhile exactly as it was built (frame buffers are reused only once written)", async () => {
+    const stream = await agent.client.openStream();
+    const s = await agent.client.newSession(alice, { name: "Backlog" }, { streamId: stream.id });
+    const frames: Buffer[] = [];
+    let next = -1;
+    let gap = "";
+    stream.on("output", (f) => {
+      if (f.instanceId !== s.instanceId) return;
+      if (next >= 0 && f.offset !== next && !gap) gap = `frame at ${f.offset}, expected ${next}`;
+      next = f.offset + f.data.length;
+      frames.push(Buffer.from(f.data));
+    });
+    const socket = (stream.ws as unknown as { _socket: import("node:net").Socket })._socket;
+    socket.pause();
+    // About 12 MB: more than the kernel's socket buffers hold while the client reads nothing, so
+    // frames queue in the agent until it holds the shell (more than 512 KiB in flight).
+    const lines = 1_500_000;
+    const command = `seq 1 ${lines}`;
+    const { commandId } = await agent.client.run(alice, s.id, { command });
+    let last = -1;
+    await until(
+      async () => {
+        const offset = (await agent.client.getSession(alice, s.id)).outputOffset;
+        const held = offset === last && offset > 1_000_000;
+        last = offset;
+        return held;
+      },
+      { intervalMs: 250, timeoutMs: 30_000, what: "the shell held back by the client's backlog" },
+    );
+    expect((await agent.client.getSession(alice, s.id)).lastCommand?.id).not.toBe(commandId);
+    socket.resume();
+    await waitForCommand(agent, alice, s.id, commandId, 60_000);
+    const total = (await agent.client.getSession(alice, s.id)).outputOffset;
+    await until(() => next === total, { timeoutMs: 30_000, what: "every byte" });
+    expect(gap).toBe("");
+    const text = Buffer.concat(frames).toString("latin1");
+    const expected = Array.from({ length: lines }, (_, i) => `${i + 1}\r\n`).join("");
+    const at = text.indexOf(`\r\n1\r\n2\r\n`) + 2;
+    expect(at).toBeGreaterThan(1);
+    expect(sha256(Buffer.from(text.slice(at, at + expected.length), "latin1"))).toBe(sha256(Buffer.from(expected, "latin1")));
+    await agent.client.remove(alice, s.id);
+    await stream.close();
+  }, 90_000);
+});
