@@ -223,4 +223,24 @@ describe("console fleet link", () => {
     expect(await db.auditEvent.count({ where: { action: "agent.computer-offline", computerName: "Srv1" } })).toBeGreaterThan(0);
     await expect(newSession(tech, "Nope")).rejects.toMatchObject({ code: "AGENT_UNAVAILABLE" });
   });
+
+  it("takes new sessions from an agent started afresh, whose Ids start again at 1 beside the earlier run's sessions", async () => {
+    const earlier = await db.session.findMany({ where: { computerId }, select: { id: true, agentSessionId: true, state: true } });
+    expect(earlier.some((s) => s.agentSessionId === 1)).toBe(true);
+    // The same computer (address and token), a new agent run: its session numbers start at 1 again.
+    const port = new URL(agent.baseUrl).port;
+    agent = await startAgent({ name: "Srv1", args: ["--port", port], env: { BATON_AGENT_TOKEN: agent.token }, configurations: [{ name: "Microsoft.PowerShell" }] });
+    await until(() => fleet.link(computerId).status === "online", { what: "link online again", timeoutMs: 30_000 });
+    const fresh = await newSession(tech, "AfterRestart");
+    expect(fresh.agentSessionId).toBe(1);
+    expect(fresh.state).toBe("Opened");
+    const rows = await db.session.findMany({ where: { computerId, agentSessionId: 1 }, select: { id: true, name: true, state: true } });
+    expect(rows).toHaveLength(2);
+    expect(rows.find((r) => r.id === fresh.id)).toMatchObject({ name: "AfterRestart", state: "Opened" });
+    // The earlier run's session keeps its row (ended: the new run no longer has it) and its history.
+    const old = earlier.find((s) => s.agentSessionId === 1)!;
+    expect(["Closed", "Broken"]).toContain((await db.session.findUniqueOrThrow({ where: { id: old.id }, select: { state: true } })).state);
+    expect(await db.sessionEvent.count({ where: { sessionId: old.id, change: "created" } })).toBe(1);
+    expect((await listSessions({ actor: tech, filters: filters({ name: "AfterRestart" }) })).rows.map((r) => r.id)).toEqual([fresh.id]);
+  }, 60_000);
 });
