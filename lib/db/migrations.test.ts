@@ -6,6 +6,7 @@ import Database from "better-sqlite3";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestPostgresDatabase } from "@/lib/testing/shared-services";
+import { sessionNameKey } from "@/lib/dto/sessions";
 
 // The migration path users run at start (scripts/prisma/migrate.mjs deploy), on both databases.
 const root = path.resolve(import.meta.dirname, "../..");
@@ -93,5 +94,32 @@ describe("migrations", () => {
     for (const name of ["Session_computerName_agentSessionId_idx", "Session_state_computerName_agentSessionId_idx", "Session_nameKey_id_idx", "Session_ownerName_id_idx", "Session_ownerId_computerName_agentSessionId_idx", "Session_holderId_computerName_agentSessionId_idx", "AuditEvent_at_idx", "AuditEvent_actorId_at_idx", "AuditEvent_sessionId_at_idx", "BulkJob_actorId_startedAt_idx"]) {
       expect(sqliteIndexes).toContain(name);
     }
+  });
+
+  it("rewrites stored session name keys into the form sessionNameKey gives, on both databases", { timeout: 60_000 }, async () => {
+    const names = ["Build_01", "Pct%Done", "C:\\Temp\\x", "Mixed_%\\All", "Plain-Name"];
+    const migration = (dir: string) => fs.readFileSync(path.join(root, dir, "20261201151000_session_name_key_like_safe/migration.sql"), "utf8");
+
+    const sqlite = new Database(":memory:");
+    sqlite.exec(`CREATE TABLE "Session" ("name" TEXT NOT NULL, "nameKey" TEXT NOT NULL)`);
+    for (const n of names) sqlite.prepare(`INSERT INTO "Session" VALUES (?, ?)`).run(n, n.toLowerCase());
+    sqlite.exec(migration("prisma/migrations"));
+    const fromSqlite = sqlite.prepare(`SELECT "name", "nameKey" FROM "Session"`).all() as { name: string; nameKey: string }[];
+    sqlite.close();
+
+    const client = new pg.Client({ connectionString: await createTestPostgresDatabase("baton_name_keys") });
+    await client.connect();
+    await client.query(`CREATE TABLE "Session" ("name" TEXT NOT NULL, "nameKey" TEXT NOT NULL)`);
+    for (const n of names) await client.query(`INSERT INTO "Session" VALUES ($1, $2)`, [n, n.toLowerCase()]);
+    await client.query(migration("prisma/postgres/migrations"));
+    const fromPg = (await client.query<{ name: string; nameKey: string }>(`SELECT "name", "nameKey" FROM "Session"`)).rows;
+    await client.end();
+
+    for (const rows of [fromSqlite, fromPg]) {
+      expect(rows).toHaveLength(names.length);
+      for (const r of rows) expect(r.nameKey).toBe(sessionNameKey(r.name));
+    }
+    // The stand-ins are really there: no LIKE wildcard or escape is left in a stored key.
+    expect(fromPg.map((r) => r.nameKey).join("")).not.toMatch(/[_%\\]/);
   });
 });

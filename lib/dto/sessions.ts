@@ -180,11 +180,24 @@ export type TBulkProgress = { jobId: string; operation: TBulkOperation; total: n
 export type TReceiveResult = { session: TSessionRow; output: string; encoding: "utf8" | "base64"; offset: number; outputBytes: number; droppedBytes: number };
 
 /**
+ * The stored, searchable form of a session name (`Session.nameKey`): lower-cased, and the three
+ * characters LIKE treats specially (`_` and `%`, and `\`, PostgreSQL's escape) each replaced by a
+ * private-use character. Prisma's startsWith/contains/endsWith become LIKE without escaping what
+ * they are given; a pattern's literal text goes through this too, so `Build_*` cannot select
+ * `BuildX01` and `50%*` cannot select `50 days`. Names that hold none of the three (nearly all)
+ * keep their lower-cased form.
+ */
+export function sessionNameKey(text: string): string {
+  return text.toLowerCase().replace(/[_%\\]/g, (c) => NAME_KEY_STAND_INS[c as keyof typeof NAME_KEY_STAND_INS]);
+}
+/** Kept in step with the migration 20261201151000_session_name_key_like_safe, which rewrote stored keys. */
+const NAME_KEY_STAND_INS = { _: "\uE05F", "%": "\uE025", "\\": "\uE05C" } as const;
+
+/**
  * A session name filter over one name, exactly (lib/data/sessions/list-sessions.ts's nameWhere
- * says the same to the database): case-insensitive, `*` and `?` match any run of characters, and
- * nothing else is a wildcard. The database's LIKE also takes `_` and `%` in the pattern as
- * wildcards (Prisma does not escape them), so what it selects is checked again with this where
- * an exact answer matters (a bulk job's targets).
+ * says the same to the database over `sessionNameKey`): case-insensitive, `*` and `?` match any
+ * run of characters, and nothing else is a wildcard. A bulk job's targets are checked again
+ * with it all the same, where an exact answer matters most.
  */
 export function nameMatches(name: string, pattern: string): boolean {
   const n = name.toLowerCase();

@@ -1,5 +1,6 @@
 import type { TConfigurationView, TSessionChange, TSessionSnapshot } from "@/lib/protocol";
 import { db, sqlPlaceholders, type Db } from "@/lib/db/client";
+import { sessionNameKey } from "@/lib/dto/sessions";
 import { isUniqueViolation } from "@/lib/errors";
 import { publish } from "@/lib/realtime/publish";
 
@@ -14,7 +15,7 @@ function sessionData(s: TSessionSnapshot) {
   return {
     agentSessionId: s.id,
     name: s.name,
-    nameKey: s.name.toLowerCase(),
+    nameKey: sessionNameKey(s.name),
     configurationName: s.configurationName,
     ownerId: s.owner.id,
     ownerName: s.owner.name,

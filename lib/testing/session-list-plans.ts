@@ -1,4 +1,5 @@
 import { PrismaBetterSqlite3 } from "@prisma/adapter-better-sqlite3";
+import { sessionNameKey } from "@/lib/dto/sessions";
 import Database from "better-sqlite3";
 import { PrismaPg } from "@prisma/adapter-pg";
 import type { SqlDriverAdapter, SqlQuery } from "@prisma/driver-adapter-utils";
@@ -66,7 +67,7 @@ export async function seedSessions(url: string, db: Db, { sessions, computers }:
       agentSessionId: Math.floor(i / computers) + 1,
       instanceId: `plan-instance-${i}`,
       name,
-      nameKey: name.toLowerCase(),
+      nameKey: sessionNameKey(name),
       configurationName: "Microsoft.PowerShell",
       ownerId: owner,
       ownerName: `user${i % 200}`,

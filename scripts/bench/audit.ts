@@ -24,6 +24,7 @@ import fs from "node:fs";
 import "./server-only";
 import os from "node:os";
 import path from "node:path";
+import { sessionNameKey } from "../../lib/dto/sessions";
 
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 1_000_000);
 const INGEST = Number(process.env.BENCH_INGEST ?? 20_000);
@@ -129,7 +130,7 @@ await db.session.createMany({
     agentSessionId: i + 1,
     instanceId: `bench-instance-${i}`,
     name: s.name,
-    nameKey: s.name.toLowerCase(),
+    nameKey: sessionNameKey(s.name),
     configurationName: "Microsoft.PowerShell",
     ownerId: s.owner.id,
     ownerName: s.owner.username,

@@ -5,6 +5,7 @@
  */
 import { randomBytes, randomUUID } from "node:crypto";
 import type { Db } from "../../lib/db/client";
+import { sessionNameKey } from "../../lib/dto/sessions";
 
 type TState = "Opened" | "Disconnected" | "Broken" | "Closed" | "Connecting" | "Disconnecting";
 type TOwner = { id: string; name: string };
@@ -161,7 +162,7 @@ export async function seedFleet({
       agentSessionId,
       instanceId: randomUUID(),
       name,
-      nameKey: name.toLowerCase(),
+      nameKey: sessionNameKey(name),
       configurationName,
       ownerId: owner.id,
       ownerName: owner.name,

@@ -1,4 +1,5 @@
 import "server-only";
+import { sessionNameKey } from "@/lib/dto/sessions";
 import type { Prisma } from "@/lib/generated/prisma-sqlite/client";
 import { db } from "@/lib/db/client";
 import { auditTimeRange, looksLikeSessionId, type TAuditFilters } from "@/lib/data/audit/schemas";
@@ -21,7 +22,7 @@ export async function auditWhere(filters: TAuditFilters): Promise<Prisma.AuditEv
     if (looksLikeSessionId(filters.session)) {
       and.push({ sessionId: filters.session });
     } else {
-      const sessions = await db.session.findMany({ where: { nameKey: filters.session.toLowerCase() }, select: { id: true }, take: 500 });
+      const sessions = await db.session.findMany({ where: { nameKey: sessionNameKey(filters.session) }, select: { id: true }, take: 500 });
       and.push(sessions.length ? { OR: [{ sessionId: { in: sessions.map((s) => s.id) } }, { sessionName: filters.session }] } : { sessionName: filters.session });
     }
   }

@@ -2,7 +2,7 @@ import "server-only";
 import type { Prisma } from "@/lib/generated/prisma-sqlite/client";
 import type { TSessionUser } from "@/lib/auth/session-store";
 import { db } from "@/lib/db/client";
-import { CLOSED_VISIBLE_MS, type TSessionFilters, type TSessionPage, type TSessionSelectionFilters } from "@/lib/dto/sessions";
+import { CLOSED_VISIBLE_MS, sessionNameKey, type TSessionFilters, type TSessionPage, type TSessionSelectionFilters } from "@/lib/dto/sessions";
 import { sessionScope, visibleSessionsWhere } from "@/lib/data/sessions/session-scope";
 import { sessionRowSelect, toSessionRow, type TSessionRecord } from "@/lib/data/sessions/to-session-row";
 import { readSessionRowsPage, type TSessionRecordWithMaxIdle } from "@/lib/data/sessions/session-rows-sql";
@@ -30,14 +30,15 @@ function prefixRange(prefix: string): Prisma.SessionWhereInput | null {
 }
 
 /** The key range of a name pattern's literal prefix (`IT*` -> "it"), when it has one. */
-const patternPrefixRange = (pattern: string) => prefixRange(pattern.toLowerCase().split(/[*?]/)[0]);
+const patternPrefixRange = (pattern: string) => prefixRange(sessionNameKey(pattern).split(/[*?]/)[0]);
 
 /**
  * `IT*`, `*Task`, `*pat*`, `a*b`: case-insensitive wildcards over the lower-cased name key.
  * `range: false` leaves out the prefix's key range (the LIKE alone decides, as it does anyway).
  */
 export function nameWhere(pattern: string, { range: withRange = true } = {}): Prisma.SessionWhereInput {
-  const p = pattern.toLowerCase();
+  // In the stored key's form: LIKE's own wildcards in the literal text are stand-ins there.
+  const p = sessionNameKey(pattern);
   if (!p.includes("*") && !p.includes("?")) return { nameKey: p };
   const parts = p.split(/[*?]+/);
   const and: Prisma.SessionWhereInput[] = [];
