@@ -23,6 +23,12 @@ export type TAuditInput = {
    * agent's time; an action's outcome recorded late keeps the time the action finished.
    */
   at?: Date;
+  /**
+   * Names what this event records, when its writer may write it twice: an agent's event applied
+   * again after a store failure whose COMMIT landed though its answer was lost. An event whose key
+   * is in the trail already is not written again; its caller gets the event on record.
+   */
+  dedupeKey?: string;
 };
 
 const SECRET_KEYS = /pass(word)?|token|secret|cookie|authorization/i;
@@ -161,9 +167,9 @@ async function commitGroup(group: TRequest[]): Promise<void> {
   }
 }
 
-type TRow = TChainFields & { prevHash: string; hash: string; keyId: string; mac: string };
-const COLUMNS = ["seq", "at", "actorId", "actorName", "actorRole", "action", "outcome", "computerName", "sessionId", "sessionName", "params", "error", "prevHash", "hash", "keyId", "mac"] as const;
-/** Rows per INSERT: 16,000 bound values, under SQLite's 32,766 and PostgreSQL's 65,535. */
+type TRow = TChainFields & { prevHash: string; hash: string; keyId: string; mac: string; dedupeKey: string | null };
+const COLUMNS = ["seq", "at", "actorId", "actorName", "actorRole", "action", "outcome", "computerName", "sessionId", "sessionName", "params", "error", "prevHash", "hash", "keyId", "mac", "dedupeKey"] as const;
+/** Rows per INSERT: 17,000 bound values, under SQLite's 32,766 and PostgreSQL's 65,535. */
 const ROWS_PER_INSERT = 1000;
 
 /**
@@ -181,13 +187,34 @@ async function insertRows(q: Pick<typeof db, "$executeRawUnsafe">, rows: readonl
   }
 }
 
-/** Hashes the group's events in queue order after the cached tail and commits them at once. */
+/** Keys per lookup of events on record: under SQLite's 999 bound values as Prisma counts them. */
+const KEYS_PER_READ = 500;
+
+/** The events on record under the group's dedupe keys (read again on every attempt: another writer may have added one). */
+async function eventsOnRecord(group: readonly TRequest[]): Promise<Map<string, { seq: number; hash: string }>> {
+  const keys = [...new Set(group.flatMap((r) => r.inputs.flatMap((i) => (i.dedupeKey ? [i.dedupeKey] : []))))];
+  const found = new Map<string, { seq: number; hash: string }>();
+  for (let from = 0; from < keys.length; from += KEYS_PER_READ) {
+    const rows = await db.auditEvent.findMany({ where: { dedupeKey: { in: keys.slice(from, from + KEYS_PER_READ) } }, select: { seq: true, hash: true, dedupeKey: true } });
+    for (const r of rows) found.set(r.dedupeKey!, { seq: r.seq, hash: r.hash });
+  }
+  return found;
+}
+
+/**
+ * Hashes the group's events in queue order after the cached tail and commits them at once. An
+ * event whose dedupe key is on record (or earlier in the group) is not written: its caller gets
+ * the event on record.
+ */
 async function writeGroup(group: TRequest[]): Promise<{ seq: number; hash: string }[][]> {
   const key = auditKeyring().current;
   let tail = (g.__batonAuditTail ??= await readTail());
+  const onRecord = await eventsOnRecord(group);
   const now = new Date();
   const perRequest = group.map((request) =>
-    request.inputs.map((input) => {
+    request.inputs.map((input): TRow | { seq: number; hash: string } => {
+      const known = input.dedupeKey ? onRecord.get(input.dedupeKey) : undefined;
+      if (known) return known;
       // An action taken with a personal access token names the token (its name and id, never its value).
       const params = redactParams(input.actor.via ? { ...input.params, via: input.actor.via } : input.params);
       const fields = {
@@ -205,12 +232,13 @@ async function writeGroup(group: TRequest[]): Promise<{ seq: number; hash: strin
         error: input.error ?? null,
       };
       const hash = eventHash(tail.hash, fields);
-      const row: TRow = { ...fields, prevHash: tail.hash, hash, keyId: key.id, mac: eventMac(key.hmac, key.id, hash) };
+      const row: TRow = { ...fields, prevHash: tail.hash, hash, keyId: key.id, mac: eventMac(key.hmac, key.id, hash), dedupeKey: input.dedupeKey ?? null };
       tail = { seq: fields.seq, hash };
+      if (input.dedupeKey) onRecord.set(input.dedupeKey, { seq: row.seq, hash });
       return row;
     }),
   );
-  const rows = perRequest.flat();
+  const rows = perRequest.flat().filter((r): r is TRow => "prevHash" in r);
   const settling = group.filter((r) => r.settle.length > 0);
   // The group goes in as multi-row INSERTs, inside one transaction when intents are settled with
   // it or it takes more than one statement: all of it commits or none of it does.
@@ -222,10 +250,10 @@ async function writeGroup(group: TRequest[]): Promise<{ seq: number; hash: strin
       }
       await insertRows(tx, rows);
     });
-  } else await insertRows(db, rows);
+  } else if (rows.length > 0) await insertRows(db, rows);
   g.__batonAuditTail = tail;
   for (const r of rows) noteAuditAppended(r.seq);
   // After the commit: an auditor's page never hears of an event it cannot read yet.
-  publish({ type: "audit.appended", seq: tail.seq }, { roles: ["auditor", "admin"] });
+  if (rows.length > 0) publish({ type: "audit.appended", seq: tail.seq }, { roles: ["auditor", "admin"] });
   return perRequest.map((rs) => rs.map((r) => ({ seq: r.seq, hash: r.hash })));
 }

@@ -106,6 +106,33 @@ describe("audit group commit", () => {
     const after = await db.auditEvent.findUniqueOrThrow({ where: { seq: 2051 } });
     expect(after).toMatchObject({ prevHash: "f".repeat(64), action: "group.bulk0" });
     // 1,000 + 1,000 + 100 rows per attempt: the first attempt's two INSERTs that went in were undone.
-    expect(inserts.mock.calls.filter(([sql]) => sql.startsWith('INSERT INTO "AuditEvent"')).map((c) => (c.length - 1) / 16)).toEqual([1000, 1000, 100, 1000, 1000, 100]);
+    expect(inserts.mock.calls.filter(([sql]) => sql.startsWith('INSERT INTO "AuditEvent"')).map((c) => (c.length - 1) / 17)).toEqual([1000, 1000, 100, 1000, 1000, 100]);
+  });
+
+  it("writes an event with a dedupe key once: again later, twice in one group, or by another writer; each caller gets the event on record", async () => {
+    const first = await appendAuditEvent({ actor, action: "agent.idle-expired", outcome: "ok", dedupeKey: "agent:i1:7:closed" });
+    // A retry of the same event later, and two in one group (the second waits behind the first's commit).
+    const [retry, other, inGroupA, inGroupB] = await Promise.all([
+      appendAuditEvent({ actor, action: "agent.idle-expired", outcome: "ok", dedupeKey: "agent:i1:7:closed" }),
+      appendAuditEvent({ actor, action: "agent.idle-expired", outcome: "ok", dedupeKey: "agent:i2:3:closed" }),
+      appendAuditEvent({ actor, action: "terminal.command", outcome: "ok", dedupeKey: "typed:i1:i4" }),
+      appendAuditEvent({ actor, action: "terminal.command", outcome: "ok", dedupeKey: "typed:i1:i4" }),
+    ]);
+    expect(retry).toEqual(first);
+    expect(inGroupB).toEqual(inGroupA);
+    expect(other.seq).not.toBe(first.seq);
+    // Another writer (another console) commits the same event between this appender's look and
+    // its INSERT: the look is made to miss it, the INSERT meets the unique key, and the retry
+    // finds the event on record instead of writing it again.
+    const elsewhere = await appendAuditEvent({ actor, action: "agent.session-broken", outcome: "ok", dedupeKey: "agent:i3:1:broken" });
+    const look = vi.spyOn(db.auditEvent, "findMany").mockResolvedValueOnce([]);
+    const raced = await appendAuditEvent({ actor, action: "agent.session-broken", outcome: "ok", dedupeKey: "agent:i3:1:broken" });
+    expect(look).toHaveBeenCalledTimes(2);
+    expect(raced).toEqual(elsewhere);
+    // Events without a key are never merged.
+    await appendAuditEvents([{ actor, action: "plain", outcome: "ok" }, { actor, action: "plain", outcome: "ok" }]);
+    const rows = await db.auditEvent.findMany({ orderBy: { seq: "asc" }, select: { action: true, dedupeKey: true } });
+    expect(rows.map((r) => r.dedupeKey)).toEqual(["agent:i1:7:closed", "agent:i2:3:closed", "typed:i1:i4", "agent:i3:1:broken", null, null]);
+    expect(await verifyAuditChain()).toMatchObject({ ok: true, count: 6 });
   });
 });

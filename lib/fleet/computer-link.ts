@@ -9,7 +9,7 @@ import { appendAuditEvent } from "@/lib/audit/append";
 import { TranscriptRecorder } from "@/lib/fleet/transcripts";
 import { cluster } from "@/lib/cluster/cluster";
 import { IngestLease } from "@/lib/cluster/lease";
-import { OUTPUT_READ_MAX_BYTES, type TCommandInfo, type TControlInput, type TOutputFrame, type TSessionSnapshot, type TStreamServerMessage, type TUserRef } from "@/lib/protocol";
+import { OUTPUT_READ_MAX_BYTES, type TControlInput, type TOutputFrame, type TSessionSnapshot, type TStreamServerMessage, type TUserRef } from "@/lib/protocol";
 
 export type TLinkStatus = "connecting" | "online" | "offline";
 /** `tlsFingerprint`: the agent's certificate pinned in the registration (https only). */
@@ -436,14 +436,14 @@ export class ComputerLink extends EventEmitter<{ output: [TOutputFrame]; status:
         });
         const early = p.early ?? null;
         if (early && m.change === "command.finished" && m.command) await once("finish", () => this.finishCommands(early.sessionId, m.command!));
-        if (early && m.change === "command.started" && m.session.command) await this.recordTypedCommand(m.session.command, m.session.holder, early, once);
+        if (early && m.change === "command.started" && m.session.command) await this.recordTypedCommand(m.session, early, once);
         await once("ingest", async () => {
           p.sessionId = await ingestSession({ computerId: this.computer.id, snapshot: m.session, change: m.change, reason: m.reason, at });
         });
         const target = { sessionId: p.sessionId!, sessionName: m.session.name };
-        await once("audit", () => this.auditAgentChange(m.change, m.reason, target, at));
-        if (!early && m.change === "command.started" && m.session.command) await this.recordTypedCommand(m.session.command, m.session.holder, target, once);
-        if (m.change === "input.control" && m.control) await once("control", () => this.auditControlKey(m.control!, target, at));
+        await once("audit", () => this.auditAgentChange(m.change, m.reason, target, at, agentEventKey(m.session, m.change)));
+        if (!early && m.change === "command.started" && m.session.command) await this.recordTypedCommand(m.session, target, once);
+        if (m.change === "input.control" && m.control) await once("control", () => this.auditControlKey(m.control!, target, at, agentEventKey(m.session, "control")));
         if (m.change === "closed" || m.change === "broken") this.transcripts.forget(m.session.instanceId);
         if (!early && m.change === "command.finished" && m.command) await once("finish", () => this.finishCommands(target.sessionId, m.command!));
         return;
@@ -465,7 +465,9 @@ export class ComputerLink extends EventEmitter<{ output: [TOutputFrame]; status:
    * wrote already): a SessionCommand row with its typist, and an audit event in the chain. The
    * typist is the user whose input ended the line, as the agent saw it.
    */
-  private async recordTypedCommand(c: TCommandInfo, holder: TUserRef | null, target: TTarget, once: TOnce = (_, work) => work().then(() => undefined)): Promise<void> {
+  private async recordTypedCommand(session: TSessionSnapshot, target: TTarget, once: TOnce): Promise<void> {
+    const c = session.command!;
+    const holder = session.holder;
     // Agents that predate attribution send neither source nor the line; their typed lines are the null ones.
     const typed = c.source === "terminal" || (c.source === undefined && c.command === null);
     if (!typed) return;
@@ -473,16 +475,22 @@ export class ComputerLink extends EventEmitter<{ output: [TOutputFrame]; status:
     const actor = await this.consoleUser(typist);
     const command =
       c.command === null ? COMMAND_NOT_REPORTED : c.commandTruncated ? `${c.command}\n… (the shell reported only the first 64 KiB of this line)` : c.command;
-    await once("typed-row", () => db.sessionCommand.create({ data: { sessionId: target.sessionId, actorId: actor.id, command, startedAt: new Date(c.startedOn) } }));
+    // The command's id is unique in its session: the row and the event are written once each
+    // however often this event is applied (a retry after a COMMIT whose answer was lost).
+    const dedupeKey = `typed:${session.instanceId}:${c.id}`;
+    await once("typed-row", () =>
+      db.sessionCommand.upsert({ where: { dedupeKey }, create: { sessionId: target.sessionId, actorId: actor.id, command, startedAt: new Date(c.startedOn), dedupeKey }, update: {} }),
+    );
     await once("typed-audit", () =>
-      appendAuditEvent({ actor, action: "terminal.command", outcome: "ok", computerName: this.computer.name, ...target, params: { command, commandId: c.id }, at: new Date(c.startedOn) }),
+      appendAuditEvent({ actor, action: "terminal.command", outcome: "ok", computerName: this.computer.name, ...target, params: { command, commandId: c.id }, at: new Date(c.startedOn), dedupeKey }),
     );
   }
 
   /** Control keys are input events by whom; the agent already aggregated repeats (one report a second per key and user). */
-  private async auditControlKey(control: TControlInput, target: TTarget, at: Date): Promise<void> {
+  private async auditControlKey(control: TControlInput, target: TTarget, at: Date, dedupeKey: string | undefined): Promise<void> {
     await appendAuditEvent({
       at,
+      dedupeKey,
       actor: await this.consoleUser(control.by),
       action: control.key === "Ctrl-C" ? "terminal.interrupt" : "terminal.control-key",
       outcome: "ok",
@@ -500,10 +508,10 @@ export class ComputerLink extends EventEmitter<{ output: [TOutputFrame]; status:
   }
 
   /** Changes the agent made on its own (not at a console user's request) are audited as the agent's. */
-  private async auditAgentChange(change: string, reason: string | undefined, target: TTarget, at?: Date): Promise<void> {
+  private async auditAgentChange(change: string, reason: string | undefined, target: TTarget, at?: Date, dedupeKey?: string): Promise<void> {
     const action = agentChangeAction(change, reason);
     if (!action) return;
-    await appendAuditEvent({ actor: this.agentActor(), action, outcome: "ok", computerName: this.computer.name, ...target, params: { reason }, at });
+    await appendAuditEvent({ actor: this.agentActor(), action, outcome: "ok", computerName: this.computer.name, ...target, params: { reason }, at, dedupeKey });
   }
 
   private progressOf(m: TStreamServerMessage): TProgress {
@@ -591,6 +599,14 @@ export class ComputerLink extends EventEmitter<{ output: [TOutputFrame]; status:
 }
 
 type TSessionUpdated = Extract<TStreamServerMessage, { type: "session.updated" }>;
+
+/**
+ * Names what an agent's event records (its session, the snapshot's version, which record), so a
+ * retry writes it once. Agents that predate snapshot versions get none.
+ */
+function agentEventKey(session: TSessionSnapshot, what: string): string | undefined {
+  return session.version ? `agent:${session.instanceId}:${session.version}:${what}` : undefined;
+}
 type TProgress = { done: Set<string>; early?: TTarget | null; sessionId?: string };
 type TOnce = (step: string, work: () => Promise<unknown>) => Promise<void>;
 

@@ -154,6 +154,51 @@ describe("a retried agent event on PostgreSQL", () => {
   }, 60_000);
 });
 
+describe("an agent event's audit records on PostgreSQL, when a COMMIT's answer is lost", () => {
+  const events = (sessionId: string, action: string) => m.db.auditEvent.findMany({ where: { sessionId, action } });
+  /** Keystrokes as the browser terminal sends them: through the link, as the signed-in user. */
+  const type = async (instanceId: string, data: string) => {
+    const { actAs } = await import("@/lib/fleet/act-as");
+    await m.fleet.link(computerId).request(actAs(tech), (c) => c.input(actAs(tech), instanceId, data));
+  };
+
+  it("writes the agent's idle-expiry event once when its INSERT landed and the console retries it", async () => {
+    const { db, ops } = m;
+    const s = await ops.newSession({ actor: tech, input: { computerId, name: "lost-audit", configurationName: "Microsoft.PowerShell" } });
+    await ops.disconnectSession({ actor: tech, record: await ops.loadActionable(tech, s.id), idleTimeoutSec: 1 });
+    // The agent's expiry, a second later, is audited alone (no transaction): its own answer is the one lost.
+    const lost = relay.loseCommitAnswer(`INSERT INTO "AuditEvent"`);
+    await lost;
+    await until(async () => (await db.session.findUniqueOrThrow({ where: { id: s.id } })).state === "Closed" || null, { what: "the expiry applied", timeoutMs: 20_000 });
+    // The next event is applied only after the retried one: its line says the retry is done.
+    const next = await ops.newSession({ actor: tech, input: { computerId, name: "lost-audit-next", configurationName: "Microsoft.PowerShell" } });
+    await until(async () => (await db.sessionEvent.count({ where: { sessionId: next.id } })) > 0 || null, { what: "the next event applied" });
+    expect(await events(s.id, "agent.idle-expired")).toHaveLength(1);
+    const { verifyAuditChain } = await import("@/lib/audit/verify");
+    expect(await verifyAuditChain()).toMatchObject({ ok: true });
+  }, 60_000);
+
+  it("writes a typed line's command row and its audit event once each when their answers are lost", async () => {
+    const { db, ops } = m;
+    const s = await ops.newSession({ actor: tech, input: { computerId, name: "lost-typed", configurationName: "Microsoft.PowerShell" } });
+    await until(async () => (await db.sessionEvent.count({ where: { sessionId: s.id } })) > 0 || null, { what: "the created line" });
+    for (const [i, marker] of [`"SessionCommand"`, `INSERT INTO "AuditEvent"`].entries()) {
+      const lost = relay.loseCommitAnswer(marker);
+      await type(s.instanceId, `echo typed-once-${i}\r`);
+      await lost;
+      await until(async () => ((await events(s.id, "terminal.command")).length > i ? true : null), { what: `line ${i}'s audit event` });
+    }
+    const next = await ops.newSession({ actor: tech, input: { computerId, name: "lost-typed-next", configurationName: "Microsoft.PowerShell" } });
+    await until(async () => (await db.sessionEvent.count({ where: { sessionId: next.id } })) > 0 || null, { what: "the next event applied" });
+    const rows = await db.sessionCommand.findMany({ where: { sessionId: s.id }, orderBy: { startedAt: "asc" } });
+    expect(rows.map((r) => [r.command, r.actorId])).toEqual([
+      ["echo typed-once-0", tech.id],
+      ["echo typed-once-1", tech.id],
+    ]);
+    expect((await events(s.id, "terminal.command")).map((e) => JSON.parse(e.params).command)).toEqual(["echo typed-once-0", "echo typed-once-1"]);
+  }, 60_000);
+});
+
 describe("an outage of PostgreSQL", () => {
   it("keeps the agent's events, retries them in order, and matches the agent afterwards, times included", async () => {
     const { db, ops } = m;

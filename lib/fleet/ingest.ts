@@ -343,12 +343,17 @@ export async function reconcileComputer(computerId: string, snapshots: TSessionS
   });
   for (const v of vanished) {
     const reason = SESSION_LOST_REASON;
-    await db.session.update({ where: { id: v.id }, data: { state: "Closed", holderId: null, holderName: null, reason, runningCommand: null, commandStartedOn: null } });
-    await endOpenCommands(v.id, new Date());
-    await db.sessionEvent.create({ data: { sessionId: v.id, at: new Date(), change: "reconciled", state: "Closed", reason } });
+    const at = new Date();
+    // Row, command rows and history line commit together: a failure between them cannot leave a
+    // Closed row without its line (a Closed row is never reconciled again).
+    await db.$transaction(async (tx) => {
+      await tx.session.update({ where: { id: v.id }, data: { state: "Closed", holderId: null, holderName: null, reason, runningCommand: null, commandStartedOn: null } });
+      await endOpenCommands(v.id, at, tx);
+      await tx.sessionEvent.create({ data: { sessionId: v.id, at, change: "reconciled", state: "Closed", reason } });
+    });
     publish({ type: "session.updated", id: v.id, state: "Closed" }, audienceFor(v));
     // Returned with the changes so the caller audits it (once: a Closed row is never reconciled again).
-    changes.push({ sessionId: v.id, sessionName: v.name, change: "closed", reason, at: new Date() });
+    changes.push({ sessionId: v.id, sessionName: v.name, change: "closed", reason, at });
   }
   return changes;
 }
@@ -366,9 +371,12 @@ export async function markComputerBroken(computerId: string, reason: string): Pr
   });
   for (const s of live) {
     const at = new Date();
-    await db.session.update({ where: { id: s.id }, data: { state: "Broken", reason, holderId: null, holderName: null, runningCommand: null, commandStartedOn: null } });
-    await endOpenCommands(s.id, at);
-    await db.sessionEvent.create({ data: { sessionId: s.id, at, change: "broken", state: "Broken", reason } });
+    // One commit: a Broken row always has its line (a Broken row is not marked Broken again).
+    await db.$transaction(async (tx) => {
+      await tx.session.update({ where: { id: s.id }, data: { state: "Broken", reason, holderId: null, holderName: null, runningCommand: null, commandStartedOn: null } });
+      await endOpenCommands(s.id, at, tx);
+      await tx.sessionEvent.create({ data: { sessionId: s.id, at, change: "broken", state: "Broken", reason } });
+    });
     // The holder it had is told too: the session left their hands.
     publish({ type: "session.updated", id: s.id, state: "Broken" }, audienceFor(s));
   }

@@ -65,7 +65,8 @@ export class TcpRelay {
    * its COMMIT applied by the server, and the answer to it lost: the server said COMMIT, and the
    * relay drops that connection instead of passing the answer on, so the client sees a broken
    * connection for a commit that landed (the ambiguous commit). Other connections carry on.
-   * Resolves when it happened.
+   * A statement sent outside a transaction commits on its own: then its own answer (its
+   * CommandComplete, "INSERT 0 1" say) is the one lost. Resolves when it happened.
    */
   loseCommitAnswer(marker: string): Promise<void> {
     return new Promise((lost) => (this.commitTrap = { marker, lost }));
@@ -77,20 +78,32 @@ export class TcpRelay {
    * answer to that COMMIT (its CommandComplete tag) ends the connection instead of being passed on.
    */
   private carry(client: net.Socket, upstream: net.Socket): void {
+    let inTransaction = false;
     let marked = false;
-    let committing = false;
+    /** The answer that says the marked work committed: COMMIT's, or a lone statement's own. */
+    let committed: RegExp | null = null;
     const commands = passThrough((chunk) => {
       const trap = this.commitTrap;
       if (!trap) return chunk;
       const text = chunk.toString("latin1");
-      if (text.includes("BEGIN")) marked = committing = false;
-      if (text.includes(trap.marker)) marked = true;
-      if (marked && text.includes("COMMIT")) committing = true;
+      if (text.includes("BEGIN")) {
+        inTransaction = true;
+        marked = false;
+        committed = null;
+      }
+      if (text.includes(trap.marker)) {
+        marked = true;
+        if (!inTransaction) committed = /(INSERT 0|UPDATE|DELETE) \d+\0/;
+      }
+      if (inTransaction && /COMMIT|ROLLBACK/.test(text)) {
+        inTransaction = false;
+        if (marked && text.includes("COMMIT")) committed = /COMMIT\0/;
+      }
       return chunk;
     });
     const answers = passThrough((chunk) => {
       const trap = this.commitTrap;
-      if (!trap || !committing || !chunk.includes("COMMIT\0")) return chunk;
+      if (!trap || !committed || !committed.test(chunk.toString("latin1"))) return chunk;
       this.commitTrap = null;
       client.destroy();
       upstream.destroy();
