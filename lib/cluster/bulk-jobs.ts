@@ -190,9 +190,13 @@ async function auditedOutcomes(jobId: string, operation: TBulkOperation, started
     const events = await db.auditEvent.findMany({
       // The session's own index range, from the job's start (a minute early: clocks of instances differ).
       where: { sessionId: { in: chunk }, action: `session.${operation}`, at: { gte: new Date(startedAt.getTime() - 60_000) }, params: { contains: `"bulkJobId":"${jobId}"` } },
-      select: { sessionId: true, outcome: true, error: true },
+      select: { sessionId: true, outcome: true, error: true, params: true },
     });
-    for (const e of events) found.set(e.sessionId!, { ...byId.get(e.sessionId!)!, ok: e.outcome === "ok", state: null, error: e.error });
+    for (const e of events) {
+      // A target the job skipped once cancelled is audited with "cancelled": true in its parameters.
+      const cancelled = e.outcome !== "ok" && (JSON.parse(e.params) as { cancelled?: unknown }).cancelled === true;
+      found.set(e.sessionId!, { ...byId.get(e.sessionId!)!, ok: e.outcome === "ok", state: null, error: e.error, ...(cancelled ? { cancelled: true as const } : {}) });
+    }
   }
   return found;
 }

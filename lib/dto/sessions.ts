@@ -139,6 +139,8 @@ export type TBulkOutcome = {
   ok: boolean;
   state: TSessionStateName | null;
   error: string | null;
+  /** Never started: the job was cancelled before its turn (ok is false; nothing was done to the session). */
+  cancelled?: true;
 };
 
 /** What a bulk Receive kept of one session's output: the newest bytes when over its bound (`omittedBytes` older ones left out). */

@@ -27,6 +27,7 @@ export const ZLiveEvent = z.discriminatedUnion("type", [
         ok: z.boolean(),
         state: z.string().nullable(),
         error: z.string().nullable(),
+        cancelled: z.literal(true).optional(),
       }),
     ),
   }),

@@ -11,7 +11,7 @@ import { chunked } from "@/lib/utils/chunked";
 /** A job's kept history: each user's newest jobs, none older than this (the audit trail keeps everything). */
 export const KEEP_JOBS_PER_USER = 200;
 export const KEEP_JOBS_DAYS = 30;
-/** Rows per INSERT: 8,000 bound values, under SQLite's 32,766 and PostgreSQL's 65,535. */
+/** Rows per INSERT: 9,000 bound values, under SQLite's 32,766 and PostgreSQL's 65,535. */
 const ROWS_PER_INSERT = 1000;
 /** Ids per `IN` (SQLite refuses more than 999 bound values in some of Prisma's statements). */
 const ID_CHUNK = 500;
@@ -29,7 +29,7 @@ export type TJobStart = {
 /** An outcome with its target's place in the job. */
 export type TPlacedOutcome = TBulkOutcome & { position: number };
 
-const TARGET_COLUMNS = ["jobId", "position", "sessionId", "name", "computerName", "ok", "state", "error"] as const;
+const TARGET_COLUMNS = ["jobId", "position", "sessionId", "name", "computerName", "ok", "state", "error", "cancelled"] as const;
 const jobSelect = {
   id: true,
   actorId: true,
@@ -47,7 +47,7 @@ const jobSelect = {
 } as const;
 const findJob = (jobId: string) => db.bulkJob.findUnique({ where: { id: jobId }, select: jobSelect });
 export type TJobRow = Omit<NonNullable<Awaited<ReturnType<typeof findJob>>>, "operation" | "outputBufferingMode"> & { operation: TBulkOperation; outputBufferingMode: TOutputBufferingMode | null };
-type TTargetRow = TJobTarget & { position: number; ok?: boolean | null; state?: string | null; error?: string | null };
+type TTargetRow = TJobTarget & { position: number; ok?: boolean | null; state?: string | null; error?: string | null; cancelled?: boolean };
 
 function insertTargets(q: Pick<typeof db, "$executeRawUnsafe">, jobId: string, rows: readonly TTargetRow[], upsert: boolean) {
   return chunked(rows, ROWS_PER_INSERT).map((chunk) => {
@@ -55,8 +55,8 @@ function insertTargets(q: Pick<typeof db, "$executeRawUnsafe">, jobId: string, r
     const values = chunk.map(() => `(${TARGET_COLUMNS.map(() => p()).join(", ")})`).join(", ");
     // An outcome lands on its target's row (written when the job started): one statement per
     // batch, on both databases (INSERT … ON CONFLICT DO UPDATE), instead of one UPDATE per target.
-    const onConflict = upsert ? ` ON CONFLICT ("jobId", "position") DO UPDATE SET "ok" = excluded."ok", "state" = excluded."state", "error" = excluded."error"` : "";
-    const args = chunk.flatMap((r) => [jobId, r.position, r.sessionId, r.name, r.computerName, r.ok ?? null, r.state ?? null, r.error ?? null]);
+    const onConflict = upsert ? ` ON CONFLICT ("jobId", "position") DO UPDATE SET "ok" = excluded."ok", "state" = excluded."state", "error" = excluded."error", "cancelled" = excluded."cancelled"` : "";
+    const args = chunk.flatMap((r) => [jobId, r.position, r.sessionId, r.name, r.computerName, r.ok ?? null, r.state ?? null, r.error ?? null, r.cancelled ?? false]);
     return () => q.$executeRawUnsafe(`INSERT INTO "BulkJobTarget" (${TARGET_COLUMNS.map((c) => `"${c}"`).join(", ")}) VALUES ${values}${onConflict}`, ...args);
   });
 }
@@ -111,9 +111,9 @@ export async function readOutcomes(jobIds: readonly string[]): Promise<Map<strin
     const rows = await db.bulkJobTarget.findMany({
       where: { jobId: { in: chunk }, ok: { not: null } },
       orderBy: [{ jobId: "asc" }, { position: "asc" }],
-      select: { jobId: true, sessionId: true, name: true, computerName: true, ok: true, state: true, error: true },
+      select: { jobId: true, sessionId: true, name: true, computerName: true, ok: true, state: true, error: true, cancelled: true },
     });
-    for (const r of rows) byJob.get(r.jobId)!.push({ sessionId: r.sessionId, name: r.name, computerName: r.computerName, ok: r.ok!, state: r.state as TSessionStateName | null, error: r.error });
+    for (const r of rows) byJob.get(r.jobId)!.push({ sessionId: r.sessionId, name: r.name, computerName: r.computerName, ok: r.ok!, state: r.state as TSessionStateName | null, error: r.error, ...(r.cancelled ? { cancelled: true as const } : {}) });
   }
   return byJob;
 }

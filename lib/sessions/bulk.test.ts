@@ -18,6 +18,7 @@ const { seal } = await import("@/lib/crypto/secret-box");
 const { Fleet, setFleet } = await import("@/lib/fleet/fleet");
 const ops = await import("@/lib/sessions/operations");
 const bulk = await import("@/lib/sessions/bulk");
+const { readOutcomes } = await import("@/lib/sessions/bulk-store");
 const { ZSessionFilters } = await import("@/lib/dto/sessions");
 import type { TSessionUser } from "@/lib/auth/session-store";
 
@@ -270,12 +271,17 @@ describe("bulk jobs", () => {
       const sent = (await proxies.stats()).combined.total;
       expect(outcomes).toHaveLength(20);
       const done = outcomes.filter((o) => o.ok);
-      const cancelled = outcomes.filter((o) => o.error?.startsWith("Cancelled before it started"));
+      const cancelled = outcomes.filter((o) => o.cancelled);
+      for (const o of cancelled) expect(o).toMatchObject({ ok: false, state: null, error: expect.stringMatching(/^Cancelled before it started/) });
       // Every request sent finished; nothing else was sent.
       expect(done.length).toBe(sent);
       expect(done.length + cancelled.length).toBe(20);
       expect(cancelled.length).toBeGreaterThanOrEqual(10);
       expect(await db.auditEvent.count({ where: { params: { contains: `"cancelled":true` }, AND: { params: { contains: jobId } } } })).toBe(cancelled.length);
+      // The store keeps them apart from failures, for the Jobs view after a restart.
+      const stored = (await readOutcomes([jobId])).get(jobId)!;
+      expect(stored.filter((o) => o.cancelled).map((o) => o.sessionId).sort()).toEqual(cancelled.map((o) => o.sessionId).sort());
+      expect(stored.filter((o) => !o.ok && !o.cancelled)).toEqual([]);
       expect(await bulk.cancelBulkJob(manager, jobId)).toBe(false);
       await expect(bulk.cancelBulkJob({ ...manager, id: "u-other" }, jobId)).rejects.toThrow(/No bulk job of yours/);
     } finally {

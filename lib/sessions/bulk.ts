@@ -473,7 +473,7 @@ export async function startBulkJob(actor: TSessionUser, op: TBulkOperation, reco
     const message = "Cancelled before it started: nothing was done to this session.";
     settle({
       audit: { actor: who, action: `session.${op}`, outcome: "refused", params: { bulkJobId: jobId, cancelled: true }, error: message, sessionId: record.id, sessionName: record.name, computerName: record.computer.name },
-      outcome: { sessionId: record.id, name: record.name, computerName: record.computer.name, ok: false, state: null, error: message },
+      outcome: { sessionId: record.id, name: record.name, computerName: record.computer.name, ok: false, state: null, error: message, cancelled: true },
       position,
     });
   };

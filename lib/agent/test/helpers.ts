@@ -78,7 +78,8 @@ export async function startAgent(opts: {
     stop: (signal = "SIGTERM") =>
       new Promise((resolve) => {
         client.close();
-        if (proc.exitCode !== null) return resolve(proc.exitCode);
+        // Already gone (exited, or killed by a signal: then exitCode stays null).
+        if (proc.exitCode !== null || proc.signalCode !== null) return resolve(proc.exitCode);
         proc.once("exit", (code) => resolve(code));
         proc.kill(signal);
       }),

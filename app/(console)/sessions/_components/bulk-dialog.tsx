@@ -115,10 +115,10 @@ function BulkFlow({ operation, selection, throttleLimit, onClose }: Omit<BulkDia
       open
       onOpenChange={(o) => !o && !running && onClose(!!job?.finished)}
       size="lg"
-      title={job ? (job.finished ? `${verb.label} ${plural(job.total)}: finished` : `${verb.doing} ${plural(job.total)}…`) : preview ? `${verb.label} ${plural(count)}?` : `${verb.label} sessions?`}
+      title={job ? (job.finished ? `${verb.label} ${plural(job.total)}: ${job.outcomes.some((o) => o.cancelled) ? "cancelled" : "finished"}` : `${verb.doing} ${plural(job.total)}…`) : preview ? `${verb.label} ${plural(count)}?` : `${verb.label} sessions?`}
       description={
         job
-          ? `At most ${throttleLimit ?? 32} requests to computers at once. One session's failure does not stop the others.`
+          ? `At most ${(throttleLimit ?? 32).toLocaleString("en-US")} ${(throttleLimit ?? 32) === 1 ? "request" : "requests"} to computers at once. One session's failure does not stop the others.`
           : "Check what would happen to each session before confirming."
       }
       footer={
