@@ -5,7 +5,7 @@ import { db } from "@/lib/db/client";
 import { AppError, isDbUnavailable } from "@/lib/errors";
 import { logger } from "@/lib/logger";
 import { publish } from "@/lib/realtime/publish";
-import { appendAuditEvent } from "@/lib/audit/append";
+import { appendAuditEvent, appendAuditEvents, type TAuditInput } from "@/lib/audit/append";
 import { TranscriptRecorder } from "@/lib/fleet/transcripts";
 import { cluster } from "@/lib/cluster/cluster";
 import { IngestLease } from "@/lib/cluster/lease";
@@ -65,6 +65,13 @@ export class ComputerLink extends EventEmitter<{ output: [TOutputFrame]; status:
    * line carries the agent's version, which the store takes once (insertHistoryLines).
    */
   private readonly progress = new WeakMap<TStreamServerMessage, TProgress>();
+  /**
+   * Audit records of changes already in the store whose own write failed (a reconcile's changes,
+   * sessions turned Broken): kept, each with its key, and written before anything else next time,
+   * so a change is neither left off the trail nor, when a lost answer hid a write that landed,
+   * recorded twice. Kept in this process only: a console that stops meanwhile loses them.
+   */
+  private unaudited: TAuditInput[] = [];
   /** Consecutive failed attempts to write to the store; a success after failures reconciles at once. */
   private storeFailures = 0;
   private storeRetry: NodeJS.Timeout | null = null;
@@ -323,9 +330,24 @@ export class ComputerLink extends EventEmitter<{ output: [TOutputFrame]; status:
       where: { id: this.computer.id },
       data: { status: "online", lastSeenAt: new Date(), lastError: null, ...(this.agentVersion ? { agentVersion: this.agentVersion } : {}) },
     });
-    for (const c of await reconcileComputer(this.computer.id, list, waiting)) {
-      await this.auditAgentChange(c.change, c.reason, { sessionId: c.sessionId, sessionName: c.sessionName }, c.at);
+    await this.auditPending();
+    const changes = await reconcileComputer(this.computer.id, list, waiting);
+    await this.auditPending(changes.map((c) => this.agentChangeEvent(c.change, c.reason, { sessionId: c.sessionId, sessionName: c.sessionName }, c.at, writtenChangeKey(c))));
+  }
+
+  /** Writes the kept audit records (and these), oldest first, as one group. A store failure is thrown; they stay. */
+  private async auditPending(more: (TAuditInput | null)[] = []): Promise<void> {
+    for (const e of more) if (e) this.unaudited.push(e);
+    if (!this.unaudited.length) return;
+    const group = this.unaudited.slice();
+    try {
+      await appendAuditEvents(group);
+    } catch (err) {
+      if (isStoreFailure(err)) throw err;
+      // Data the store refuses cannot hold up every later record: logged, let go.
+      logger.error({ err, computer: this.computer.name, events: group.length }, "agent changes could not be audited");
     }
+    this.unaudited.splice(0, group.length);
   }
 
   /**
@@ -336,6 +358,7 @@ export class ComputerLink extends EventEmitter<{ output: [TOutputFrame]; status:
   private async pump(): Promise<boolean> {
     try {
       await this.applyInbox();
+      await this.auditPending();
     } catch (err) {
       this.storeFailed(err, "agent event");
       return false;
@@ -509,9 +532,14 @@ export class ComputerLink extends EventEmitter<{ output: [TOutputFrame]; status:
 
   /** Changes the agent made on its own (not at a console user's request) are audited as the agent's. */
   private async auditAgentChange(change: string, reason: string | undefined, target: TTarget, at?: Date, dedupeKey?: string): Promise<void> {
+    const event = this.agentChangeEvent(change, reason, target, at, dedupeKey);
+    if (event) await appendAuditEvent(event);
+  }
+
+  /** The audit record of a change the agent made on its own; null for a change not audited. */
+  private agentChangeEvent(change: string, reason: string | undefined, target: TTarget, at?: Date, dedupeKey?: string): TAuditInput | null {
     const action = agentChangeAction(change, reason);
-    if (!action) return;
-    await appendAuditEvent({ actor: this.agentActor(), action, outcome: "ok", computerName: this.computer.name, ...target, params: { reason }, at, dedupeKey });
+    return action ? { actor: this.agentActor(), action, outcome: "ok", computerName: this.computer.name, ...target, params: { reason }, at, dedupeKey } : null;
   }
 
   private progressOf(m: TStreamServerMessage): TProgress {
@@ -571,16 +599,20 @@ export class ComputerLink extends EventEmitter<{ output: [TOutputFrame]; status:
         this.enqueue(async () => {
           if (!this.ingests) return;
           const why = `${this.computer.name} stopped answering (${this.lastError ?? reason})`;
-          const broken = await markComputerBroken(this.computer.id, why);
-          await appendAuditEvent({
+          const at = new Date();
+          const broken = await markComputerBroken(this.computer.id, why, at);
+          const offline: TAuditInput = {
             actor: this.agentActor(),
             action: "agent.computer-offline",
             outcome: "ok",
             computerName: this.computer.name,
             params: { reason: this.lastError ?? reason, brokenSessions: broken.length },
-          });
+            at,
+            dedupeKey: `offline:${this.computer.id}:${at.getTime()}`,
+          };
           // Each session's trail shows it turned Broken, not only the computer's.
-          for (const target of broken) await this.auditAgentChange("broken", why, target);
+          const sessions = broken.map((target) => this.agentChangeEvent("broken", why, target, at, writtenChangeKey({ ...target, change: "broken", at })));
+          await this.auditPending([offline, ...sessions]).catch((err) => (isStoreFailure(err) ? this.storeFailed(err, "audit") : Promise.reject(err)));
         });
       }, BROKEN_GRACE_MS);
       this.brokenTimer.unref();
@@ -606,6 +638,13 @@ type TSessionUpdated = Extract<TStreamServerMessage, { type: "session.updated" }
  */
 function agentEventKey(session: TSessionSnapshot, what: string): string | undefined {
   return session.version ? `agent:${session.instanceId}:${session.version}:${what}` : undefined;
+}
+/**
+ * Names the audit record of a change the console worked out and wrote itself (a reconcile, a
+ * session turned Broken), by the session's row, the change and its time, the same on a retry.
+ */
+function writtenChangeKey(c: { sessionId: string; change: string; at: Date }): string {
+  return `written:${c.sessionId}:${c.change}:${c.at.getTime()}`;
 }
 type TProgress = { done: Set<string>; early?: TTarget | null; sessionId?: string };
 type TOnce = (step: string, work: () => Promise<unknown>) => Promise<void>;

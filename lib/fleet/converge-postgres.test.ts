@@ -199,6 +199,51 @@ describe("an agent event's audit records on PostgreSQL, when a COMMIT's answer i
   }, 60_000);
 });
 
+describe("the audit of what the console records itself (a computer gone), when the store fails", () => {
+  // A computer of its own per case: its agent is killed, its sessions turn Broken, and the audit
+  // records of that (the computer's and each session's) are the write the store fails.
+  async function computerGoneWhile(name: string, trap: (marker: string) => Promise<void>) {
+    const { db, ops, fleet } = m;
+    const gone = await startAgent({ name, configurations: [{ name: "Microsoft.PowerShell" }] });
+    const { seal } = await import("@/lib/crypto/secret-box");
+    const computer = await db.computer.create({ data: { name, address: gone.baseUrl, tokenCiphertext: seal(gone.token) } });
+    fleet.add(computer, gone.token);
+    await until(async () => ((await db.sessionConfiguration.count({ where: { computerId: computer.id } })) > 0 && fleet.link(computer.id).status === "online") || null, { what: `${name} online` });
+    const sessions = await Promise.all(["a", "b"].map((x) => ops.newSession({ actor: tech, input: { computerId: computer.id, name: `${name}-${x}`, configurationName: "Microsoft.PowerShell" } })));
+    // The computer's own record is in the same group as its sessions' (one statement).
+    const tripped = trap("agent.computer-offline");
+    await gone.stop("SIGKILL");
+    await tripped;
+    await until(async () => (await db.session.count({ where: { id: { in: sessions.map((x) => x.id) }, state: "Broken" } })) === 2 || null, { what: "sessions Broken", timeoutMs: 20_000 });
+    // The console's store retry writes them (its backoff starts at a fraction of a second).
+    const recorded = () => db.auditEvent.findMany({ where: { computerName: name, action: { in: ["agent.computer-offline", "agent.session-broken"] } }, orderBy: { seq: "asc" } });
+    await until(async () => ((await recorded()).length >= 3 ? true : null), { what: "the records written", timeoutMs: 20_000 });
+    // Settled: another retry round would have written any double by now.
+    const next = await ops.newSession({ actor: tech, input: { computerId, name: `${name}-after`, configurationName: "Microsoft.PowerShell" } });
+    await until(async () => (await db.sessionEvent.count({ where: { sessionId: next.id } })) > 0 || null, { what: "a later event applied" });
+    const events = await recorded();
+    // The computer's record first; its sessions' in no particular order.
+    expect([events[0].action, events[0].sessionName]).toEqual(["agent.computer-offline", null]);
+    expect(events.slice(1).map((e) => [e.action, e.sessionName]).sort()).toEqual([
+      ["agent.session-broken", `${name}-a`],
+      ["agent.session-broken", `${name}-b`],
+    ]);
+    // At the time the sessions turned Broken (their history lines), not when the retry wrote them.
+    const lines = await db.sessionEvent.findMany({ where: { sessionId: { in: sessions.map((x) => x.id) }, change: "broken" } });
+    expect(new Set(lines.map((l) => l.at.getTime()))).toEqual(new Set(events.map((e) => e.at.getTime())));
+    const { verifyAuditChain } = await import("@/lib/audit/verify");
+    expect(await verifyAuditChain()).toMatchObject({ ok: true });
+  }
+
+  it("writes them once the store is back when their write failed outright", async () => {
+    await computerGoneWhile("ConvGoneFail", (marker) => relay.failStatement(marker));
+  }, 90_000);
+
+  it("writes them once when their write landed but its answer was lost", async () => {
+    await computerGoneWhile("ConvGoneLost", (marker) => relay.loseCommitAnswer(marker));
+  }, 90_000);
+});
+
 describe("an outage of PostgreSQL", () => {
   it("keeps the agent's events, retries them in order, and matches the agent afterwards, times included", async () => {
     const { db, ops } = m;

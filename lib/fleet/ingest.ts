@@ -364,13 +364,12 @@ export async function reconcileComputer(computerId: string, snapshots: TSessionS
  * rows end (no exit code); when the agent reconciles, its snapshots take over again. Returns the
  * sessions that turned Broken, for the caller to audit one by one.
  */
-export async function markComputerBroken(computerId: string, reason: string): Promise<{ sessionId: string; sessionName: string }[]> {
+export async function markComputerBroken(computerId: string, reason: string, at = new Date()): Promise<{ sessionId: string; sessionName: string }[]> {
   const live = await db.session.findMany({
     where: { computerId, state: { notIn: ["Closed", "Broken"] } },
     select: { id: true, name: true, ownerId: true, holderId: true },
   });
   for (const s of live) {
-    const at = new Date();
     // One commit: a Broken row always has its line (a Broken row is not marked Broken again).
     await db.$transaction(async (tx) => {
       await tx.session.update({ where: { id: s.id }, data: { state: "Broken", reason, holderId: null, holderName: null, runningCommand: null, commandStartedOn: null } });

@@ -14,6 +14,8 @@ export class TcpRelay {
   accepted = 0;
   /** Armed by loseCommitAnswer: the PostgreSQL transaction it waits for, and whom to tell. */
   private commitTrap: { marker: string; lost: () => void } | null = null;
+  /** Armed by failStatement: the statement it stops, and whom to tell. */
+  private statementTrap: { marker: string; failed: () => void } | null = null;
   constructor(
     private readonly targetHost: string,
     private readonly targetPort: number,
@@ -73,6 +75,15 @@ export class TcpRelay {
   }
 
   /**
+   * The next statement whose bytes hold `marker` (its SQL or one of its bound values) never
+   * reaches the server: the relay drops that connection instead, so the write fails and nothing
+   * of it lands, as when the database goes away mid-request. Resolves when it happened.
+   */
+  failStatement(marker: string): Promise<void> {
+    return new Promise((failed) => (this.statementTrap = { marker, failed }));
+  }
+
+  /**
    * Carries one connection both ways. While loseCommitAnswer is armed it reads along: a
    * transaction (from its BEGIN) that sends the marker and then COMMIT is the one; the server's
    * answer to that COMMIT (its CommandComplete tag) ends the connection instead of being passed on.
@@ -83,6 +94,14 @@ export class TcpRelay {
     /** The answer that says the marked work committed: COMMIT's, or a lone statement's own. */
     let committed: RegExp | null = null;
     const commands = passThrough((chunk) => {
+      const stop = this.statementTrap;
+      if (stop && chunk.toString("latin1").includes(stop.marker)) {
+        this.statementTrap = null;
+        client.destroy();
+        upstream.destroy();
+        stop.failed();
+        return null;
+      }
       const trap = this.commitTrap;
       if (!trap) return chunk;
       const text = chunk.toString("latin1");
