@@ -5,6 +5,7 @@ import { eventHash, eventMac, GENESIS_HASH, type TChainFields } from "@/lib/audi
 import { forgetAuditCheckpointState, noteAuditAppended } from "@/lib/audit/checkpoint";
 import { auditKeyring } from "@/lib/audit/keys";
 import { publish } from "@/lib/realtime/publish";
+import { chunked } from "@/lib/utils/chunked";
 
 export type TAuditOutcome = "ok" | "refused" | "error";
 /** How an actor reached the console when not by a signed-in browser: a personal access token. */
@@ -194,8 +195,8 @@ const KEYS_PER_READ = 500;
 async function eventsOnRecord(group: readonly TRequest[]): Promise<Map<string, { seq: number; hash: string }>> {
   const keys = [...new Set(group.flatMap((r) => r.inputs.flatMap((i) => (i.dedupeKey ? [i.dedupeKey] : []))))];
   const found = new Map<string, { seq: number; hash: string }>();
-  for (let from = 0; from < keys.length; from += KEYS_PER_READ) {
-    const rows = await db.auditEvent.findMany({ where: { dedupeKey: { in: keys.slice(from, from + KEYS_PER_READ) } }, select: { seq: true, hash: true, dedupeKey: true } });
+  for (const chunk of chunked(keys, KEYS_PER_READ)) {
+    const rows = await db.auditEvent.findMany({ where: { dedupeKey: { in: chunk } }, select: { seq: true, hash: true, dedupeKey: true } });
     for (const r of rows) found.set(r.dedupeKey!, { seq: r.seq, hash: r.hash });
   }
   return found;

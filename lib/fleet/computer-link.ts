@@ -259,7 +259,7 @@ export class ComputerLink extends EventEmitter<{ output: [TOutputFrame]; status:
     for (const snap of hello.sessions) this.transcripts.start(snap.instanceId, snap.seenOffset ?? snap.outputOffset);
     if (!this.reconciler) {
       this.reconciler = setInterval(() => {
-        if (this.status === "online" && !this.storeRetry && this.ingests) this.enqueue(() => this.reconcileNow().catch((err) => (isStoreFailure(err) ? this.storeFailed(err, "reconcile") : Promise.reject(err))));
+        if (this.status === "online" && !this.storeRetry && this.ingests) this.enqueue(() => this.reconcileNow().catch(this.retryOnStoreFailure("reconcile")));
       }, RECONCILE_INTERVAL_MS);
       this.reconciler.unref();
     }
@@ -330,7 +330,6 @@ export class ComputerLink extends EventEmitter<{ output: [TOutputFrame]; status:
       where: { id: this.computer.id },
       data: { status: "online", lastSeenAt: new Date(), lastError: null, ...(this.agentVersion ? { agentVersion: this.agentVersion } : {}) },
     });
-    await this.auditPending();
     const changes = await reconcileComputer(this.computer.id, list, waiting);
     await this.auditPending(changes.map((c) => this.agentChangeEvent(c.change, c.reason, { sessionId: c.sessionId, sessionName: c.sessionName }, c.at, writtenChangeKey(c))));
   }
@@ -375,6 +374,14 @@ export class ComputerLink extends EventEmitter<{ output: [TOutputFrame]; status:
       this.storeFailures = 0;
     }
     return true;
+  }
+
+  /** For a write's catch: a store failure is retried later (storeFailed); anything else is passed on. */
+  private retryOnStoreFailure(what: string): (err: unknown) => Promise<void> {
+    return async (err) => {
+      if (!isStoreFailure(err)) throw err;
+      this.storeFailed(err, what);
+    };
   }
 
   /** A write to the store failed: try again later, doubling the wait (the inbox keeps what waits). */
@@ -612,7 +619,7 @@ export class ComputerLink extends EventEmitter<{ output: [TOutputFrame]; status:
           };
           // Each session's trail shows it turned Broken, not only the computer's.
           const sessions = broken.map((target) => this.agentChangeEvent("broken", why, target, at, writtenChangeKey({ ...target, change: "broken", at })));
-          await this.auditPending([offline, ...sessions]).catch((err) => (isStoreFailure(err) ? this.storeFailed(err, "audit") : Promise.reject(err)));
+          await this.auditPending([offline, ...sessions]).catch(this.retryOnStoreFailure("audit"));
         });
       }, BROKEN_GRACE_MS);
       this.brokenTimer.unref();

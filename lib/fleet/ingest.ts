@@ -362,7 +362,7 @@ export async function reconcileComputer(computerId: string, snapshots: TSessionS
  * The agent stopped answering: its live sessions are Broken until it comes back. Nobody holds a
  * Broken session and nothing is known to run in it, so the holder is cleared and open command
  * rows end (no exit code); when the agent reconciles, its snapshots take over again. Returns the
- * sessions that turned Broken, for the caller to audit one by one.
+ * sessions that turned Broken, for the caller to audit (each session's record as well as the computer's).
  */
 export async function markComputerBroken(computerId: string, reason: string, at = new Date()): Promise<{ sessionId: string; sessionName: string }[]> {
   const live = await db.session.findMany({
